@@ -1,0 +1,28 @@
+# Finds memtx's dependencies (Debian packages on CPU machines; a CUDA LibTorch via CMAKE_PREFIX_PATH on GPU ones)
+# and wraps LibTorch in an imported target without its global compile flags.
+find_package(Torch REQUIRED)
+add_library(memtx_torch INTERFACE)
+target_link_libraries(memtx_torch INTERFACE ${TORCH_LIBRARIES})
+target_include_directories(memtx_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+add_library(memtx::torch ALIAS memtx_torch)
+if(MEMTX_CUDA AND NOT TORCH_CUDA_LIBRARIES AND NOT CUDA_FOUND)
+  message(WARNING "memtx: MEMTX_CUDA=ON but the LibTorch found has no CUDA")
+endif()
+
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(Boost 1.70 REQUIRED COMPONENTS filesystem)
+find_package(Threads REQUIRED)
+if(MEMTX_BUILD_CLI)
+  find_package(cxxopts REQUIRED)
+endif()
+
+# A fast BLAS matters ~17x for matrix products: say at configure time what the system BLAS is.
+if(EXISTS /etc/alternatives/libblas.so.3-x86_64-linux-gnu)
+  file(READ_SYMLINK /etc/alternatives/libblas.so.3-x86_64-linux-gnu MEMTX_BLAS_PATH)
+  if(NOT MEMTX_BLAS_PATH MATCHES "openblas|mkl|blis")
+    message(WARNING "memtx: the system BLAS is ${MEMTX_BLAS_PATH}; install libopenblas0-pthread for ~17x faster matrix products")
+  else()
+    message(STATUS "memtx: BLAS ${MEMTX_BLAS_PATH}")
+  endif()
+endif()

@@ -1,0 +1,1 @@
+// Anchor source for the precompiled torch header shared by all targets.

@@ -1,0 +1,83 @@
+// memtx/attention.hpp: the C++ interface a plugin implements for one attention variant (the "mixer" of a
+// block). A variant is a torch::nn::Module built from an AttentionSpec; memtx calls
+// forward(x, ctx) with x = the block's normalised input [B, T, D] and expects [B, T, D] back (before the
+// residual add). Recurrent variants (infini, linear, ssm) and KV caches keep per-sequence state in
+// ctx.state, which the model's segment engine carries from one segment (or decoding step) to the next.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memtx/config.hpp"
+
+namespace memtx {
+
+enum class RopeLayout { Half, Interleaved };  // Llama/Qwen2 "rotate half" vs DeepSeek/GPT-J even/odd pairs
+
+// Everything a variant needs to build itself. Derived by the model from the resolved Config.
+struct AttentionSpec {
+  std::string variant;        // registered name the layer asked for ("causal", "infinite", ...)
+  int64_t layer_index = 0;
+  int64_t num_layers = 1;
+  int64_t hidden_dim = 0;     // D
+  int64_t num_heads = 0;      // H
+  int64_t num_kv_heads = 0;   // G (divides H)
+  int64_t head_dim = 0;       // d (default D / H)
+  int64_t max_seq_len = 0;
+  bool use_rope = true;
+  double rope_theta = 10000.0;
+  RopeLayout rope_layout = RopeLayout::Half;
+  int64_t rope_dim = 0;       // channels rotated per head (0 = all of head_dim)
+  bool qkv_bias = false;      // bias on q/k/v projections (Qwen2)
+  bool out_bias = false;      // bias on the output projection
+  double norm_eps = 1e-6;
+  double attention_dropout = 0.0;
+  bool use_flash_attention = true;  // model.use_flash_attention && !attention.disable_flash_attention
+  const Config* config = nullptr;   // the whole resolved config: variant options live under "attention."
+};
+
+// Per-layer, per-sequence state (memory matrices, KV cache, conv tail, ...), batch dimension first.
+using LayerState = std::map<std::string, torch::Tensor>;
+
+struct AttentionContext {
+  int64_t start_position = 0;       // absolute position of x[:, 0] (RoPE, cache offsets)
+  LayerState* state = nullptr;      // null: stateless call (plain forward over the whole input)
+  bool use_cache = false;           // append k/v (or latents) to state for later decoding steps
+};
+
+class AttentionModuleImpl : public torch::nn::Module {
+ public:
+  ~AttentionModuleImpl() override = default;
+  virtual torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) = 0;
+  // True when the layer carries information across segments (infini, linear, ssm): the model then runs
+  // long inputs segment by segment.
+  virtual bool is_recurrent() const { return false; }
+  // Fresh state for a batch (empty for stateless variants).
+  virtual LayerState initial_state(int64_t batch, const torch::TensorOptions& options) {
+    (void)batch;
+    (void)options;
+    return {};
+  }
+  // Optional auxiliary loss from the last forward (router losses, ...); undefined tensor when none.
+  virtual torch::Tensor auxiliary_loss() { return {}; }
+  // Names of the linear projections (registered submodules) that LoRA may target.
+  virtual std::vector<std::string> projection_names() const { return {}; }
+};
+
+using AttentionFactory = std::function<std::shared_ptr<AttentionModuleImpl>(const AttentionSpec&)>;
+
+// One registered variant.
+struct VariantDesc {
+  std::string name;                 // unique in a context, [a-z0-9_]+
+  std::string description;
+  std::vector<OptionDef> options;   // keys the variant reads (dotted, usually under "attention.")
+  AttentionFactory factory;
+  bool recurrent = false;
+  std::string plugin_file;          // filled in by the host
+};
+
+}  // namespace memtx

@@ -1,0 +1,67 @@
+/* memtx/plugin.h: what a plugin shared library exports. Two C symbols with fixed names:
+ *
+ *   const memtx_plugin_info* memtx_plugin_info(void);          static data, called first
+ *   void memtx_plugin_register(memtx::PluginHost* host);       registers one or more variants
+ *
+ * The host checks, before calling register: ABI major equal and minor not newer than the host's; the
+ * LibTorch major.minor and C++ ABI flag equal to the host's (a plugin built against another LibTorch would
+ * crash on the first tensor). register may throw: the host reports it and registers nothing from that file.
+ * Plugins use MEMTX_DEFINE_PLUGIN(name, version) to emit memtx_plugin_info with the right fingerprint. */
+#ifndef MEMTX_PLUGIN_H
+#define MEMTX_PLUGIN_H
+#include <stdint.h>
+
+#include "memtx/export.h"
+
+#define MEMTX_PLUGIN_ABI_MAJOR 1
+#define MEMTX_PLUGIN_ABI_MINOR 0
+#define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
+#define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct memtx_plugin_info {
+  uint32_t abi_major;       /* MEMTX_PLUGIN_ABI_MAJOR the plugin was built with */
+  uint32_t abi_minor;
+  const char* name;         /* plugin name, e.g. "causal" */
+  const char* version;      /* plugin version text */
+  uint32_t torch_major;     /* LibTorch the plugin was compiled against */
+  uint32_t torch_minor;
+  int32_t cxx11_abi;        /* _GLIBCXX_USE_CXX11_ABI of the plugin build */
+} memtx_plugin_info;
+
+#ifdef __cplusplus
+}
+
+#include "memtx/attention.hpp"
+#include "memtx/torch_compat.hpp"
+
+namespace memtx {
+
+// The registration table handed to memtx_plugin_register. Registration is staged: the host commits the
+// variants only if the whole register call succeeds and no name collides.
+class PluginHost {
+ public:
+  virtual ~PluginHost() = default;
+  virtual uint32_t host_abi_major() const = 0;
+  virtual uint32_t host_abi_minor() const = 0;
+  virtual void add_variant(VariantDesc desc) = 0;
+};
+
+}  // namespace memtx
+
+#define MEMTX_DEFINE_PLUGIN(plugin_name, plugin_version)                                              \
+  extern "C" MEMTX_API_EXPORT const memtx_plugin_info* memtx_plugin_info(void) {                      \
+    static const memtx_plugin_info info = {MEMTX_PLUGIN_ABI_MAJOR,  MEMTX_PLUGIN_ABI_MINOR,             \
+                                           plugin_name,             plugin_version,                     \
+                                           MEMTX_TORCH_MAJOR,       MEMTX_TORCH_MINOR,                  \
+                                           MEMTX_CXX11_ABI};                                            \
+    return &info;                                                                                       \
+  }
+
+#define MEMTX_PLUGIN_REGISTER extern "C" MEMTX_API_EXPORT void memtx_plugin_register(memtx::PluginHost* host)
+
+#endif
+#endif

@@ -1,0 +1,1 @@
+// capi: placeholder until the C API lands.

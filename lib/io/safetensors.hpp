@@ -1,0 +1,34 @@
+// io/safetensors.hpp: strict reader and writer of the safetensors format (8-byte little-endian header
+// length, JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}}, then the data).
+// Files come from strangers: the reader bounds the header size, checks every offset lies inside the data
+// area, that sizes match dtype x shape, that tensors neither overlap nor leave gaps, and knows its dtypes.
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "memtx/error.hpp"
+
+namespace memtx::io {
+
+struct SafetensorsFile {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;  // in file order (by offset)
+  std::map<std::string, std::string> metadata;
+  const torch::Tensor* find(const std::string& name) const;    // null when absent
+};
+
+// Throws Error(NotFound) for a missing file, Error(Io) for unreadable/corrupt content; the message names
+// the file and what is wrong (e.g. "tensor 'w': data_offsets [0, 12) but F32 [2, 2] needs 16 bytes").
+SafetensorsFile read_safetensors(const std::string& path);
+// Only the header: names, dtypes, shapes, without reading tensor data.
+std::vector<std::pair<std::string, std::vector<int64_t>>> read_safetensors_shapes(const std::string& path);
+// Writes contiguous CPU copies of the tensors (any device/dtype among the supported ones), atomically:
+// to "<path>.tmp" then rename. Throws Error(InvalidArgument) for duplicate names or unsupported dtypes,
+// Error(Io) when the file cannot be written.
+void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace memtx::io

@@ -1,0 +1,1 @@
+// model: placeholder until the model lands.
