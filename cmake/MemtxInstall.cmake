@@ -1,7 +1,7 @@
 # Installs libmemtx, its headers, the plugins and a CMake package so out-of-tree code can
 # find_package(memtx) and link memtx::memtx (plugins: add_library(... MODULE) + memtx::memtx).
 include(CMakePackageConfigHelpers)
-install(TARGETS memtx EXPORT memtxTargets
+install(TARGETS memtx memtx_torch EXPORT memtxTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES include/memtx.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
