@@ -1,0 +1,19 @@
+// cli/commands.hpp: the subcommands of memtx-cli. Each takes its own arguments (argv after the
+// subcommand name) and returns the process exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace memtx_cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_plugins(const Args& args);
+int cmd_verify_config(const Args& args);
+int cmd_check_fixture(const Args& args);
+int cmd_config_reference(const Args& args);
+int cmd_describe(const Args& args);
+int cmd_build_info(const Args& args);
+int cmd_demo(const Args& args);
+
+}  // namespace memtx_cli

@@ -1,1 +1,0 @@
-// capi: placeholder until the C API lands.

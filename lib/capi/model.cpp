@@ -1,0 +1,130 @@
+// capi/model.cpp: model creation, description, weights, forward and fixture checks of the C API.
+#include "capi/handles.hpp"
+#include "io/safetensors.hpp"
+#include "model/hf_import.hpp"
+
+using namespace memtx::capi;
+
+extern "C" {
+
+memtx_status* memtx_model_create(memtx_context* ctx, const memtx_config* cfg, memtx_model** out) {
+  return guarded("memtx_model_create", [&] {
+    require(ctx, "memtx_model_create", "ctx");
+    require(cfg, "memtx_model_create", "cfg");
+    require(out, "memtx_model_create", "out");
+    *out = nullptr;
+    auto model = std::make_unique<memtx_model>();
+    model->context = ctx;
+    model->model = memtx::Transformer(cfg->config, ctx->registry);
+    model->model->eval();
+    *out = model.release();
+  });
+}
+
+memtx_status* memtx_model_load_hf(memtx_context* ctx, const char* dir, memtx_model** out) {
+  return guarded("memtx_model_load_hf", [&] {
+    require(ctx, "memtx_model_load_hf", "ctx");
+    require(dir, "memtx_model_load_hf", "dir");
+    require(out, "memtx_model_load_hf", "out");
+    *out = nullptr;
+    auto model = std::make_unique<memtx_model>();
+    model->context = ctx;
+    model->model = memtx::load_hf_model(dir, ctx->registry);
+    *out = model.release();
+  });
+}
+
+void memtx_model_free(memtx_model* model) { delete model; }
+
+memtx_status* memtx_model_describe(memtx_model* model, char** out_json) {
+  return guarded("memtx_model_describe", [&] {
+    require(model, "memtx_model_describe", "model");
+    require(out_json, "memtx_model_describe", "out_json");
+    *out_json = copy_string(model->model->describe_json());
+  });
+}
+
+memtx_status* memtx_model_config(memtx_model* model, memtx_config** out) {
+  return guarded("memtx_model_config", [&] {
+    require(model, "memtx_model_config", "model");
+    require(out, "memtx_model_config", "out");
+    *out = new memtx_config(model->model->config());
+  });
+}
+
+memtx_status* memtx_model_save_weights(memtx_model* model, const char* path) {
+  return guarded("memtx_model_save_weights", [&] {
+    require(model, "memtx_model_save_weights", "model");
+    require(path, "memtx_model_save_weights", "path");
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (const auto& p : model->model->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
+    for (const auto& b : model->model->named_buffers()) tensors.emplace_back(b.key(), b.value());
+    memtx::io::write_safetensors(path, tensors, {{"format", "memtx"}, {"memtx_version", memtx_version()}});
+  });
+}
+
+memtx_status* memtx_model_load_weights(memtx_model* model, const char* path) {
+  return guarded("memtx_model_load_weights", [&] {
+    require(model, "memtx_model_load_weights", "model");
+    require(path, "memtx_model_load_weights", "path");
+    auto file = memtx::io::read_safetensors(path);
+    auto params = model->model->named_parameters();
+    auto buffers = model->model->named_buffers();
+    // Check everything before touching the model, so a bad file changes nothing.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+    size_t expected = params.size() + buffers.size();
+    for (const auto& [name, tensor] : file.tensors) {
+      torch::Tensor* target = params.find(name);
+      if (!target) target = buffers.find(name);
+      if (!target) throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": unexpected tensor '" + name + "'");
+      if (target->sizes() != tensor.sizes()) {
+        throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": tensor '" + name + "' has shape " +
+                                                      c10::str(tensor.sizes()) + ", the model expects " +
+                                                      c10::str(target->sizes()));
+      }
+      copies.emplace_back(*target, tensor);
+    }
+    if (copies.size() != expected) {
+      throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": has " + std::to_string(copies.size()) +
+                                                    " of the model's " + std::to_string(expected) + " tensors");
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& [target, source] : copies) target.copy_(source);
+  });
+}
+
+int64_t memtx_model_vocab_size(const memtx_model* model) { return model ? model->model->spec().vocab_size : 0; }
+
+memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens, int64_t batch, int64_t seq_len,
+                            float* out_logits, size_t out_capacity) {
+  return guarded("memtx_forward", [&] {
+    require(model, "memtx_forward", "model");
+    require(tokens, "memtx_forward", "tokens");
+    require(out_logits, "memtx_forward", "out_logits");
+    if (batch < 1 || seq_len < 1) {
+      throw memtx::Error(memtx::StatusCode::InvalidArgument, "memtx_forward: batch and seq_len must be >= 1, got " +
+                                                                 std::to_string(batch) + " x " + std::to_string(seq_len));
+    }
+    const int64_t vocab = model->model->spec().vocab_size;
+    const size_t needed = static_cast<size_t>(batch * seq_len * vocab);
+    if (out_capacity < needed) {
+      throw memtx::Error(memtx::StatusCode::InvalidArgument, "memtx_forward: out_capacity " + std::to_string(out_capacity) +
+                                                                 " floats, need batch*seq_len*vocab = " + std::to_string(needed));
+    }
+    torch::NoGradGuard no_grad;
+    auto ids = torch::from_blob(const_cast<int64_t*>(tokens), {batch, seq_len}, torch::kLong).clone();
+    auto logits = model->model->forward(ids).to(torch::kCPU, torch::kFloat32).contiguous();
+    std::memcpy(out_logits, logits.data_ptr<float>(), needed * sizeof(float));
+  });
+}
+
+memtx_status* memtx_check_fixture(memtx_context* ctx, const char* dir, char** out_json) {
+  return guarded("memtx_check_fixture", [&] {
+    require(ctx, "memtx_check_fixture", "ctx");
+    require(dir, "memtx_check_fixture", "dir");
+    require(out_json, "memtx_check_fixture", "out_json");
+    *out_json = copy_string(memtx::check_fixture_json(dir, ctx->registry));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,107 @@
+// capi/status.cpp: status objects, strings, versions and build information of the C API.
+#include <dlfcn.h>
+#include <link.h>
+
+#include <nlohmann/json.hpp>
+
+#include "capi/handles.hpp"
+#include "memtx/plugin.h"
+
+namespace memtx::capi {
+
+memtx_status* make_status(memtx_status_code code, std::string message) {
+  return new (std::nothrow) memtx_status{code, std::move(message)};
+}
+
+char* copy_string(const std::string& text) {
+  char* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (!out) throw std::bad_alloc();
+  std::memcpy(out, text.c_str(), text.size() + 1);
+  return out;
+}
+
+void require(const void* pointer, const char* function, const char* parameter) {
+  if (!pointer) throw Error(StatusCode::InvalidArgument, std::string(function) + ": " + parameter + " is NULL");
+}
+
+namespace {
+// The BLAS shared library mapped into this process (OpenBLAS, MKL, BLIS or the slow reference libblas).
+std::string loaded_blas() {
+  std::string found;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        std::string name = info->dlpi_name ? info->dlpi_name : "";
+        auto* out = static_cast<std::string*>(data);
+        for (const char* key : {"openblas", "mkl_rt", "libmkl", "blis"}) {
+          if (name.find(key) != std::string::npos) {
+            *out = name;
+            return 1;
+          }
+        }
+        if (name.find("libblas.so") != std::string::npos && out->empty()) *out = name;
+        return 0;
+      },
+      &found);
+  return found;
+}
+}  // namespace
+
+}  // namespace memtx::capi
+
+using namespace memtx::capi;
+
+extern "C" {
+
+memtx_status_code memtx_status_get_code(const memtx_status* status) { return status ? status->code : MEMTX_OK; }
+const char* memtx_status_message(const memtx_status* status) { return status ? status->message.c_str() : "ok"; }
+void memtx_status_free(memtx_status* status) { delete status; }
+void memtx_string_free(char* text) { std::free(text); }
+
+const char* memtx_status_code_name(memtx_status_code code) {
+  switch (code) {
+    case MEMTX_OK: return "OK";
+    case MEMTX_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case MEMTX_NOT_FOUND: return "NOT_FOUND";
+    case MEMTX_IO: return "IO";
+    case MEMTX_CONFIG: return "CONFIG";
+    case MEMTX_PLUGIN: return "PLUGIN";
+    case MEMTX_ABI_MISMATCH: return "ABI_MISMATCH";
+    case MEMTX_DUPLICATE: return "DUPLICATE";
+    case MEMTX_TORCH: return "TORCH";
+    case MEMTX_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
+    case MEMTX_CANCELLED: return "CANCELLED";
+    case MEMTX_INTERNAL: return "INTERNAL";
+  }
+  return "UNKNOWN";
+}
+
+const char* memtx_version(void) {
+#define MEMTX_STR2(x) #x
+#define MEMTX_STR(x) MEMTX_STR2(x)
+  return MEMTX_STR(MEMTX_VERSION_MAJOR) "." MEMTX_STR(MEMTX_VERSION_MINOR) "." MEMTX_STR(MEMTX_VERSION_PATCH);
+}
+
+int memtx_abi_version(void) { return MEMTX_ABI_VERSION; }
+
+memtx_status* memtx_build_info(char** out_json) {
+  return guarded("memtx_build_info", [&] {
+    require(out_json, "memtx_build_info", "out_json");
+    const std::string blas = loaded_blas();
+    const bool fast = blas.find("openblas") != std::string::npos || blas.find("mkl") != std::string::npos ||
+                      blas.find("blis") != std::string::npos;
+    nlohmann::json j = {{"memtx_version", memtx_version()},
+                        {"abi_version", MEMTX_ABI_VERSION},
+                        {"plugin_abi", std::to_string(MEMTX_PLUGIN_ABI_MAJOR) + "." + std::to_string(MEMTX_PLUGIN_ABI_MINOR)},
+                        {"torch_version", TORCH_VERSION},
+                        {"cxx11_abi", MEMTX_CXX11_ABI},
+                        {"cuda_available", torch::cuda::is_available()},
+                        {"cuda_devices", torch::cuda::device_count()},
+                        {"fused_sdpa", memtx::compat::has_fused_sdpa()},
+                        {"blas", blas.empty() ? "unknown" : blas},
+                        {"fast_blas", fast},
+                        {"threads", at::get_num_threads()}};
+    *out_json = copy_string(j.dump(2));
+  });
+}
+
+}  // extern "C"

@@ -1,1 +1,0 @@
-// model: placeholder until the model lands.

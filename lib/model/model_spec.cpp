@@ -1,0 +1,115 @@
+// model/model_spec.cpp: Config -> ModelSpec, with the checks that must pass before allocating tensors.
+#include "model/model_spec.hpp"
+
+#include <sstream>
+
+namespace memtx {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::ostringstream out;
+  for (size_t i = 0; i < names.size(); ++i) out << (i ? ", " : "") << names[i];
+  return out.str();
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda") {
+    if (!torch::cuda::is_available()) {
+      throw Error(StatusCode::Config, "model.device: 'cuda' requested but this LibTorch sees no CUDA device");
+    }
+    return torch::kCUDA;
+  }
+  return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+torch::Dtype resolve_dtype(const std::string& name) {
+  if (name == "bfloat16") return torch::kBFloat16;
+  if (name == "float16") return torch::kFloat16;
+  return torch::kFloat32;
+}
+
+// Features whose keys are parsed and validated now but whose implementation arrives with later plugins.
+void check_available(const Config& c, const Registry& registry) {
+  const bool memory_layers = !c.get_bool("memory.vanilla_mode") && c.get_bool("memory.use_memory_adapter") &&
+                             c.get_string("memory.memory_layer_placement") != "none";
+  if (memory_layers && !registry.find("memory")) {
+    throw Error(StatusCode::NotFound,
+                "memory cross-attention layers are requested (memory.use_memory_adapter: true, "
+                "memory.memory_layer_placement: " + c.get_string("memory.memory_layer_placement") +
+                    ") but no 'memory' variant is registered; set memory.vanilla_mode: true or "
+                    "memory.memory_layer_placement: none for a model without memory layers");
+  }
+  if (!c.get_bool("memory.vanilla_mode") && (c.get_bool("memory.use_lora") || c.get_bool("memory.use_both_memory_and_lora"))) {
+    throw Error(StatusCode::Config, "memory.use_lora: LoRA is not yet supported by this build of memtx");
+  }
+  if (c.get_opt_string("model.base_model_name")) {
+    throw Error(StatusCode::Config,
+                "model.base_model_name: adapter mode is not yet supported; load a Hugging Face folder with "
+                "memtx_model_load_hf instead");
+  }
+}
+
+}  // namespace
+
+ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
+  c.validate();
+  check_available(c, registry);
+  ModelSpec s;
+  s.vocab_size = c.get_int("model.vocab_size");
+  s.hidden_dim = c.get_int("model.hidden_dim");
+  s.num_layers = c.get_int("model.num_layers");
+  s.num_heads = c.get_int("model.num_heads");
+  s.num_kv_heads = c.get_opt_int("attention.n_kv_group").value_or(s.num_heads);
+  s.head_dim = c.get_opt_int("model.head_dim").value_or(s.hidden_dim / s.num_heads);
+  s.intermediate_dim = c.get_int("model.intermediate_dim");
+  s.max_seq_len = c.get_int("model.max_seq_len");
+  s.use_rms_norm = c.get_bool("model.use_rms_norm");
+  s.use_mlp = c.get_bool("model.use_mlp");
+  s.swiglu = c.get_string("model.mlp_type") == "swiglu";
+  s.mlp_bias = c.get_bool("model.mlp_bias");
+  s.tie_embeddings = c.get_bool("model.tie_embeddings");
+  s.norm_eps = c.get_float("model.norm_eps");
+  s.dropout = c.get_float("model.dropout");
+  s.init_std = c.get_float("model.init_std");
+  s.device = resolve_device(c.get_string("model.device"));
+  s.dtype = resolve_dtype(c.get_string("model.dtype"));
+
+  auto list = c.get_string_list("attention.attention_list");
+  if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
+  for (int64_t i = 0; i < s.num_layers; ++i) s.layer_variants.push_back(list[i % list.size()]);
+  for (const auto& name : list) {
+    if (!registry.find(name)) {
+      throw Error(StatusCode::NotFound, "unknown attention variant '" + name + "' (attention." +
+                                            (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant") +
+                                            "); registered: " + join(registry.variant_names()));
+    }
+  }
+
+  AttentionSpec& a = s.attention;
+  a.num_layers = s.num_layers;
+  a.hidden_dim = s.hidden_dim;
+  a.num_heads = s.num_heads;
+  a.num_kv_heads = s.num_kv_heads;
+  a.head_dim = s.head_dim;
+  a.max_seq_len = s.max_seq_len;
+  a.use_rope = c.get_bool("model.use_rope");
+  a.rope_theta = c.get_float("model.rope_theta");
+  a.rope_layout = c.get_string("model.rope_layout") == "interleaved" ? RopeLayout::Interleaved : RopeLayout::Half;
+  a.rope_dim = c.get_opt_int("model.rope_dim").value_or(0);
+  a.qkv_bias = c.get_bool("model.attention_bias");
+  a.norm_eps = s.norm_eps;
+  a.attention_dropout = c.get_float("model.attention_dropout");
+  a.use_flash_attention = c.get_bool("model.use_flash_attention") && !c.get_bool("attention.disable_flash_attention");
+  a.config = &c;
+  return s;
+}
+
+AttentionSpec ModelSpec::layer_spec(int64_t layer) const {
+  AttentionSpec spec = attention;
+  spec.layer_index = layer;
+  spec.variant = layer_variants.at(layer);
+  return spec;
+}
+
+}  // namespace memtx

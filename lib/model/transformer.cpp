@@ -1,0 +1,147 @@
+// model/transformer.cpp: decoder assembly, forward pass and description (see transformer.hpp).
+#include "model/transformer.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace memtx {
+
+BlockImpl::BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention)
+    : index_(index), dropout_(spec.dropout) {
+  attn_norm = register_module("attn_norm", Norm(spec.hidden_dim, spec.norm_eps, spec.use_rms_norm));
+  attn = register_module("attn", std::move(attention));
+  if (spec.use_mlp) {
+    mlp_norm = register_module("mlp_norm", Norm(spec.hidden_dim, spec.norm_eps, spec.use_rms_norm));
+    mlp = register_module("mlp", Mlp(spec.hidden_dim, spec.intermediate_dim, spec.swiglu, spec.mlp_bias));
+  }
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, AttentionContext& ctx,
+                                 std::map<std::string, torch::Tensor>* capture) {
+  auto a_in = attn_norm->forward(x);
+  auto a_out = attn->forward(a_in, ctx);
+  if (capture) {
+    const std::string prefix = "layers." + std::to_string(index_) + ".attn.";
+    (*capture)[prefix + "in"] = a_in.detach();
+    (*capture)[prefix + "out"] = a_out.detach();
+  }
+  auto h = x + torch::dropout(a_out, dropout_, is_training());
+  if (!mlp) return h;
+  return h + torch::dropout(mlp->forward(mlp_norm->forward(h)), dropout_, is_training());
+}
+
+TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
+    : config_(std::make_unique<Config>(config)), spec_(ModelSpec::from_config(*config_, registry)) {
+  spec_.attention.config = config_.get();
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(spec_.vocab_size, spec_.hidden_dim));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < spec_.num_layers; ++i) {
+    auto attention = registry.create(spec_.layer_variants[i], spec_.layer_spec(i));
+    blocks.push_back(Block(spec_, i, std::move(attention)));
+    layers->push_back(blocks.back());
+  }
+  norm = register_module("norm", Norm(spec_.hidden_dim, spec_.norm_eps, spec_.use_rms_norm));
+  if (!spec_.tie_embeddings) {
+    lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(spec_.hidden_dim, spec_.vocab_size).bias(false)));
+  }
+  initialize();
+  to(spec_.device, spec_.dtype);
+}
+
+void TransformerImpl::initialize() {
+  torch::manual_seed(static_cast<uint64_t>(config_->get_int("model.seed")));
+  torch::NoGradGuard no_grad;
+  const double std = spec_.init_std;
+  embed_tokens->weight.normal_(0.0, std);
+  if (lm_head) lm_head->weight.normal_(0.0, std);
+  for (auto& block : blocks) {
+    block->attn->reset_parameters(std);
+    if (block->mlp) {
+      for (auto& p : block->mlp->named_parameters()) {
+        if (p.key().find("bias") != std::string::npos) p.value().zero_();
+        else p.value().normal_(0.0, std);
+      }
+    }
+  }
+}
+
+ModelState TransformerImpl::initial_state(int64_t batch) {
+  ModelState state;
+  auto options = torch::TensorOptions().device(spec_.device).dtype(spec_.dtype);
+  for (auto& block : blocks) state.layers.push_back(block->attn->initial_state(batch, options));
+  return state;
+}
+
+torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* state, bool use_cache,
+                                       std::map<std::string, torch::Tensor>* capture) {
+  if (tokens.dim() != 2 || tokens.scalar_type() != torch::kLong) {
+    throw Error(StatusCode::InvalidArgument, "forward: tokens must be int64 [batch, seq_len], got " +
+                                                 std::to_string(tokens.dim()) + "-d " +
+                                                 std::string(c10::toString(tokens.scalar_type())));
+  }
+  if (tokens.numel() > 0) {
+    const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+    if (lo < 0 || hi >= spec_.vocab_size) {
+      throw Error(StatusCode::InvalidArgument, "forward: token id " + std::to_string(lo < 0 ? lo : hi) +
+                                                   " outside the vocabulary [0, " + std::to_string(spec_.vocab_size) + ")");
+    }
+  }
+  if (state && state->layers.size() != blocks.size()) {
+    throw Error(StatusCode::InvalidArgument, "forward: state has " + std::to_string(state->layers.size()) +
+                                                 " layers, model has " + std::to_string(blocks.size()));
+  }
+  auto x = torch::dropout(embed_tokens->forward(tokens.to(spec_.device)), spec_.dropout, is_training());
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    AttentionContext ctx;
+    ctx.start_position = state ? state->position : 0;
+    ctx.state = state ? &state->layers[i] : nullptr;
+    ctx.use_cache = use_cache;
+    x = blocks[i]->forward(x, ctx, capture);
+  }
+  if (state) state->position += tokens.size(1);
+  x = norm->forward(x);
+  return lm_head ? lm_head->forward(x) : torch::matmul(x, embed_tokens->weight.t());
+}
+
+std::string TransformerImpl::describe_json() const {
+  auto count = [](const torch::nn::Module& m) {
+    int64_t n = 0;
+    for (const auto& p : m.parameters()) n += p.numel();
+    return n;
+  };
+  nlohmann::json layers_json = nlohmann::json::array();
+  int64_t attention_total = 0, mlp_total = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const auto& b = blocks[i];
+    const int64_t a = count(*b->attn), m = b->mlp ? count(*b->mlp) : 0;
+    attention_total += a;
+    mlp_total += m;
+    layers_json.push_back({{"index", i},
+                           {"variant", spec_.layer_variants[i]},
+                           {"recurrent", b->attn->is_recurrent()},
+                           {"attention_parameters", a},
+                           {"mlp_parameters", m},
+                           {"parameters", count(*b)}});
+  }
+  const int64_t total = count(*this);
+  nlohmann::json j = {
+      {"vocab_size", spec_.vocab_size},
+      {"hidden_dim", spec_.hidden_dim},
+      {"num_layers", spec_.num_layers},
+      {"num_heads", spec_.num_heads},
+      {"num_kv_heads", spec_.num_kv_heads},
+      {"head_dim", spec_.head_dim},
+      {"intermediate_dim", spec_.intermediate_dim},
+      {"tie_embeddings", spec_.tie_embeddings},
+      {"device", spec_.device.str()},
+      {"dtype", std::string(c10::toString(spec_.dtype))},
+      {"layers", layers_json},
+      {"parameters",
+       {{"total", total},
+        {"embedding", embed_tokens->weight.numel()},
+        {"attention", attention_total},
+        {"mlp", mlp_total},
+        {"lm_head", lm_head ? lm_head->weight.numel() : 0}}}};
+  return j.dump(2);
+}
+
+}  // namespace memtx

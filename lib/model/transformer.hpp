@@ -1,0 +1,64 @@
+// model/transformer.hpp: the decoder. tokens -> embed_tokens -> blocks -> norm -> lm_head (or tied).
+//   block: h = x + drop(attn(attn_norm(x)));  y = h + drop(mlp(mlp_norm(h)))   (pre-norm, residuals)
+// Each block's attention is the layer's variant, created through the plugin registry. Parameter names
+// (embed_tokens.weight, layers.<i>.attn.q_proj.weight, layers.<i>.mlp.up_proj.weight, norm.weight,
+// lm_head.weight) are what checkpoints and memtx_model_describe use.
+#pragma once
+#include <map>
+
+#include "model/layers.hpp"
+#include "model/model_spec.hpp"
+
+namespace memtx {
+
+// Per-sequence state of every layer (recurrent memories, KV caches), carried between calls.
+struct ModelState {
+  std::vector<LayerState> layers;
+  int64_t position = 0;  // tokens consumed so far (absolute position of the next token)
+};
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention);
+  torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx,
+                        std::map<std::string, torch::Tensor>* capture);
+  Norm attn_norm{nullptr}, mlp_norm{nullptr};
+  std::shared_ptr<AttentionModuleImpl> attn;
+  Mlp mlp{nullptr};
+
+ private:
+  int64_t index_;
+  double dropout_;
+};
+TORCH_MODULE(Block);
+
+class TransformerImpl : public torch::nn::Module {
+ public:
+  // Keeps its own copy of the config (variants may read it while being built).
+  TransformerImpl(const Config& config, const Registry& registry);
+
+  // tokens [B, T] int64 -> logits [B, T, vocab]. With a state, the call continues the sequence the state
+  // holds (positions, caches, memories); use_cache appends keys/values for later decoding steps.
+  // capture (optional) receives "layers.<i>.attn.in" / ".out" for every layer.
+  torch::Tensor forward(const torch::Tensor& tokens, ModelState* state = nullptr, bool use_cache = false,
+                        std::map<std::string, torch::Tensor>* capture = nullptr);
+  ModelState initial_state(int64_t batch);
+
+  const ModelSpec& spec() const { return spec_; }
+  const Config& config() const { return *config_; }
+  std::string describe_json() const;  // layers, variants, parameter counts, dims, device, dtype
+
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  std::vector<Block> blocks;
+  Norm norm{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // null when tied to embed_tokens
+
+ private:
+  void initialize();
+  std::unique_ptr<Config> config_;
+  ModelSpec spec_;
+};
+TORCH_MODULE(Transformer);
+
+}  // namespace memtx

@@ -1,0 +1,55 @@
+// causal/causal_attention.hpp: softmax self-attention (the default variant, also registered as "infinite").
+//   q = x Wq (H heads of d_qk), k = x Wk, v = x Wv (G kv heads; query head h reads kv head h / (H/G)).
+//   Optional per-head RMS QK-norm (learnable gain) before RoPE; RoPE on q, k (half or interleaved layout,
+//   first rope_dim channels).
+//   s = q.k * scale, scale = 1/sqrt(d_qk), or a learned scalar when use_qk_norm_scale.
+//   Soft-capping: s = c * tanh(s / c) before the mask.
+//   Flash LoBo (attention sink): o_i = sum_{j<=i} e^{s_ij} v_j / (e^{log_c} + sum_{j<=i} e^{s_ij}); done as an
+//   extra key column with logit log_c that every query sees, real keys keeping the j <= i mask.
+//   Output: heads concatenated into Wo, or (use_concat_heads: false, the "infinite" default) one shared
+//   projection d_v -> D applied to every head and summed; n_cproj > 1 sums that many output projections.
+//   Fast path: the fused scaled-dot-product attention when the options allow it; the explicit path otherwise.
+#pragma once
+#include <memtx/attention.hpp>
+
+namespace memtx::causal {
+
+struct CausalOptions {
+  int64_t qk_head_dim = 0;
+  int64_t v_head_dim = 0;
+  bool qk_norm = false;
+  bool qk_norm_scale = false;
+  double softcap = 0.0;  // 0 = off
+  bool lobo = false;
+  bool lobo_per_head = false;
+  bool lobo_const = false;
+  double lobo_log_c = 0.0;
+  bool concat_heads = true;
+  int64_t n_cproj = 1;
+  bool fused = true;
+  static CausalOptions from_spec(const AttentionSpec& spec);
+};
+
+class CausalAttentionImpl : public AttentionModuleImpl {
+ public:
+  explicit CausalAttentionImpl(const AttentionSpec& spec);
+  torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) override;
+  std::vector<std::string> projection_names() const override;
+
+  // The attention core on already projected, position-encoded tensors: q [B,H,Tq,dqk], k [B,G,Tk,dqk],
+  // v [B,G,Tk,dv] -> [B,H,Tq,dv]. Query i sits at key position i + (Tk - Tq). `fused` picks the path.
+  torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool fused);
+  bool fused_path_allowed() const;
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr};
+  std::vector<torch::nn::Linear> o_projs;
+  torch::Tensor q_norm_weight, k_norm_weight, qk_scale, lobo_log_c;
+
+ private:
+  torch::Tensor output_projection(const torch::Tensor& heads);  // [B,H,T,dv] -> [B,T,D]
+  AttentionSpec spec_;
+  CausalOptions opt_;
+};
+TORCH_MODULE(CausalAttention);
+
+}  // namespace memtx::causal

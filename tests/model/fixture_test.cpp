@@ -1,0 +1,101 @@
+// Checks memtx against Hugging Face transformers outputs it did not compute (../shared/fixtures/hf): every
+// attention module fed the reference input, and the whole model's logits, within the fixtures' tolerances.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "model/hf_import.hpp"
+#include "test_support.hpp"
+
+namespace memtx::test {
+namespace {
+
+const std::string kFixtures = MEMTX_FIXTURES_DIR;
+
+void expect_fixture_passes(const std::string& name, size_t expected_modules) {
+  const std::string dir = kFixtures + "/hf/" + name;
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "fixtures not found at " << dir;
+  auto report = nlohmann::json::parse(check_fixture_json(dir, plugin_registry()));
+  size_t modules = 0;
+  bool saw_logits = false;
+  for (const auto& t : report["tensors"]) {
+    const double err = t["max_abs_error"].get<double>();
+    const std::string tensor = t["name"].get<std::string>();
+    if (tensor == "logits") {
+      saw_logits = true;
+      EXPECT_LE(err, 2e-4) << name << " logits";
+    } else {
+      ++modules;
+      EXPECT_LE(err, 1e-4) << name << " " << tensor;
+    }
+    std::cout << "[fixture] " << name << " " << tensor << " max abs error " << err << "\n";
+  }
+  EXPECT_TRUE(saw_logits);
+  EXPECT_EQ(modules, expected_modules);
+  EXPECT_TRUE(report["ok"].get<bool>());
+}
+
+TEST(Fixture, Qwen2Tiny) { expect_fixture_passes("qwen2-tiny", 2); }
+TEST(Fixture, LlamaTiny) { expect_fixture_passes("llama-tiny", 2); }
+
+TEST(Fixture, ConfigMappingOfQwen2) {
+  const std::string dir = kFixtures + "/hf/qwen2-tiny";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP();
+  Config c = hf_config_to_memtx(dir, plugin_registry());
+  EXPECT_EQ(c.get_int("model.num_heads"), 4);
+  EXPECT_EQ(c.get_int("attention.n_kv_group"), 2);
+  EXPECT_TRUE(c.get_bool("model.attention_bias"));
+  EXPECT_TRUE(c.get_bool("model.tie_embeddings"));
+  EXPECT_DOUBLE_EQ(c.get_float("model.norm_eps"), 1e-6);
+}
+
+class BrokenFolder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("memtx_hf_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  std::string expect_error(StatusCode code) {
+    try {
+      load_hf_model(dir_.string(), plugin_registry());
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return "";
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(BrokenFolder, MissingConfig) { EXPECT_NE(expect_error(StatusCode::NotFound).find("config.json"), std::string::npos); }
+
+TEST_F(BrokenFolder, UnsupportedArchitecture) {
+  write("config.json", R"({"model_type": "gpt_neox", "architectures": ["GPTNeoXForCausalLM"]})");
+  EXPECT_NE(expect_error(StatusCode::Config).find("gpt_neox"), std::string::npos);
+}
+
+TEST_F(BrokenFolder, MissingWeights) {
+  if (!std::filesystem::exists(kFixtures + "/hf/llama-tiny")) GTEST_SKIP();
+  std::filesystem::copy_file(kFixtures + "/hf/llama-tiny/config.json", dir_ / "config.json");
+  EXPECT_NE(expect_error(StatusCode::NotFound).find("model.safetensors"), std::string::npos);
+}
+
+TEST_F(BrokenFolder, ShapeMismatchNamesTheTensor) {
+  const std::string src = kFixtures + "/hf/llama-tiny";
+  if (!std::filesystem::exists(src)) GTEST_SKIP();
+  std::ifstream in(src + "/config.json");
+  auto j = nlohmann::json::parse(in);
+  j["intermediate_size"] = 96;  // weights say 160
+  write("config.json", j.dump());
+  std::filesystem::copy_file(src + "/model.safetensors", dir_ / "model.safetensors");
+  auto message = expect_error(StatusCode::Io);
+  EXPECT_NE(message.find("mlp"), std::string::npos) << message;
+  EXPECT_NE(message.find("160"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace memtx::test
