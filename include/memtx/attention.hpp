@@ -64,6 +64,17 @@ class AttentionModuleImpl : public torch::nn::Module {
   }
   // Optional auxiliary loss from the last forward (router losses, ...); undefined tensor when none.
   virtual torch::Tensor auxiliary_loss() { return {}; }
+  // Initialises the weights (called once by the model after construction). The default draws every
+  // Linear weight from N(0, init_std) and zeroes its bias; variants with special initialisation override.
+  virtual void reset_parameters(double init_std) {
+    torch::NoGradGuard no_grad;
+    for (auto& module : modules(/*include_self=*/false)) {
+      if (auto* linear = module->as<torch::nn::Linear>()) {
+        linear->weight.normal_(0.0, init_std);
+        if (linear->bias.defined()) linear->bias.zero_();
+      }
+    }
+  }
   // Names of the linear projections (registered submodules) that LoRA may target.
   virtual std::vector<std::string> projection_names() const { return {}; }
 };
