@@ -61,6 +61,10 @@ struct OptionDef {
   std::optional<double> max;
   std::string doc;                   // one or two sentences for the reference
   std::string used_by;               // which component reads it ("model", "causal", "trainer", ...)
+  bool min_exclusive = false;        // min is a strict bound (value > min), e.g. an epsilon
+  bool max_exclusive = false;        // max is a strict bound (value < max), e.g. a dropout rate
+  std::string expectation;           // optional complete phrase for "expected ..." in messages (replaces the
+                                     // generated "float > 0 or null") and the reference's "allowed" column
 };
 
 class MEMTX_API Schema {
@@ -68,8 +72,9 @@ class MEMTX_API Schema {
   // Every key of the seed documents plus memtx's own; see docs/config.md.
   static const Schema& builtin();
 
-  // Throws Error(Duplicate) if the key exists with a different type, Error(InvalidArgument) if malformed.
-  // Re-adding an identical definition is a no-op (plugins may declare keys the builtin schema has).
+  // Throws Error(Duplicate) if the key exists with a different type (or a different default, nullability,
+  // choices or bounds), Error(InvalidArgument) if malformed. Re-adding an identical definition is a no-op
+  // (plugins may declare keys the builtin schema has); differences in doc/used_by keep the first text.
   void add(const OptionDef& def);
   const OptionDef* find(const std::string& key) const;
   const std::vector<OptionDef>& options() const { return options_; }

@@ -1,0 +1,67 @@
+// config/internal.hpp: helpers shared by the files of lib/config (not installed, not part of the API).
+// Scalar text parsing and formatting, edit distance, and the checks that turn a raw value into a value
+// of an option's type (with the "expected ..., got ..." wording every error message uses).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "memtx/config.hpp"
+
+
+namespace memtx::config_detail {
+
+// ---- text (text.cpp) ----
+bool is_null_text(const std::string& s);   // null, Null, NULL, ~ or empty
+std::optional<bool> parse_bool(const std::string& s);        // true/True/TRUE/false/False/FALSE
+std::optional<int64_t> parse_int(const std::string& s);      // 12, -3, +4; also integral floats: 2.0, 1e3
+std::optional<double> parse_float(const std::string& s);     // finite decimal or scientific: 0.5, 1e-4
+std::string format_float(double v);                          // shortest round-trip text, always float-looking
+// True when a string printed plain would be read back as something else (null, bool, number, list, ...).
+bool needs_quotes(const std::string& s);
+std::string quote(const std::string& s);                     // "text" with \" and \\ escaped
+std::string trim(const std::string& s);
+size_t edit_distance(const std::string& a, const std::string& b);  // Damerau (adjacent swaps cost 1)
+std::string section_of(const std::string& key);              // "model" for "model.hidden_dim"
+std::string name_of(const std::string& key);                 // "hidden_dim" for "model.hidden_dim"
+std::string join(const std::vector<std::string>& items, const std::string& sep);
+
+// ---- schema helpers (schema.cpp) ----
+// "unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?)"
+std::string unknown_key_message(const Schema& schema, const std::string& key);
+// The section name closest to `name`, or "" when none is close.
+std::string nearest_section(const Schema& schema, const std::string& name);
+
+// ---- option checks (convert.cpp) ----
+// "int >= 1", "one of cosine, linear, constant", "a list of int >= 0 or null", ...
+std::string expectation(const OptionDef& def);
+// The expectation for one element of a list option: "int >= 0", "a string", "one of a, b".
+std::string item_expectation(const OptionDef& def);
+// How an offending value is shown after "got": 'abc', boolean true, null, 12, [a, b].
+std::string describe(const Value& v);
+std::string describe_node(const YAML::Node& node);
+// Bounds text for the reference: ">= 1", "[0, 1)", "" when unbounded.
+std::string bounds_text(const OptionDef& def);
+
+// A value failing its option: the message is "expected <expectation>, got <what>" without key or file;
+// callers prefix "<origin>:<line>: <key>: " (or "<key>[i]: " for a list element).
+struct ValueError {
+  std::string message;
+  long element = -1;  // index of the offending list element, -1 for the value itself
+};
+
+// Checks and normalises a typed value for def (int -> float, integral float -> int, string -> one-element
+// string list, bounds, choices). Returns the stored value or throws ValueError.
+Value coerce_value(const OptionDef& def, const Value& v);
+// Converts a parsed YAML node for def. Element errors carry the element index; `bad_mark` (optional)
+// then receives the position of the element at fault so the caller can report its line.
+Value convert_node(const OptionDef& def, const YAML::Node& node, YAML::Mark* bad_mark);
+
+// ---- validation (validate.cpp) ----
+// One line per cross-field rule, for the reference document.
+const std::vector<std::string>& validation_rule_texts();
+
+}  // namespace memtx::config_detail

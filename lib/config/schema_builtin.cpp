@@ -1,0 +1,402 @@
+// config/schema_builtin.cpp: Schema::builtin(), every key memtx knows: the seeds' model/memory/training
+// sections, the Infini-attention section, the attention arguments, and memtx's own model keys.
+// Each entry: type, default, nullability, choices, bounds, a short description and the component using it.
+#include "config/internal.hpp"
+
+namespace memtx {
+
+namespace {
+
+// Fluent builder so each key reads as one statement.
+class Opt {
+ public:
+  Opt(const char* key, ValueType type, Value def) {
+    d_.key = key;
+    d_.type = type;
+    d_.default_value = std::move(def);
+    d_.nullable = d_.default_value.is_null();
+  }
+  Opt& nullable() { d_.nullable = true; return *this; }
+  Opt& min(double v) { d_.min = v; return *this; }
+  Opt& above(double v) { d_.min = v; d_.min_exclusive = true; return *this; }
+  Opt& max(double v) { d_.max = v; return *this; }
+  Opt& below(double v) { d_.max = v; d_.max_exclusive = true; return *this; }
+  Opt& choices(std::vector<std::string> c) { d_.choices = std::move(c); return *this; }
+  Opt& expect(const char* text) { d_.expectation = text; return *this; }
+  Opt& doc(const char* text) { d_.doc = text; return *this; }
+  Opt& by(const char* who) { d_.used_by = who; return *this; }
+  const OptionDef& def() const { return d_; }
+
+ private:
+  OptionDef d_;
+};
+
+using VT = ValueType;
+using Strs = std::vector<std::string>;
+const Value kNull{};
+
+void add_model(Schema& s) {
+  auto add = [&](Opt o) { s.add(o.def()); };
+  add(Opt("model.hidden_dim", VT::Int, 768).min(1).by("model")
+          .doc("Width D of the residual stream; every block reads and writes vectors of this size."));
+  add(Opt("model.num_heads", VT::Int, 12).min(1).by("model, attention variants")
+          .doc("Number of query heads H in each attention layer."));
+  add(Opt("model.num_layers", VT::Int, 12).min(1).by("model")
+          .doc("Number of transformer blocks."));
+  add(Opt("model.intermediate_dim", VT::Int, 3072).min(1).by("model")
+          .doc("Inner width of each block's MLP."));
+  add(Opt("model.vocab_size", VT::Int, 32000).min(1).by("model")
+          .doc("Number of token ids; sizes the embedding table and the output head."));
+  add(Opt("model.max_seq_len", VT::Int, 8192).min(1).by("model, attention variants")
+          .doc("Longest position the model is prepared for (RoPE tables, attention within one segment)."));
+  add(Opt("model.use_rope", VT::Bool, true).by("causal, infini, mla")
+          .doc("Apply rotary position embeddings to queries and keys."));
+  add(Opt("model.rope_theta", VT::Float, 10000.0).above(0).by("causal, infini, mla")
+          .doc("Base of the RoPE frequencies; a larger base stretches the wavelengths for longer contexts."));
+  add(Opt("model.dropout", VT::Float, 0.0).min(0).below(1).by("model")
+          .doc("Dropout probability on the residual branches; 0 disables it."));
+  add(Opt("model.attention_dropout", VT::Float, 0.0).min(0).below(1).by("attention variants")
+          .doc("Dropout probability on the attention weights; 0 disables it."));
+  add(Opt("model.norm_eps", VT::Float, 1e-6).above(0).by("model")
+          .doc("Small constant added inside RMSNorm/LayerNorm so the division never blows up."));
+  add(Opt("model.use_rms_norm", VT::Bool, true).by("model")
+          .doc("Use RMSNorm when true, LayerNorm when false."));
+  add(Opt("model.base_model_name", VT::String, kNull).by("model loader")
+          .doc("Local folder of a pretrained model to wrap (adapter mode), e.g. models/Qwen2.5-1.5B; null "
+               "builds a model from scratch."));
+  add(Opt("model.freeze_base_model", VT::Bool, true).by("trainer")
+          .doc("In adapter mode, keep the pretrained weights fixed and train only what memtx adds (memory, "
+               "LoRA)."));
+  add(Opt("model.use_flash_attention", VT::Bool, true).by("causal")
+          .doc("Allow the fused scaled-dot-product attention kernel of the LibTorch in use, where it exists."));
+  add(Opt("model.head_dim", VT::Int, kNull).min(1).by("model, attention variants")
+          .doc("Size of each attention head; null means hidden_dim / num_heads."));
+  add(Opt("model.mlp_type", VT::String, "swiglu").choices({"swiglu", "gelu"}).by("model")
+          .doc("MLP form: swiglu (SiLU-gated, three matrices) or gelu (two matrices)."));
+  add(Opt("model.mlp_bias", VT::Bool, false).by("model")
+          .doc("Add biases to the MLP projections."));
+  add(Opt("model.attention_bias", VT::Bool, false).by("attention variants")
+          .doc("Add biases to the query, key and value projections, as Qwen2 does."));
+  add(Opt("model.tie_embeddings", VT::Bool, true).by("model")
+          .doc("Share one matrix between the token embedding and the output head."));
+  add(Opt("model.rope_layout", VT::String, "half").choices({"half", "interleaved"}).by("causal, infini, mla")
+          .doc("How RoPE pairs channels: half rotates the first half against the second (Llama, Qwen2); "
+               "interleaved rotates even/odd pairs (DeepSeek, many nanoGPT forks)."));
+  add(Opt("model.rope_dim", VT::Int, kNull).min(2).by("causal, infini")
+          .doc("Rotate only the first rope_dim channels of each head (even); null rotates the whole head."));
+  add(Opt("model.init_std", VT::Float, 0.02).min(0).by("model")
+          .doc("Standard deviation of the normal initialisation of weight matrices."));
+  add(Opt("model.use_mlp", VT::Bool, true).by("model")
+          .doc("Give every block an MLP; false builds mixer-only blocks, as in pure Mamba stacks."));
+  add(Opt("model.device", VT::String, "auto").choices({"auto", "cpu", "cuda"}).by("model, trainer")
+          .doc("Where to run: auto picks CUDA when available and the CPU otherwise."));
+  add(Opt("model.dtype", VT::String, "float32").choices({"float32", "bfloat16", "float16"}).by("model")
+          .doc("Storage type of the parameters (training autocast is training.mixed_precision)."));
+  add(Opt("model.seed", VT::Int, 1234).min(0).by("model, trainer")
+          .doc("Random seed for initialisation and data order; the same seed reproduces a run."));
+}
+
+void add_attention(Schema& s) {
+  auto add = [&](Opt o) { s.add(o.def()); };
+  add(Opt("attention.attention_variant", VT::String, "causal").by("model")
+          .doc("Mixer used by every layer when attention_list is null: causal, infini, linear, ssm, mla, co4, "
+               "infinite, or any name a loaded plugin registers."));
+  add(Opt("attention.attention_list", VT::StringList, kNull).by("model")
+          .doc("Mixer name per layer, repeated cyclically when shorter than num_layers (e.g. [causal, ssm]); "
+               "null uses attention_variant everywhere."));
+  add(Opt("attention.disable_flash_attention", VT::Bool, false).by("causal")
+          .doc("Force the explicit attention computation instead of the fused kernel (for debugging, or where "
+               "the kernel is unsupported)."));
+  add(Opt("attention.use_qk_norm", VT::Bool, false).by("causal, infini")
+          .doc("RMS-normalise queries and keys per head, with a learned gain, before their dot product."));
+  add(Opt("attention.use_qk_norm_scale", VT::Bool, false).by("causal, infini")
+          .doc("Replace the fixed 1/sqrt(d) score scale by a learned scalar; requires use_qk_norm."));
+  add(Opt("attention.attn_logit_softcapping", VT::Float, kNull).above(0).by("causal")
+          .expect("a float cap c > 0 (scores become c*tanh(s/c))")
+          .doc("Soft cap c on attention scores: s becomes c*tanh(s/c) before masking; null disables it. A "
+               "boolean is rejected (it is not a cap)."));
+  add(Opt("attention.n_kv_group", VT::Int, kNull).min(1).by("causal, infini, linear")
+          .doc("Number of key/value heads for grouped-query attention; must divide num_heads. Null gives one "
+               "per query head."));
+  add(Opt("attention.use_flash_lobo", VT::Bool, false).by("causal")
+          .doc("Add an attention sink: an extra zero-valued key that every query sees with logit log_c, so a "
+               "head can attend to nothing."));
+  add(Opt("attention.use_flash_lobo_per_head", VT::Bool, false).by("causal")
+          .doc("Learn one sink logit per head instead of one per layer; requires use_flash_lobo."));
+  add(Opt("attention.use_flash_obo_const", VT::Bool, false).by("causal")
+          .doc("Keep the sink logit fixed at flash_lobo_log_const instead of learning it; requires "
+               "use_flash_lobo."));
+  add(Opt("attention.flash_lobo_log_const", VT::Float, 0.0).by("causal")
+          .doc("Initial value of the sink logit log_c (its fixed value with use_flash_obo_const)."));
+  add(Opt("attention.mla_latent_dim", VT::Int, kNull).min(1).by("mla")
+          .doc("Rank of MLA's compressed key/value latent, which is what its cache stores per token; null "
+               "means hidden_dim / 4."));
+  add(Opt("attention.mla_rotary_dim", VT::Int, 32).min(2).by("mla")
+          .doc("Size of MLA's rotary query/key part (the rotary key is shared by all heads); must be even."));
+  add(Opt("attention.use_mla_lobo", VT::Bool, false).by("mla")
+          .doc("Add an attention sink, as in Flash LoBo, to MLA layers."));
+  add(Opt("attention.mla_lobo_init", VT::Float, 0.0).by("mla")
+          .doc("Initial value of the MLA sink logit."));
+  add(Opt("attention.n_latent", VT::Int, 4).min(1).by("co4")
+          .doc("Number of learned latent queries in a CO4 layer."));
+  add(Opt("attention.triadic_loops", VT::Int, 1).min(1).by("co4")
+          .doc("Number of CO4 refinement passes over queries, keys and values."));
+  add(Opt("attention.mod_fn", VT::String, "cooperation")
+          .choices({"cooperation", "tm1", "tm2", "tm3", "tm4"}).by("co4")
+          .doc("CO4 modulation function applied to queries, keys and values in each pass."));
+  add(Opt("attention.co4_causal", VT::Bool, true).by("co4")
+          .doc("Average CO4 contexts over past tokens only; false uses the published whole-sequence averages, "
+               "which let every position see the future."));
+  add(Opt("attention.n_qk_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
+          .doc("Query/key head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
+  add(Opt("attention.n_v_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
+          .doc("Value head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
+  add(Opt("attention.n_cproj", VT::Int, kNull).min(1).by("causal, infinite")
+          .doc("Size of the output projection of the Infinite Head form; null derives it from the head sizes."));
+  add(Opt("attention.use_concat_heads", VT::Bool, kNull).by("causal, infinite")
+          .doc("Concatenate heads into the output projection (true) or project each head to hidden_dim and sum "
+               "(false); null leaves it to the variant (causal concatenates, infinite sums)."));
+  add(Opt("attention.ssm_mamba_expand", VT::Int, 2).min(1).by("ssm")
+          .doc("Mamba inner width as a multiple of hidden_dim."));
+  add(Opt("attention.ssm_conv_kernel_size", VT::Int, 3).min(1).by("ssm")
+          .doc("Width of Mamba's causal depthwise convolution (the original Mamba uses 4)."));
+  add(Opt("attention.ssm_dt_rank", VT::Int, 8).min(1).by("ssm")
+          .doc("Rank of the low-rank projection that produces the time step dt."));
+  add(Opt("attention.ssm_d_state", VT::Int, 16).min(1).by("ssm")
+          .doc("Size of each channel's state vector."));
+  add(Opt("attention.ssm_io_bias", VT::Bool, false).by("ssm")
+          .doc("Add biases to Mamba's input and output projections."));
+}
+
+void add_memory(Schema& s) {
+  auto add = [&](Opt o) { s.add(o.def()); };
+  const Strs routing = {"sequence", "rolling", "token"};
+  add(Opt("memory.vanilla_mode", VT::Bool, false).by("model")
+          .doc("Remove every memory layer whatever the other memory keys say (the control experiment)."));
+  add(Opt("memory.num_memory_tokens", VT::Int, 1024).min(1).by("memory")
+          .doc("Number of learned memory vectors in a bank (N_m)."));
+  add(Opt("memory.memory_dim", VT::Int, kNull).min(1).by("memory")
+          .doc("Width of the memory vectors; null means hidden_dim."));
+  add(Opt("memory.memory_layer_placement", VT::String, "all")
+          .choices({"all", "first_k", "last_k", "every_n", "custom", "none"}).by("model")
+          .doc("Which blocks get a memory sublayer: all, the first or last memory_layer_k, every "
+               "memory_layer_n-th, the listed memory_layer_indices (custom), or none."));
+  add(Opt("memory.memory_layer_k", VT::Int, 5).min(1).by("model")
+          .doc("Number of blocks for first_k and last_k placement."));
+  add(Opt("memory.memory_layer_n", VT::Int, 3).min(1).by("model")
+          .doc("Interval between memory blocks for every_n placement."));
+  add(Opt("memory.memory_layer_indices", VT::IntList, kNull).min(0).by("model")
+          .doc("Zero-based block indices for custom placement, e.g. [0, 1, 5, 10]."));
+  add(Opt("memory.memory_sharing", VT::String, "shared").choices({"shared", "per_layer", "every_k_layers"})
+          .by("model")
+          .doc("Memory layers share one bank (shared), own one each (per_layer), or share one per group of "
+               "memory_sharing_k layers (every_k_layers)."));
+  add(Opt("memory.memory_sharing_k", VT::Int, 2).min(1).by("model")
+          .doc("Group size for every_k_layers sharing."));
+  add(Opt("memory.memory_block_variant", VT::String, "A").choices({"A", "B"}).by("model")
+          .doc("Block layout: A is self-attention, memory, MLP; B is self-attention, MLP, memory, MLP."));
+  add(Opt("memory.use_low_rank_memory", VT::Bool, false).by("memory")
+          .doc("Store the memory bank in low-rank form (see low_rank_mode)."));
+  add(Opt("memory.memory_rank", VT::Int, 64).min(1).by("memory")
+          .doc("Rank r of the low-rank memory bank."));
+  add(Opt("memory.low_rank_mode", VT::String, "factorized").choices({"factorized", "reduced_dim"}).by("memory")
+          .doc("factorized stores the bank as M = A B^T; reduced_dim keeps memory vectors of width r and "
+               "projects into r."));
+  add(Opt("memory.use_low_rank_projections", VT::Bool, false).by("memory")
+          .doc("Factorise the memory layer's query, key, value and output projections with rank "
+               "projection_rank."));
+  add(Opt("memory.projection_rank", VT::Int, 64).min(1).by("memory")
+          .doc("Rank of the factorised memory projections."));
+  add(Opt("memory.use_chapters", VT::Bool, false).by("memory")
+          .doc("Split the bank into chapters and let a router choose top_k_chapters of them (mixture-of-experts "
+               "style)."));
+  add(Opt("memory.num_chapters", VT::Int, 100).min(1).by("memory")
+          .doc("Number of chapters the bank is split into."));
+  add(Opt("memory.tokens_per_chapter", VT::Int, kNull).min(1).by("memory")
+          .doc("Memory vectors per chapter; null means num_memory_tokens / num_chapters."));
+  add(Opt("memory.top_k_chapters", VT::Int, 20).min(1).by("memory")
+          .doc("Number of chapters the router selects."));
+  add(Opt("memory.routing_strategy_train", VT::String, "sequence").choices(routing).by("memory")
+          .doc("Chapter routing in training: sequence (one choice per sequence from a pooled summary; not "
+               "causal), rolling (a causal window of recent tokens) or token (per token)."));
+  add(Opt("memory.routing_strategy_inference", VT::String, "sequence").choices(routing).by("memory")
+          .doc("Chapter routing at inference, with the same choices as in training."));
+  add(Opt("memory.use_load_balance_loss", VT::Bool, true).by("memory, trainer")
+          .doc("Add the router's load-balancing loss, which pushes chapter usage towards uniform."));
+  add(Opt("memory.load_balance_coefficient", VT::Float, 0.01).min(0).by("memory, trainer")
+          .doc("Weight of the load-balancing loss."));
+  add(Opt("memory.use_auxiliary_loss", VT::Bool, false).by("memory, trainer")
+          .doc("Add the router's auxiliary loss."));
+  add(Opt("memory.auxiliary_loss_coefficient", VT::Float, 0.01).min(0).by("memory, trainer")
+          .doc("Weight of the auxiliary loss."));
+  add(Opt("memory.use_z_loss", VT::Bool, false).by("memory, trainer")
+          .doc("Add the router z-loss (mean squared log-sum-exp of the router logits), which keeps logits "
+               "small."));
+  add(Opt("memory.z_loss_coefficient", VT::Float, 0.001).min(0).by("memory, trainer")
+          .doc("Weight of the z-loss."));
+  add(Opt("memory.quantize_memory", VT::Bool, false).by("memory")
+          .doc("Store the bank quantised with scales, dequantise it for use, and train it through a "
+               "straight-through estimator."));
+  add(Opt("memory.memory_quant_bits", VT::Int, 8).min(4).max(8).expect("4 or 8").by("memory")
+          .doc("Bits per quantised memory value: 4 or 8."));
+  add(Opt("memory.wo_init_zero", VT::Bool, true).by("memory")
+          .doc("Zero-initialise the memory sublayer's output projection so a new memory layer starts as the "
+               "identity; keeps early training stable."));
+  add(Opt("memory.memory_init_std", VT::Float, 0.02).min(0).by("memory")
+          .doc("Standard deviation of the normal initialisation of the memory vectors."));
+  add(Opt("memory.use_lora", VT::Bool, false).by("model, trainer")
+          .doc("Add LoRA adapters to the projections named in lora_targets."));
+  add(Opt("memory.lora_rank", VT::Int, 16).min(1).by("model")
+          .doc("Rank of each LoRA adapter."));
+  add(Opt("memory.lora_alpha", VT::Float, 32.0).above(0).by("model")
+          .doc("LoRA scale: an adapter's update is multiplied by lora_alpha / lora_rank."));
+  add(Opt("memory.lora_dropout", VT::Float, 0.05).min(0).below(1).by("model")
+          .doc("Dropout probability on the input of each LoRA adapter."));
+  add(Opt("memory.lora_targets", VT::StringList, Strs{"q_proj", "v_proj"}).by("model")
+          .doc("Names of the projections that receive LoRA adapters (q_proj, k_proj, v_proj, o_proj, ...)."));
+  add(Opt("memory.use_memory_adapter", VT::Bool, true).by("model")
+          .doc("Add the memory cross-attention sublayers."));
+  add(Opt("memory.use_both_memory_and_lora", VT::Bool, false).by("model, trainer")
+          .doc("Train memory sublayers and LoRA adapters together (the combined experiment)."));
+}
+
+void add_training(Schema& s) {
+  auto add = [&](Opt o) { s.add(o.def()); };
+  const Strs precisions = {"fp32", "fp16", "bf16"};
+  add(Opt("training.memory_lr", VT::Float, 1e-4).min(0).by("trainer")
+          .doc("Peak learning rate of the memory parameters."));
+  add(Opt("training.lora_lr", VT::Float, 1e-4).min(0).by("trainer")
+          .doc("Peak learning rate of the LoRA parameters."));
+  add(Opt("training.base_model_lr", VT::Float, 1e-5).min(0).by("trainer")
+          .doc("Peak learning rate of every other parameter: the base model's when it is not frozen, or the "
+               "whole network's when training from scratch."));
+  add(Opt("training.training_mode", VT::String, "instruction_finetuning")
+          .choices({"instruction_finetuning", "pretraining"}).by("trainer, data")
+          .doc("instruction_finetuning for chat or instruction records, pretraining for plain text."));
+  add(Opt("training.dataset_name", VT::String, "HuggingFaceH4/ultrachat_200k").by("data")
+          .doc("Dataset to train on: a dataset name or a local path."));
+  add(Opt("training.dataset_subset", VT::String, kNull).by("data")
+          .doc("Configuration or subset of the dataset (e.g. en for C4); null for none."));
+  add(Opt("training.dataset_split", VT::String, "train").by("data")
+          .doc("Split used for training."));
+  add(Opt("training.eval_split", VT::String, "test").nullable().by("data, trainer")
+          .doc("Split used for evaluation; null disables evaluation."));
+  add(Opt("training.text_field", VT::StringList, Strs{"messages"}).by("data")
+          .doc("Field or fields of each record that hold the text; one name, or a list whose fields are "
+               "joined (e.g. [instruction, input, output])."));
+  add(Opt("training.max_length", VT::Int, 8192).min(1).by("data, trainer")
+          .doc("Maximum length of a training sequence in tokens."));
+  add(Opt("training.distributed_strategy", VT::String, "ddp").choices({"ddp", "fsdp"}).by("trainer")
+          .doc("Multi-GPU scheme: ddp replicates the model on every GPU, fsdp shards it."));
+  add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")
+          .doc("Number of GPUs to train on; 0 trains on the CPU."));
+  add(Opt("training.fsdp_sharding_strategy", VT::String, "FULL_SHARD")
+          .choices({"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"}).by("trainer")
+          .doc("What FSDP shards: everything (FULL_SHARD), gradients and optimizer state (SHARD_GRAD_OP), "
+               "nothing (NO_SHARD), or everything within a node and replicas across nodes (HYBRID_SHARD)."));
+  add(Opt("training.batch_size", VT::Int, 4).min(1).by("trainer")
+          .doc("Sequences per step on each device."));
+  add(Opt("training.gradient_accumulation_steps", VT::Int, 4).min(1).by("trainer")
+          .doc("Batches whose gradients are summed before each optimizer step."));
+  add(Opt("training.num_epochs", VT::Int, kNull).min(1).by("trainer")
+          .doc("Passes over the training data; when set it overrides max_steps."));
+  add(Opt("training.max_steps", VT::Int, 10000).min(1).by("trainer")
+          .doc("Number of optimizer steps to train for."));
+  add(Opt("training.warmup_steps", VT::Int, 100).min(0).by("trainer")
+          .doc("Steps over which the learning rate rises linearly from 0 to its peak."));
+  add(Opt("training.warmup_ratio", VT::Float, kNull).min(0).max(1).by("trainer")
+          .doc("Warm-up as a fraction of all steps; when set it overrides warmup_steps."));
+  add(Opt("training.optimizer", VT::String, "adamw").choices({"adamw", "adam", "sgd"}).by("trainer")
+          .doc("Optimizer for all parameter groups."));
+  add(Opt("training.weight_decay", VT::Float, 0.01).min(0).by("trainer")
+          .doc("Weight decay coefficient."));
+  add(Opt("training.adam_beta1", VT::Float, 0.9).min(0).below(1).by("trainer")
+          .doc("Decay rate of Adam's first-moment (mean) estimate."));
+  add(Opt("training.adam_beta2", VT::Float, 0.95).min(0).below(1).by("trainer")
+          .doc("Decay rate of Adam's second-moment (variance) estimate."));
+  add(Opt("training.adam_epsilon", VT::Float, 1e-8).above(0).by("trainer")
+          .doc("Constant added to Adam's denominator for numerical safety."));
+  add(Opt("training.max_grad_norm", VT::Float, 1.0).min(0).by("trainer")
+          .doc("Clip the global gradient norm to this value; 0 disables clipping."));
+  add(Opt("training.scheduler", VT::String, "cosine").choices({"cosine", "linear", "constant"}).by("trainer")
+          .doc("Learning-rate schedule after warm-up."));
+  add(Opt("training.min_lr_ratio", VT::Float, 0.1).min(0).max(1).by("trainer")
+          .doc("Lowest learning rate of the schedule as a fraction of the peak."));
+  add(Opt("training.mixed_precision", VT::String, "bf16").choices({"no", "fp16", "bf16"}).by("trainer")
+          .doc("Autocast precision for training; no keeps everything in the parameter dtype."));
+  add(Opt("training.save_precision", VT::String, "fp32").choices(precisions).by("trainer")
+          .doc("Precision of the weights written to checkpoints and the final model."));
+  add(Opt("training.gradient_checkpointing", VT::Bool, true).by("trainer, model")
+          .doc("Recompute block activations during the backward pass to save memory."));
+  add(Opt("training.save_steps", VT::Int, 500).min(1).by("trainer")
+          .doc("Steps between checkpoints."));
+  add(Opt("training.eval_steps", VT::Int, 500).min(1).by("trainer")
+          .doc("Steps between evaluations."));
+  add(Opt("training.save_total_limit", VT::Int, 3).nullable().min(1).by("trainer")
+          .doc("Number of most recent checkpoints kept; null keeps all."));
+  add(Opt("training.save_best_model", VT::Bool, true).by("trainer")
+          .doc("Also keep the checkpoint with the lowest evaluation loss."));
+  add(Opt("training.early_stopping", VT::Bool, false).by("trainer")
+          .doc("Stop when the evaluation loss has not improved for early_stopping_patience evaluations."));
+  add(Opt("training.early_stopping_patience", VT::Int, 3).min(1).by("trainer")
+          .doc("Evaluations without improvement before training stops."));
+  add(Opt("training.early_stopping_threshold", VT::Float, 0.0).min(0).by("trainer")
+          .doc("Smallest decrease of the evaluation loss that counts as an improvement."));
+  add(Opt("training.logging_steps", VT::Int, 10).min(1).by("trainer")
+          .doc("Steps between metric log records."));
+  add(Opt("training.log_to_wandb", VT::Bool, false).by("trainer")
+          .doc("Also send metrics to Weights & Biases."));
+  add(Opt("training.wandb_project", VT::String, "memory-transformer").by("trainer")
+          .doc("Weights & Biases project name."));
+  add(Opt("training.wandb_run_name", VT::String, kNull).by("trainer")
+          .doc("Weights & Biases run name; null lets one be generated."));
+  add(Opt("training.output_dir", VT::String, "./outputs").by("trainer")
+          .doc("Folder for checkpoints, logs and the final model."));
+  add(Opt("training.resume_from_checkpoint", VT::String, kNull).by("trainer")
+          .doc("Checkpoint folder to resume training from; null starts a new run."));
+}
+
+void add_infini(Schema& s) {
+  auto add = [&](Opt o) { s.add(o.def()); };
+  add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).by("model, infini")
+          .doc("Tokens per segment: long inputs are processed this many tokens at a time, each layer's memory "
+               "carried from one segment to the next."));
+  add(Opt("infini_attention.turn_on_memory", VT::Bool, true).by("infini")
+          .doc("Use the compressive memory; false makes an infini layer plain causal attention within each "
+               "segment (a control)."));
+  add(Opt("infini_attention.balance_init_type", VT::String, "zeros").choices({"zeros", "ones", "normal"})
+          .by("infini")
+          .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
+               "attention), ones, or normal (random)."));
+  add(Opt("infini_attention.balance_act_type", VT::String, "orig_sigmoid")
+          .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
+          .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise "
+               "linear), or clamp (the parameter clamped to [0, 1])."));
+  add(Opt("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini, trainer")
+          .doc("Learning rate of the gate parameters, which get no weight decay."));
+  add(Opt("infini_attention.logging", VT::Bool, false).by("infini, trainer")
+          .doc("Record per-head gate values and memory norms in the metrics log (slows training)."));
+  add(Opt("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini, trainer")
+          .doc("Steps between infini-attention log records."));
+  add(Opt("infini_attention.log_grad", VT::Bool, false).by("infini, trainer")
+          .doc("Also record the gradient norms of the gate and memory projections."));
+  add(Opt("infini_attention.log_segment_acts", VT::Bool, false).by("infini, trainer")
+          .doc("Also record activation statistics per segment."));
+}
+
+}  // namespace
+
+const Schema& Schema::builtin() {
+  static const Schema schema = [] {
+    Schema s;
+    add_model(s);
+    add_attention(s);
+    add_memory(s);
+    add_training(s);
+    add_infini(s);
+    return s;
+  }();
+  return schema;
+}
+
+}  // namespace memtx
