@@ -1,6 +1,6 @@
 /* memtx/plugin.h: what a plugin shared library exports. Two C symbols with fixed names:
  *
- *   const memtx_plugin_info* memtx_plugin_info(void);          static data, called first
+ *   const struct memtx_plugin_info* memtx_plugin_info(void);   static data, called first
  *   void memtx_plugin_register(memtx::PluginHost* host);       registers one or more variants
  *
  * The host checks, before calling register: ABI major equal and minor not newer than the host's; the
@@ -22,7 +22,9 @@
 extern "C" {
 #endif
 
-typedef struct memtx_plugin_info {
+/* No typedef: the function memtx_plugin_info has the same name, so the type is `struct memtx_plugin_info`
+ * (in C++ code that does not declare the function, plain `memtx_plugin_info` names the type too). */
+struct memtx_plugin_info {
   uint32_t abi_major;       /* MEMTX_PLUGIN_ABI_MAJOR the plugin was built with */
   uint32_t abi_minor;
   const char* name;         /* plugin name, e.g. "causal" */
@@ -30,7 +32,7 @@ typedef struct memtx_plugin_info {
   uint32_t torch_major;     /* LibTorch the plugin was compiled against */
   uint32_t torch_minor;
   int32_t cxx11_abi;        /* _GLIBCXX_USE_CXX11_ABI of the plugin build */
-} memtx_plugin_info;
+};
 
 #ifdef __cplusplus
 }
@@ -52,13 +54,13 @@ class PluginHost {
 
 }  // namespace memtx
 
-#define MEMTX_DEFINE_PLUGIN(plugin_name, plugin_version)                                              \
-  extern "C" MEMTX_API_EXPORT const memtx_plugin_info* memtx_plugin_info(void) {                      \
-    static const memtx_plugin_info info = {MEMTX_PLUGIN_ABI_MAJOR,  MEMTX_PLUGIN_ABI_MINOR,             \
-                                           plugin_name,             plugin_version,                     \
-                                           MEMTX_TORCH_MAJOR,       MEMTX_TORCH_MINOR,                  \
-                                           MEMTX_CXX11_ABI};                                            \
-    return &info;                                                                                       \
+#define MEMTX_DEFINE_PLUGIN(plugin_name, plugin_version)                                           \
+  extern "C" MEMTX_API_EXPORT const struct memtx_plugin_info* memtx_plugin_info(void) {            \
+    static const struct memtx_plugin_info info = {MEMTX_PLUGIN_ABI_MAJOR, MEMTX_PLUGIN_ABI_MINOR,  \
+                                                  plugin_name,            plugin_version,          \
+                                                  MEMTX_TORCH_MAJOR,      MEMTX_TORCH_MINOR,       \
+                                                  MEMTX_CXX11_ABI};                                \
+    return &info;                                                                                  \
   }
 
 #define MEMTX_PLUGIN_REGISTER extern "C" MEMTX_API_EXPORT void memtx_plugin_register(memtx::PluginHost* host)

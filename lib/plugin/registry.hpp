@@ -63,7 +63,10 @@ class MEMTX_API Registry {
   std::string describe_json() const;
 
  private:
-  struct Impl;
+  // Loads each file, recording failures; skip_loaded: a file already loaded is skipped silently.
+  std::vector<PluginFailure> load_all(const std::vector<std::string>& files, bool skip_loaded);
+  bool loaded_file(const std::string& file) const;  // true when its canonical path is loaded
+  struct Impl;  // plugin/registry_impl.hpp
   std::unique_ptr<Impl> impl_;
 };
 
