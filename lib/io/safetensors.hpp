@@ -14,7 +14,7 @@
 
 namespace memtx::io {
 
-struct SafetensorsFile {
+struct MEMTX_API SafetensorsFile {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // in file order (by offset)
   std::map<std::string, std::string> metadata;
   const torch::Tensor* find(const std::string& name) const;    // null when absent
@@ -22,13 +22,13 @@ struct SafetensorsFile {
 
 // Throws Error(NotFound) for a missing file, Error(Io) for unreadable/corrupt content; the message names
 // the file and what is wrong (e.g. "tensor 'w': data_offsets [0, 12) but F32 [2, 2] needs 16 bytes").
-SafetensorsFile read_safetensors(const std::string& path);
+MEMTX_API SafetensorsFile read_safetensors(const std::string& path);
 // Only the header: names, dtypes, shapes, without reading tensor data.
-std::vector<std::pair<std::string, std::vector<int64_t>>> read_safetensors_shapes(const std::string& path);
+MEMTX_API std::vector<std::pair<std::string, std::vector<int64_t>>> read_safetensors_shapes(const std::string& path);
 // Writes contiguous CPU copies of the tensors (any device/dtype among the supported ones), atomically:
 // to "<path>.tmp" then rename. Throws Error(InvalidArgument) for duplicate names or unsupported dtypes,
 // Error(Io) when the file cannot be written.
-void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+MEMTX_API void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace memtx::io

@@ -17,18 +17,18 @@ struct HfModelInfo {
 };
 
 // config.json -> memtx Config (schema from the registry). Throws Error(NotFound/Io/Config) naming the file.
-Config hf_config_to_memtx(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
+MEMTX_API Config hf_config_to_memtx(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
 // HF tensor name -> memtx parameter name ("" when the tensor has no memtx counterpart, e.g. inv_freq).
-std::string hf_to_memtx_name(const std::string& hf_name, const HfModelInfo& info);
+MEMTX_API std::string hf_to_memtx_name(const std::string& hf_name, const HfModelInfo& info);
 // Loads the folder's safetensors into the model (strict, by name).
-void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info);
+MEMTX_API void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info);
 // Config + weights.
-Transformer load_hf_model(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
+MEMTX_API Transformer load_hf_model(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
 
 // Runs a HF folder's io.safetensors through memtx: every "<module>.in" is fed to the matching memtx module
 // and its output compared with "<module>.out"; input_ids through the whole model compared with "logits".
 // Returns the JSON report documented at memtx_check_fixture in memtx.h.
-std::string check_fixture_json(const std::string& dir, const Registry& registry, double module_tolerance = 1e-4,
+MEMTX_API std::string check_fixture_json(const std::string& dir, const Registry& registry, double module_tolerance = 1e-4,
                                double logits_tolerance = 2e-4);
 
 }  // namespace memtx

@@ -4,9 +4,11 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "memtx/export.h"
+
 namespace memtx {
 
-class NormImpl : public torch::nn::Module {
+class MEMTX_API NormImpl : public torch::nn::Module {
  public:
   NormImpl(int64_t dim, double eps, bool rms);
   torch::Tensor forward(const torch::Tensor& x);
@@ -18,7 +20,7 @@ class NormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Norm);
 
-class MlpImpl : public torch::nn::Module {
+class MEMTX_API MlpImpl : public torch::nn::Module {
  public:
   MlpImpl(int64_t dim, int64_t hidden, bool swiglu, bool bias);
   torch::Tensor forward(const torch::Tensor& x);

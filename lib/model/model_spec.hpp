@@ -9,7 +9,7 @@
 
 namespace memtx {
 
-struct ModelSpec {
+struct MEMTX_API ModelSpec {
   int64_t vocab_size = 0, hidden_dim = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0, head_dim = 0;
   int64_t intermediate_dim = 0, max_seq_len = 0;
   bool use_rms_norm = true, use_mlp = true, swiglu = true, mlp_bias = false, tie_embeddings = true;

@@ -16,7 +16,9 @@ torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double 
                 "rope: rotated channels " + std::to_string(r) + " must be even and <= head dim " + std::to_string(d));
   }
   const int64_t t = x.size(-2);
-  auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
+  // Angles in float32 (as the reference implementations) unless x itself is float64.
+  const auto angle_type = x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  auto fopts = torch::TensorOptions().dtype(angle_type).device(x.device());
   auto inv_freq = torch::pow(theta, -torch::arange(0, r, 2, fopts) / static_cast<double>(r));  // [r/2]
   auto pos = torch::arange(start_position, start_position + t, fopts);                         // [T]
   auto angles = torch::outer(pos, inv_freq);                                                   // [T, r/2]

@@ -17,7 +17,7 @@ struct ModelState {
   int64_t position = 0;  // tokens consumed so far (absolute position of the next token)
 };
 
-class BlockImpl : public torch::nn::Module {
+class MEMTX_API BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention);
   torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx,
@@ -32,7 +32,7 @@ class BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-class TransformerImpl : public torch::nn::Module {
+class MEMTX_API TransformerImpl : public torch::nn::Module {
  public:
   // Keeps its own copy of the config (variants may read it while being built).
   TransformerImpl(const Config& config, const Registry& registry);

@@ -53,8 +53,8 @@ CausalAttentionImpl::CausalAttentionImpl(const AttentionSpec& spec) : spec_(spec
     o_projs.push_back(register_module(name, linear(o_in, D, spec.out_bias)));
   }
   if (opt_.qk_norm) {
-    q_norm_weight = register_parameter("q_norm.weight", torch::ones({opt_.qk_head_dim}));
-    k_norm_weight = register_parameter("k_norm.weight", torch::ones({opt_.qk_head_dim}));
+    q_norm = register_module("q_norm", RMSNorm(opt_.qk_head_dim, spec.norm_eps));
+    k_norm = register_module("k_norm", RMSNorm(opt_.qk_head_dim, spec.norm_eps));
   }
   if (opt_.qk_norm_scale) {
     qk_scale = register_parameter("qk_scale", torch::full({1}, 1.0 / std::sqrt(double(opt_.qk_head_dim))));
@@ -122,8 +122,8 @@ torch::Tensor CausalAttentionImpl::forward(const torch::Tensor& x, AttentionCont
   auto k = k_proj->forward(x).view({B, T, G, opt_.qk_head_dim}).transpose(1, 2);
   auto v = v_proj->forward(x).view({B, T, G, opt_.v_head_dim}).transpose(1, 2);
   if (opt_.qk_norm) {
-    q = ops::rms_norm(q, q_norm_weight, spec_.norm_eps);
-    k = ops::rms_norm(k, k_norm_weight, spec_.norm_eps);
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
   }
   if (spec_.use_rope) {
     q = ops::apply_rope(q, ctx.start_position, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);

@@ -11,6 +11,7 @@
 //   Fast path: the fused scaled-dot-product attention when the options allow it; the explicit path otherwise.
 #pragma once
 #include <memtx/attention.hpp>
+#include <memtx/ops.hpp>
 
 namespace memtx::causal {
 
@@ -43,7 +44,8 @@ class CausalAttentionImpl : public AttentionModuleImpl {
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr};
   std::vector<torch::nn::Linear> o_projs;
-  torch::Tensor q_norm_weight, k_norm_weight, qk_scale, lobo_log_c;
+  RMSNorm q_norm{nullptr}, k_norm{nullptr};  // per-head QK-norm (gain over the head dim)
+  torch::Tensor qk_scale, lobo_log_c;
 
  private:
   torch::Tensor output_projection(const torch::Tensor& heads);  // [B,H,T,dv] -> [B,T,D]
