@@ -23,29 +23,6 @@ nlohmann::json read_json(const fs::path& path) {
   }
 }
 
-template <typename T>
-T field(const nlohmann::json& j, const char* key, const fs::path& file) {
-  if (!j.contains(key) || j[key].is_null()) throw Error(StatusCode::Config, file.string() + ": missing '" + key + "'");
-  try {
-    return j[key].get<T>();
-  } catch (const std::exception&) {
-    throw Error(StatusCode::Config, file.string() + ": '" + key + "' has the wrong type");
-  }
-}
-
-double rope_theta_of(const nlohmann::json& j, const fs::path& file) {
-  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
-    const auto& rp = j["rope_parameters"];
-    const std::string type = rp.value("rope_type", "default");
-    if (type != "default") throw Error(StatusCode::Config, file.string() + ": rope_type '" + type + "' is not supported");
-    return rp.value("rope_theta", 10000.0);
-  }
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    throw Error(StatusCode::Config, file.string() + ": rope_scaling is not supported");
-  }
-  return j.value("rope_theta", 10000.0);
-}
-
 std::vector<fs::path> weight_files(const fs::path& dir) {
   if (fs::exists(dir / "model.safetensors")) return {dir / "model.safetensors"};
   const auto index_path = dir / "model.safetensors.index.json";
@@ -73,66 +50,27 @@ std::vector<fs::path> weight_files(const fs::path& dir) {
 }  // namespace
 
 Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry, HfModelInfo* info_out) {
-  const fs::path dir(dir_text);
-  const fs::path file = dir / "config.json";
+  const fs::path file = fs::path(dir_text) / "config.json";
   auto j = read_json(file);
   HfModelInfo info;
   info.model_type = j.value("model_type", "");
-  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty()) {
+  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
+      j["architectures"][0].is_string()) {
     info.architecture = j["architectures"][0].get<std::string>();
   }
+  const HfArchitecture& arch = hf_architecture_for(info.model_type, file);
+  info.layer_prefix = arch.layer_prefix;
+  info.mixer_name = arch.mixer_name;
   Config c(registry.schema());
-  if (info.model_type == "qwen2" || info.model_type == "llama") {
-    info.layer_prefix = "model.layers.";
-    info.mixer_name = "self_attn";
-    const auto heads = field<int64_t>(j, "num_attention_heads", file);
-    const auto hidden = field<int64_t>(j, "hidden_size", file);
-    c.set("model.hidden_dim", hidden);
-    c.set("model.num_heads", heads);
-    c.set("model.num_layers", field<int64_t>(j, "num_hidden_layers", file));
-    c.set("model.intermediate_dim", field<int64_t>(j, "intermediate_size", file));
-    c.set("model.vocab_size", field<int64_t>(j, "vocab_size", file));
-    c.set("model.max_seq_len", j.value("max_position_embeddings", int64_t(4096)));
-    c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
-    c.set("model.rope_theta", rope_theta_of(j, file));
-    c.set("model.head_dim", j.contains("head_dim") && !j["head_dim"].is_null() ? j["head_dim"].get<int64_t>() : hidden / heads);
-    c.set("attention.n_kv_group", j.value("num_key_value_heads", heads));
-    c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
-    c.set("model.attention_bias", info.model_type == "qwen2" ? true : j.value("attention_bias", false));
-    c.set("model.mlp_bias", j.value("mlp_bias", false));
-    c.set("model.use_rms_norm", true);
-    c.set("model.mlp_type", std::string("swiglu"));
-    c.set("model.rope_layout", std::string("half"));
-    c.set("attention.attention_variant", std::string("causal"));
-    c.set("memory.vanilla_mode", true);
-    c.set("model.device", std::string("cpu"));
-    const std::string act = j.value("hidden_act", "silu");
-    if (act != "silu") throw Error(StatusCode::Config, file.string() + ": hidden_act '" + act + "' is not supported (silu)");
-    if (j.value("use_sliding_window", false)) {
-      throw Error(StatusCode::Config, file.string() + ": sliding-window attention is not supported");
-    }
-  } else {
-    throw Error(StatusCode::Config, file.string() + ": model_type '" + info.model_type +
-                                        "' is not supported (supported: qwen2, llama)");
-  }
+  c.set("memory.vanilla_mode", true);
+  c.set("model.device", std::string("cpu"));
+  arch.map_config(j, file, c);
   if (info_out) *info_out = info;
   return c;
 }
 
 std::string hf_to_memtx_name(const std::string& hf, const HfModelInfo& info) {
-  if (hf.find("rotary_emb.inv_freq") != std::string::npos) return "";
-  std::string name = hf;
-  if (name == "lm_head.weight") return name;
-  const std::string model_prefix = "model.";
-  if (name.rfind(model_prefix, 0) == 0) name = name.substr(model_prefix.size());
-  auto replace = [&name](const std::string& from, const std::string& to) {
-    auto pos = name.find(from);
-    if (pos != std::string::npos) name.replace(pos, from.size(), to);
-  };
-  replace(".input_layernorm.", ".attn_norm.");
-  replace(".post_attention_layernorm.", ".mlp_norm.");
-  replace("." + info.mixer_name + ".", ".attn.");
-  return name;
+  return hf_architecture_for(info.model_type, "config.json").map_name(hf);
 }
 
 void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info) {

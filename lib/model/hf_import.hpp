@@ -1,20 +1,14 @@
 // model/hf_import.hpp: builds a memtx model from a Hugging Face model folder (config.json plus
-// model.safetensors or a sharded model.safetensors.index.json). Supported architectures: Qwen2 and Llama
-// (decoders with RMSNorm, SwiGLU, rotate-half RoPE). Weights are loaded by name; every memtx parameter must
+// model.safetensors or a sharded model.safetensors.index.json). Supported architectures: the table in
+// hf_arch.cpp (Llama, Qwen2, ...). Weights are loaded by name; every memtx parameter must
 // be found with the right shape and every tensor of the files must be used.
 #pragma once
 #include <string>
 
+#include "model/hf_arch.hpp"
 #include "model/transformer.hpp"
 
 namespace memtx {
-
-struct HfModelInfo {
-  std::string architecture;   // "Qwen2ForCausalLM", ...
-  std::string model_type;     // "qwen2", "llama"
-  std::string layer_prefix;   // module path of layer i in HF names, "model.layers." 
-  std::string mixer_name;     // "self_attn"
-};
 
 // config.json -> memtx Config (schema from the registry). Throws Error(NotFound/Io/Config) naming the file.
 MEMTX_API Config hf_config_to_memtx(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);

@@ -1,0 +1,56 @@
+// model/hf_arch.hpp: one entry per supported Hugging Face architecture: how its config.json maps onto
+// memtx's config and how its tensor names map onto memtx parameter names. hf_import.cpp uses the table;
+// an architecture lives in its own file (hf_arch_<name>.cpp) and is listed in hf_arch.cpp.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "memtx/config.hpp"
+
+namespace memtx {
+
+struct HfModelInfo {
+  std::string architecture;   // "Qwen2ForCausalLM", ...
+  std::string model_type;     // "qwen2", "llama"
+  std::string layer_prefix;   // HF module path of layer i without i: "model.layers."
+  std::string mixer_name;     // the layer's attention/mixer module: "self_attn", "mixer"
+};
+
+struct HfArchitecture {
+  std::vector<std::string> model_types;  // config.json "model_type" values handled
+  std::string layer_prefix;
+  std::string mixer_name;
+  // config.json -> memtx keys (the caller has set memory.vanilla_mode and model.device already).
+  std::function<void(const nlohmann::json& hf, const std::filesystem::path& file, Config& out)> map_config;
+  // HF tensor name -> memtx parameter name; "" for tensors memtx does not keep (e.g. rotary inv_freq).
+  std::function<std::string(const std::string& hf_name)> map_name;
+};
+
+// Helpers shared by the architecture files.
+namespace hf {
+// Required field of config.json; Error(Config) naming the file and the key when missing or mistyped.
+template <typename T>
+T field(const nlohmann::json& j, const char* key, const std::filesystem::path& file) {
+  if (!j.contains(key) || j[key].is_null()) throw Error(StatusCode::Config, file.string() + ": missing '" + key + "'");
+  try {
+    return j[key].get<T>();
+  } catch (const std::exception&) {
+    throw Error(StatusCode::Config, file.string() + ": '" + key + "' has the wrong type");
+  }
+}
+// rope_parameters.rope_theta (transformers 5) or rope_theta; only the default rope type is supported.
+double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
+// "model.layers.3.self_attn.q_proj.weight" -> "layers.3.attn.q_proj.weight" given renames of path parts.
+std::string rename(std::string name, const std::vector<std::pair<std::string, std::string>>& replacements);
+}  // namespace hf
+
+const std::vector<HfArchitecture>& hf_architectures();
+const HfArchitecture& hf_architecture_for(const std::string& model_type, const std::filesystem::path& file);
+
+// The architectures (one file each).
+HfArchitecture hf_llama_architecture();  // llama, qwen2
+
+}  // namespace memtx

@@ -1,0 +1,51 @@
+// model/hf_arch_llama.cpp: Llama and Qwen2 decoders (RMSNorm, SwiGLU, rotate-half RoPE, GQA; Qwen2 has
+// q/k/v biases). HF names: model.embed_tokens, model.layers.<i>.{input_layernorm, self_attn.{q,k,v,o}_proj,
+// post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm, lm_head.
+#include "model/hf_arch.hpp"
+
+namespace memtx {
+
+HfArchitecture hf_llama_architecture() {
+  HfArchitecture arch;
+  arch.model_types = {"llama", "qwen2"};
+  arch.layer_prefix = "model.layers.";
+  arch.mixer_name = "self_attn";
+  arch.map_config = [](const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
+    const auto heads = hf::field<int64_t>(j, "num_attention_heads", file);
+    const auto hidden = hf::field<int64_t>(j, "hidden_size", file);
+    const bool qwen2 = j.value("model_type", "") == "qwen2";
+    c.set("model.hidden_dim", hidden);
+    c.set("model.num_heads", heads);
+    c.set("model.num_layers", hf::field<int64_t>(j, "num_hidden_layers", file));
+    c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
+    c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
+    c.set("model.max_seq_len", j.value("max_position_embeddings", int64_t(4096)));
+    c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
+    c.set("model.rope_theta", hf::rope_theta(j, file));
+    c.set("model.head_dim", j.contains("head_dim") && !j["head_dim"].is_null() ? j["head_dim"].get<int64_t>() : hidden / heads);
+    c.set("attention.n_kv_group", j.value("num_key_value_heads", heads));
+    c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
+    c.set("model.attention_bias", qwen2 ? true : j.value("attention_bias", false));
+    c.set("model.mlp_bias", j.value("mlp_bias", false));
+    c.set("model.use_rms_norm", true);
+    c.set("model.mlp_type", std::string("swiglu"));
+    c.set("model.rope_layout", std::string("half"));
+    c.set("attention.attention_variant", std::string("causal"));
+    const std::string act = j.value("hidden_act", "silu");
+    if (act != "silu") throw Error(StatusCode::Config, file.string() + ": hidden_act '" + act + "' is not supported (silu)");
+    if (j.value("use_sliding_window", false)) {
+      throw Error(StatusCode::Config, file.string() + ": sliding-window attention is not supported");
+    }
+  };
+  arch.map_name = [](const std::string& hf_name) -> std::string {
+    if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) return "";
+    if (hf_name == "lm_head.weight") return hf_name;
+    std::string name = hf_name.rfind("model.", 0) == 0 ? hf_name.substr(6) : hf_name;
+    return hf::rename(name, {{".input_layernorm.", ".attn_norm."},
+                             {".post_attention_layernorm.", ".mlp_norm."},
+                             {".self_attn.", ".attn."}});
+  };
+  return arch;
+}
+
+}  // namespace memtx
