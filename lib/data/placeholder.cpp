@@ -1,0 +1,1 @@
+// data: placeholder until tokenizers land.
