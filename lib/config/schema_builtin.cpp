@@ -143,10 +143,14 @@ void add_attention(Schema& s) {
           .doc("Number of CO4 refinement passes over queries, keys and values."));
   add(Opt("attention.mod_fn", VT::String, "cooperation")
           .choices({"cooperation", "tm1", "tm2", "tm3", "tm4"}).by("co4")
-          .doc("CO4 modulation function applied to queries, keys and values in each pass."));
+          .doc("CO4 modulation MOD(r, c) applied to queries, keys and values in each pass: cooperation = "
+               "r^2 + 2r + c(1 + |r|) (the cooperation law of the Co4 reference code), tm1 = r(1 + e^{rc})/2, "
+               "tm2 = r + rc, tm3 = r(1 + tanh(rc)), tm4 = 2r^2 c."));
   add(Opt("attention.co4_causal", VT::Bool, true).by("co4")
-          .doc("Average CO4 contexts over past tokens only; false uses the published whole-sequence averages, "
-               "which let every position see the future."));
+          .doc("Average CO4 contexts over past tokens only: prefix means give position t its own latent "
+               "queries, token t's key and value are modulated by them, and the readout at t sees tokens <= t. "
+               "false uses the published whole-sequence averages, which let every position see the future and "
+               "give every position the same output."));
   add(Opt("attention.n_qk_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
           .doc("Query/key head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
   add(Opt("attention.n_v_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
