@@ -67,7 +67,7 @@ void add_model(Schema& s) {
   add(Opt("model.freeze_base_model", VT::Bool, true).by("trainer")
           .doc("In adapter mode, keep the pretrained weights fixed and train only what memtx adds (memory, "
                "LoRA)."));
-  add(Opt("model.use_flash_attention", VT::Bool, true).by("causal")
+  add(Opt("model.use_flash_attention", VT::Bool, true).by("causal, mla")
           .doc("Allow the fused scaled-dot-product attention kernel of the LibTorch in use, where it exists."));
   add(Opt("model.head_dim", VT::Int, kNull).min(1).by("model, attention variants")
           .doc("Size of each attention head; null means hidden_dim / num_heads."));
@@ -104,7 +104,7 @@ void add_attention(Schema& s) {
   add(Opt("attention.attention_list", VT::StringList, kNull).by("model")
           .doc("Mixer name per layer, repeated cyclically when shorter than num_layers (e.g. [causal, ssm]); "
                "null uses attention_variant everywhere."));
-  add(Opt("attention.disable_flash_attention", VT::Bool, false).by("causal")
+  add(Opt("attention.disable_flash_attention", VT::Bool, false).by("causal, mla")
           .doc("Force the explicit attention computation instead of the fused kernel (for debugging, or where "
                "the kernel is unsupported)."));
   add(Opt("attention.use_qk_norm", VT::Bool, false).by("causal, infini")
@@ -137,6 +137,18 @@ void add_attention(Schema& s) {
           .doc("Add an attention sink, as in Flash LoBo, to MLA layers."));
   add(Opt("attention.mla_lobo_init", VT::Float, 0.0).by("mla")
           .doc("Initial value of the MLA sink logit."));
+  add(Opt("attention.mla_q_lora_rank", VT::Int, kNull).min(1).by("mla")
+          .doc("Rank of MLA's compressed query (q = RMSNorm(x W_qa) W_qb, DeepSeek's q_lora_rank); null projects "
+               "queries directly (q = x W_q)."));
+  add(Opt("attention.mla_nope_head_dim", VT::Int, kNull).min(1).by("mla")
+          .doc("Per-head size of MLA's non-rotary query/key part (DeepSeek's qk_nope_head_dim); null means the "
+               "model's head_dim."));
+  add(Opt("attention.mla_v_head_dim", VT::Int, kNull).min(1).by("mla")
+          .doc("Per-head value size of MLA (DeepSeek's v_head_dim); null means the model's head_dim."));
+  add(Opt("attention.mla_cache", VT::String, "latent").choices({"latent", "expanded"}).by("mla")
+          .doc("What MLA caches when generating: latent stores the normalised latent and the rotary key "
+               "(mla_latent_dim + mla_rotary_dim values per token) and decodes in the absorbed form; expanded "
+               "stores per-head keys and values like ordinary attention. Both give the same outputs."));
   add(Opt("attention.n_latent", VT::Int, 4).min(1).by("co4")
           .doc("Number of learned latent queries in a CO4 layer."));
   add(Opt("attention.triadic_loops", VT::Int, 1).min(1).by("co4")

@@ -31,7 +31,7 @@ std::string rename(std::string name, const std::vector<std::pair<std::string, st
 }  // namespace hf
 
 const std::vector<HfArchitecture>& hf_architectures() {
-  static const std::vector<HfArchitecture> table = {hf_llama_architecture()};
+  static const std::vector<HfArchitecture> table = {hf_llama_architecture(), hf_deepseek_architecture()};
   return table;
 }
 

@@ -65,6 +65,10 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"attention.mla_rotary_dim", 32},
       {"attention.use_mla_lobo", false},
       {"attention.mla_lobo_init", 0.0},
+      {"attention.mla_q_lora_rank", Value()},    // memtx: DeepSeek's q_lora_rank, null = no compression
+      {"attention.mla_nope_head_dim", Value()},
+      {"attention.mla_v_head_dim", Value()},
+      {"attention.mla_cache", "latent"},
       {"attention.n_latent", 4},
       {"attention.triadic_loops", 1},
       {"attention.mod_fn", "cooperation"},

@@ -1,0 +1,70 @@
+// model/hf_arch_deepseek.cpp: DeepSeek-V3 decoders with multi-head latent attention (the mla variant) and a
+// dense SwiGLU MLP in every layer (first_k_dense_replace >= num_hidden_layers; MoE layers are refused).
+// HF names: model.embed_tokens, model.layers.<i>.{input_layernorm, self_attn.{q_a_proj, q_a_layernorm,
+// q_b_proj | q_proj, kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj}, post_attention_layernorm,
+// mlp.{gate,up,down}_proj}, model.norm, lm_head. rope_interleave selects the interleaved RoPE layout.
+#include "model/hf_arch.hpp"
+
+namespace memtx {
+namespace {
+
+void require(bool ok, const std::filesystem::path& file, const std::string& what) {
+  if (!ok) throw Error(StatusCode::Config, file.string() + ": " + what);
+}
+
+void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
+  const auto layers = hf::field<int64_t>(j, "num_hidden_layers", file);
+  const auto dense_layers = j.value("first_k_dense_replace", int64_t(3));  // transformers' default
+  require(dense_layers >= layers, file,
+          "MoE layers are not supported: first_k_dense_replace (" + std::to_string(dense_layers) +
+              ") must be >= num_hidden_layers (" + std::to_string(layers) + ") so every layer has a dense MLP");
+  const std::string act = j.value("hidden_act", "silu");
+  require(act == "silu", file, "hidden_act '" + act + "' is not supported (silu)");
+
+  c.set("model.hidden_dim", hf::field<int64_t>(j, "hidden_size", file));
+  c.set("model.num_heads", hf::field<int64_t>(j, "num_attention_heads", file));
+  c.set("model.num_layers", layers);
+  c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
+  c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
+  c.set("model.max_seq_len", j.value("max_position_embeddings", int64_t(4096)));
+  c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
+  c.set("model.rope_theta", hf::rope_theta(j, file));
+  c.set("model.rope_layout", std::string(j.value("rope_interleave", true) ? "interleaved" : "half"));
+  c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
+  c.set("model.attention_bias", j.value("attention_bias", false));
+  c.set("model.mlp_bias", false);
+  c.set("model.use_rms_norm", true);
+  c.set("model.mlp_type", std::string("swiglu"));
+  c.set("attention.attention_variant", std::string("mla"));
+
+  if (j.contains("q_lora_rank") && !j["q_lora_rank"].is_null()) {
+    c.set("attention.mla_q_lora_rank", hf::field<int64_t>(j, "q_lora_rank", file));
+  }
+  c.set("attention.mla_latent_dim", hf::field<int64_t>(j, "kv_lora_rank", file));
+  c.set("attention.mla_rotary_dim", hf::field<int64_t>(j, "qk_rope_head_dim", file));
+  c.set("attention.mla_nope_head_dim", hf::field<int64_t>(j, "qk_nope_head_dim", file));
+  c.set("attention.mla_v_head_dim", hf::field<int64_t>(j, "v_head_dim", file));
+}
+
+std::string map_deepseek_name(const std::string& hf_name) {
+  if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) return "";
+  if (hf_name == "lm_head.weight") return hf_name;
+  std::string name = hf_name.rfind("model.", 0) == 0 ? hf_name.substr(6) : hf_name;
+  return hf::rename(name, {{".input_layernorm.", ".attn_norm."},
+                           {".post_attention_layernorm.", ".mlp_norm."},
+                           {".self_attn.", ".attn."}});
+}
+
+}  // namespace
+
+HfArchitecture hf_deepseek_architecture() {
+  HfArchitecture arch;
+  arch.model_types = {"deepseek_v3"};
+  arch.layer_prefix = "model.layers.";
+  arch.mixer_name = "self_attn";
+  arch.map_config = map_deepseek_config;
+  arch.map_name = map_deepseek_name;
+  return arch;
+}
+
+}  // namespace memtx
