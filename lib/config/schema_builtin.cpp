@@ -290,18 +290,34 @@ void add_training(Schema& s) {
           .choices({"instruction_finetuning", "pretraining"}).by("trainer, data")
           .doc("instruction_finetuning for chat or instruction records, pretraining for plain text."));
   add(Opt("training.dataset_name", VT::String, "HuggingFaceH4/ultrachat_200k").by("data")
-          .doc("Dataset to train on: a dataset name or a local path."));
+          .doc("Dataset to train on, tried in this order: a local file (.txt, .jsonl, .json) or folder of them; "
+               "the same name under data_root; a built-in synthetic dataset, synthetic:passkey or "
+               "synthetic:associative_recall, with parameters after '?' (synthetic:passkey?length=512&depth=0.5)."));
   add(Opt("training.dataset_subset", VT::String, kNull).by("data")
-          .doc("Configuration or subset of the dataset (e.g. en for C4); null for none."));
+          .doc("Configuration or subset of the dataset (e.g. en for C4): a subfolder of the dataset folder; null "
+               "for none."));
   add(Opt("training.dataset_split", VT::String, "train").by("data")
-          .doc("Split used for training."));
+          .doc("Split used for training: the dataset folder's files named after it (train.txt, train.jsonl, "
+               "train.json) and the data files in its subfolder of that name; without any split files, all of "
+               "the folder's own data files."));
   add(Opt("training.eval_split", VT::String, "test").nullable().by("data, trainer")
-          .doc("Split used for evaluation; null disables evaluation."));
+          .doc("Split used for evaluation; when the dataset has no files for it, eval_fraction of the training "
+               "documents is held out; null disables evaluation."));
   add(Opt("training.text_field", VT::StringList, Strs{"messages"}).by("data")
           .doc("Field or fields of each record that hold the text; one name, or a list whose fields are "
                "joined (e.g. [instruction, input, output])."));
   add(Opt("training.max_length", VT::Int, 8192).min(1).by("data, trainer")
           .doc("Maximum length of a training sequence in tokens."));
+  add(Opt("training.data_root", VT::String, "data").by("data")
+          .doc("Folder where dataset_name is looked up when it is not a path itself; the environment variable "
+               "MEMTX_DATA_ROOT, when set, replaces it."));
+  add(Opt("training.eval_fraction", VT::Float, 0.05).min(0).below(1).by("data")
+          .doc("Fraction of the training documents held out for evaluation when eval_split has no files (a "
+               "single .txt file: its tail, cut at a paragraph); the choice is fixed, independent of data_seed. "
+               "Also sizes the eval split of synthetic datasets."));
+  add(Opt("training.data_seed", VT::Int, 0).min(0).by("data")
+          .doc("Seed of the training data order (documents and windows are reshuffled every epoch) and of the "
+               "synthetic datasets' examples."));
   add(Opt("training.distributed_strategy", VT::String, "ddp").choices({"ddp", "fsdp"}).by("trainer")
           .doc("Multi-GPU scheme: ddp replicates the model on every GPU, fsdp shards it."));
   add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")

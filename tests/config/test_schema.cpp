@@ -132,6 +132,9 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"training.eval_split", "test"},
       {"training.text_field", Strs{"messages"}},
       {"training.max_length", 8192},
+      {"training.data_root", "data"},  // memtx: local datasets, held-out eval, data order
+      {"training.eval_fraction", 0.05},
+      {"training.data_seed", 0},
       {"training.distributed_strategy", "ddp"},
       {"training.num_gpus", 1},
       {"training.fsdp_sharding_strategy", "FULL_SHARD"},
