@@ -1,0 +1,149 @@
+// train/checkpoint.cpp: save (temporary folder, rename, pointer, rotation) and validate-then-load.
+#include "train/checkpoint.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "io/safetensors.hpp"
+#include "train/checkpoint_dir.hpp"
+#include "train/file_util.hpp"
+#include "train/model_weights.hpp"
+#include "train/optimizer_state.hpp"
+
+namespace memtx::train {
+namespace fs = std::filesystem;
+namespace {
+
+std::string join(const std::string& dir, const std::string& file) { return (fs::path(dir) / file).string(); }
+
+void fs_check(const std::error_code& ec, const std::string& path, const std::string& what) {
+  if (ec) throw Error(StatusCode::Io, "'" + path + "': " + what + ": " + ec.message());
+}
+
+// Moves the finished temporary folder to its final name, replacing a folder of that name if there is one.
+void move_into_place(const std::string& tmp, const std::string& final_path) {
+  std::error_code ec;
+  if (fs::exists(final_path, ec)) {
+    const std::string old = final_path + ".old-" + std::to_string(::getpid());
+    fs::remove_all(old, ec);
+    fs::rename(final_path, old, ec);
+    fs_check(ec, final_path, "cannot move the previous checkpoint aside");
+    fs::rename(tmp, final_path, ec);
+    fs_check(ec, tmp, "cannot rename to '" + final_path + "'");
+    fs::remove_all(old, ec);
+    return;
+  }
+  fs::rename(tmp, final_path, ec);
+  fs_check(ec, tmp, "cannot rename to '" + final_path + "'");
+}
+
+void verify_digest(const TrainerStateFile& record, const std::string& dir, const char* file,
+                   const std::string& state_path) {
+  auto it = record.files.find(file);
+  if (it == record.files.end())
+    throw Error(StatusCode::Io, state_path + ": no size and digest recorded for '" + file + "'");
+  const std::string path = join(dir, file);
+  const FileDigest d = file_digest(path);
+  if (d.bytes != it->second.bytes)
+    throw Error(StatusCode::Io, path + ": " + std::to_string(d.bytes) + " bytes but trainer_state.json records " +
+                                    std::to_string(it->second.bytes) + " (truncated or replaced)");
+  if (d.hash != it->second.hash)
+    throw Error(StatusCode::Io, path + ": content digest " + d.hash + " differs from the " + it->second.hash +
+                                    " recorded in trainer_state.json (the file is corrupt)");
+}
+
+Config read_saved_config(const Config& current, const std::string& path) {
+  try {
+    return Config::from_file(current.schema_ptr(), path);
+  } catch (const Error& e) {
+    if (e.code() == StatusCode::NotFound) throw;
+    throw Error(StatusCode::Io, path + ": cannot be read as a memtx configuration: " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string save_checkpoint(const std::string& output_dir, const Config& config, const torch::nn::Module& model,
+                            const torch::optim::Optimizer& optimizer, const std::vector<ParamGroup>& groups,
+                            const TrainerState& state) {
+  const std::string precision = config.get_string("training.save_precision");
+  const torch::ScalarType dtype = save_precision_dtype(precision);
+  TrainerStateFile record;
+  record.state = state;
+  record.state.memtx_version = memtx_version_string();
+  record.state.cpu_rng_state = capture_cpu_rng_state();
+  trainer_state_to_json(record);  // reject a bad state before writing anything
+
+  std::error_code ec;
+  fs::create_directories(output_dir, ec);
+  fs_check(ec, output_dir, "cannot create the output folder");
+  const std::string name = checkpoint_name(state.step);
+  const std::string final_path = join(output_dir, name);
+  const std::string tmp = final_path + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  fs::create_directory(tmp, ec);
+  fs_check(ec, tmp, "cannot create the temporary checkpoint folder");
+  try {
+    io::write_safetensors(join(tmp, kModelFile), model_tensors_for_save(model, dtype),
+                          {{"format", "memtx"}, {"memtx_version", record.state.memtx_version},
+                           {"save_precision", precision}});
+    io::write_safetensors(join(tmp, kOptimizerFile), optimizer_state_tensors(optimizer, groups),
+                          optimizer_state_metadata(optimizer));
+    atomic_write_text(join(tmp, kConfigFile), config.to_yaml());
+    for (const char* file : {kConfigFile, kModelFile, kOptimizerFile})
+      record.files[file] = file_digest(join(tmp, file));
+    atomic_write_text(join(tmp, kTrainerStateFile), trainer_state_to_json(record));
+    move_into_place(tmp, final_path);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw;
+  }
+  write_latest_pointer(output_dir, name);
+  const std::string protect = config.get_bool("training.save_best_model") ? state.best_checkpoint : "";
+  rotate_checkpoints(output_dir, config.get_opt_int("training.save_total_limit"), protect);
+  remove_stale_temporaries(output_dir);
+  return final_path;
+}
+
+TrainerState load_checkpoint(const std::string& dir, const Config& config, torch::nn::Module& model,
+                             torch::optim::Optimizer* optimizer, const std::vector<ParamGroup>& groups,
+                             const CheckpointLoadOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error(StatusCode::NotFound, "checkpoint folder '" + dir + "' does not exist");
+  for (const char* file : {kConfigFile, kModelFile, kOptimizerFile, kTrainerStateFile})
+    if (!fs::is_regular_file(join(dir, file), ec))
+      throw Error(StatusCode::NotFound, "'" + join(dir, file) + "': checkpoint file is missing");
+
+  // 1. Read and check everything.
+  const std::string state_path = join(dir, kTrainerStateFile);
+  const TrainerStateFile record = parse_trainer_state(read_text_file(state_path), state_path);
+  verify_digest(record, dir, kConfigFile, state_path);
+  verify_digest(record, dir, kModelFile, state_path);
+  if (optimizer) verify_digest(record, dir, kOptimizerFile, state_path);
+
+  const std::string config_path = join(dir, kConfigFile);
+  check_config_compatible(read_saved_config(config, config_path), config, config_path);
+
+  const std::string model_path = join(dir, kModelFile);
+  const io::SafetensorsFile weights = io::read_safetensors(model_path);
+  check_model_tensors(model, weights.tensors, model_path);
+
+  const std::string optimizer_path = join(dir, kOptimizerFile);
+  io::SafetensorsFile opt_state;
+  if (optimizer) {
+    opt_state = io::read_safetensors(optimizer_path);
+    check_optimizer_state(*optimizer, groups, opt_state.tensors, opt_state.metadata, optimizer_path);
+  }
+  if (options.restore_rng) check_cpu_rng_state(record.state.cpu_rng_state, state_path);
+
+  // 2. Apply.
+  load_model_tensors(model, weights.tensors, model_path);
+  if (optimizer) restore_optimizer_state(*optimizer, groups, opt_state.tensors, opt_state.metadata, optimizer_path);
+  if (options.restore_rng) restore_cpu_rng_state(record.state.cpu_rng_state, state_path);
+  return record.state;
+}
+
+}  // namespace memtx::train

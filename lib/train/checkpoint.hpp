@@ -1,0 +1,55 @@
+// train/checkpoint.hpp: saving and loading a training checkpoint, a folder of four files:
+//   config.yaml            Config::to_yaml() of the run
+//   model.safetensors      parameters + buffers by name, in training.save_precision (model_weights.hpp)
+//   optimizer.safetensors  per-parameter optimizer state by name, fp32 as kept (optimizer_state.hpp)
+//   trainer_state.json     step, epoch, data cursor, scheduler step, best metric, RNG, memtx version and the
+//                          size + digest of the three other files (trainer_state.hpp)
+// save: writes everything into "<output_dir>/checkpoint-<step>.tmp-<pid>", renames it to
+// "checkpoint-<step>" (replacing an older folder of that name), updates the "latest" pointer atomically,
+// rotates (training.save_total_limit most recent kept, never the best one when training.save_best_model),
+// and removes temporaries that crashed processes left behind. A crash at any point leaves at worst a
+// ".tmp-<pid>" folder, which is never taken for a checkpoint.
+// load: validates everything before changing the model, the optimizer or the RNG:
+//   a missing folder or file -> Error(NotFound) naming it
+//   trainer_state.json malformed, a file whose size or digest differs from the record, a corrupt or
+//   truncated safetensors file, an unparsable config.yaml, a tensor missing / unknown / of another shape
+//   -> Error(Io) naming the file (and the tensor)
+//   a model dimension key that differs between config.yaml and the current config -> Error(Config) naming it
+//   an optimizer of another kind -> Error(Config) naming training.optimizer
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "memtx/config.hpp"
+#include "memtx/export.h"
+#include "train/param_groups.hpp"
+#include "train/trainer_state.hpp"
+
+namespace memtx::train {
+
+struct CheckpointLoadOptions {
+  bool restore_rng = true;  // set torch's default CPU generator to the saved state
+};
+
+// The config keys that fix parameter names and shapes; load compares them (keys missing from either
+// schema, e.g. of a plugin not loaded, are skipped).
+MEMTX_API const std::vector<std::string>& model_structure_keys();
+// Error(Config) naming the first structure key whose value differs; origin names the saved config file.
+MEMTX_API void check_config_compatible(const Config& saved, const Config& current, const std::string& origin);
+
+// Returns the checkpoint's final path. state.cpu_rng_state and state.memtx_version are filled in by save.
+// Error(InvalidArgument) for a bad state (see trainer_state_to_json), Error(Io) when writing fails (the
+// temporary folder is removed then).
+MEMTX_API std::string save_checkpoint(const std::string& output_dir, const Config& config,
+                                      const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                                      const std::vector<ParamGroup>& groups, const TrainerState& state);
+
+// optimizer may be null (weights only: optimizer.safetensors must exist but is not read). groups are the
+// optimizer's (ignored without one). Returns the saved trainer state.
+MEMTX_API TrainerState load_checkpoint(const std::string& dir, const Config& config, torch::nn::Module& model,
+                                       torch::optim::Optimizer* optimizer, const std::vector<ParamGroup>& groups,
+                                       const CheckpointLoadOptions& options = {});
+
+}  // namespace memtx::train

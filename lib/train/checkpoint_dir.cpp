@@ -1,0 +1,136 @@
+// train/checkpoint_dir.cpp: listing, the latest pointer, find-latest and rotation of checkpoint folders.
+#include "train/checkpoint_dir.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+
+#include "memtx/error.hpp"
+#include "train/file_util.hpp"
+
+namespace memtx::train {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kPrefix = "checkpoint-";
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "checkpoint-<digits>.<tag>-<pid>" -> pid, for tag "tmp" or "old"; nullopt otherwise.
+std::optional<long> temporary_pid(const std::string& name) {
+  if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
+  for (const char* tag : {".tmp-", ".old-"}) {
+    const size_t at = name.find(tag);
+    if (at == std::string::npos) continue;
+    const std::string step = name.substr(std::char_traits<char>::length(kPrefix), at - std::char_traits<char>::length(kPrefix));
+    const std::string pid = name.substr(at + 5);
+    if (all_digits(step) && all_digits(pid)) return std::stol(pid);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string checkpoint_name(int64_t step) { return kPrefix + std::to_string(step); }
+
+std::optional<int64_t> checkpoint_step(const std::string& name) {
+  if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
+  const std::string digits = name.substr(std::char_traits<char>::length(kPrefix));
+  if (!all_digits(digits)) return std::nullopt;
+  return std::stoll(digits);
+}
+
+bool is_complete_checkpoint(const std::string& dir) {
+  std::error_code ec;
+  for (const char* f : {kConfigFile, kModelFile, kOptimizerFile, kTrainerStateFile})
+    if (!fs::is_regular_file(fs::path(dir) / f, ec)) return false;
+  return true;
+}
+
+std::vector<CheckpointEntry> list_checkpoints(const std::string& output_dir) {
+  std::vector<CheckpointEntry> out;
+  std::error_code ec;
+  if (!fs::is_directory(output_dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec)) {
+    if (!entry.is_directory(ec)) continue;
+    const std::string name = entry.path().filename().string();
+    if (auto step = checkpoint_step(name)) out.push_back({*step, name, entry.path().string()});
+  }
+  std::sort(out.begin(), out.end(), [](const CheckpointEntry& a, const CheckpointEntry& b) { return a.step < b.step; });
+  return out;
+}
+
+void write_latest_pointer(const std::string& output_dir, const std::string& name) {
+  atomic_write_text((fs::path(output_dir) / kLatestFile).string(), name + "\n");
+}
+
+std::optional<std::string> read_latest_pointer(const std::string& output_dir) {
+  std::string text;
+  try {
+    text = read_text_file((fs::path(output_dir) / kLatestFile).string());
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (!checkpoint_step(text)) return std::nullopt;
+  return text;
+}
+
+std::optional<std::string> find_latest_checkpoint(const std::string& output_dir) {
+  std::optional<CheckpointEntry> best;
+  for (const CheckpointEntry& e : list_checkpoints(output_dir))
+    if (is_complete_checkpoint(e.path) && (!best || e.step > best->step)) best = e;
+  // The pointer's target is one of the listed folders; it can only be older than the scan (after a crash
+  // between the rename and the pointer update), never newer, so the scan decides.
+  if (best) return best->path;
+  if (auto name = read_latest_pointer(output_dir)) {
+    const std::string path = (fs::path(output_dir) / *name).string();
+    if (is_complete_checkpoint(path)) return path;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> rotate_checkpoints(const std::string& output_dir, std::optional<int64_t> keep,
+                                            const std::string& protect) {
+  if (keep && *keep < 1)
+    throw Error(StatusCode::InvalidArgument, "training.save_total_limit " + std::to_string(*keep) + " is below 1");
+  std::vector<std::string> deleted;
+  if (!keep) return deleted;
+  std::vector<CheckpointEntry> all = list_checkpoints(output_dir);
+  const int64_t n = static_cast<int64_t>(all.size());
+  for (int64_t i = 0; i < n - *keep; ++i) {  // the oldest n - keep
+    const CheckpointEntry& e = all[static_cast<size_t>(i)];
+    if (!protect.empty() && e.name == protect) continue;
+    std::error_code ec;
+    fs::remove_all(e.path, ec);
+    if (ec) throw Error(StatusCode::Io, "'" + e.path + "': cannot remove old checkpoint: " + ec.message());
+    deleted.push_back(e.name);
+  }
+  return deleted;
+}
+
+std::vector<std::string> remove_stale_temporaries(const std::string& output_dir) {
+  std::vector<std::string> deleted;
+  std::error_code ec;
+  if (!fs::is_directory(output_dir, ec)) return deleted;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(output_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    auto pid = temporary_pid(name);
+    if (!pid || *pid == static_cast<long>(::getpid())) continue;
+    if (::kill(static_cast<pid_t>(*pid), 0) == 0 || errno != ESRCH) continue;  // running (or not ours to probe)
+    stale.push_back(entry.path());
+  }
+  for (const fs::path& p : stale) {
+    fs::remove_all(p, ec);
+    if (!ec) deleted.push_back(p.filename().string());
+  }
+  return deleted;
+}
+
+}  // namespace memtx::train

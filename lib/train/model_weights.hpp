@@ -1,0 +1,33 @@
+// train/model_weights.hpp: a model's parameters and buffers as named tensors for model.safetensors, in the
+// checkpoint's save precision, and their strict validation and loading.
+//   save: every floating tensor cast to training.save_precision (fp32 -> F32, fp16 -> F16, bf16 -> BF16);
+//         integer/bool buffers as they are. Names are the module's (layers.0.attn.q_proj.weight, ...).
+//   load: the file must hold exactly the model's names, with the same shapes (floating stays floating,
+//         other dtypes must match) -> otherwise Error(Io) naming the tensor and the file; values are copied
+//         into the model's tensors, cast back to each one's own dtype and device.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "memtx/export.h"
+
+namespace memtx::train {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// "fp32" | "fp16" | "bf16" -> dtype; Error(Config) naming training.save_precision otherwise.
+MEMTX_API torch::ScalarType save_precision_dtype(const std::string& precision);
+
+// Parameters, then buffers (recursively), floating ones cast to dtype (detached).
+MEMTX_API NamedTensors model_tensors_for_save(const torch::nn::Module& model, torch::ScalarType dtype);
+
+// Validation only; origin names the file.
+MEMTX_API void check_model_tensors(const torch::nn::Module& model, const NamedTensors& tensors,
+                                   const std::string& origin);
+// check_model_tensors, then copies every tensor into the model (no autograd).
+MEMTX_API void load_model_tensors(torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin);
+
+}  // namespace memtx::train

@@ -1,0 +1,52 @@
+// train/trainer_state.hpp: trainer_state.json, the part of a checkpoint that is not tensors:
+//   {"format": "memtx-trainer-state-1", "memtx_version": "0.1.0", "step": 120, "epoch": 1,
+//    "data_cursor": {...caller's JSON object...}, "scheduler": {"step": 120},
+//    "best_metric": 2.31 | null, "best_checkpoint": "checkpoint-100" | null,
+//    "rng": {"cpu": "<hex of torch's default CPU generator state>"},
+//    "files": {"config.yaml": {"bytes": 1234, "fnv1a64w": "<16 hex>"}, "model.safetensors": {...}, ...}}
+// Parsing is strict: a missing or mistyped field, malformed JSON or hex -> Error(Io) naming the file.
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "memtx/export.h"
+#include "train/file_util.hpp"
+
+namespace memtx::train {
+
+struct TrainerState {
+  int64_t step = 0;                   // optimizer steps completed
+  int64_t epoch = 0;                  // passes over the data completed
+  std::string data_cursor = "{}";     // the data pipeline's position: the text of a JSON object
+  int64_t scheduler_step = 0;         // the learning-rate schedule's position (the next update's step index)
+  std::optional<double> best_metric;  // best evaluation loss so far (finite), none before the first evaluation
+  std::string best_checkpoint;        // folder name of the best checkpoint ("checkpoint-100"), "" when none
+  std::string memtx_version;          // written by save (the library's version), read back by load
+  torch::Tensor cpu_rng_state;        // uint8 state of torch's default CPU generator (save captures it)
+};
+
+struct TrainerStateFile {
+  TrainerState state;
+  std::map<std::string, FileDigest> files;  // digests of the other checkpoint files, by file name
+};
+
+// The library version, "MAJOR.MINOR.PATCH".
+MEMTX_API std::string memtx_version_string();
+
+// Error(InvalidArgument) for a data_cursor that is not a JSON object, a non-finite best_metric, negative
+// step/epoch, or an undefined RNG state.
+MEMTX_API std::string trainer_state_to_json(const TrainerStateFile& file);
+// origin names the file in messages.
+MEMTX_API TrainerStateFile parse_trainer_state(const std::string& text, const std::string& origin);
+
+// torch's default CPU generator: a copy of its state, and setting it (Error(Io) naming origin when the
+// tensor is not a uint8 state of the generator's size).
+MEMTX_API torch::Tensor capture_cpu_rng_state();
+MEMTX_API void check_cpu_rng_state(const torch::Tensor& state, const std::string& origin);
+MEMTX_API void restore_cpu_rng_state(const torch::Tensor& state, const std::string& origin);
+
+}  // namespace memtx::train
