@@ -1,1 +1,0 @@
-// data: placeholder until tokenizers land.
