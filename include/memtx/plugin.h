@@ -37,6 +37,10 @@ struct memtx_plugin_info {
 #ifdef __cplusplus
 }
 
+#include <initializer_list>
+#include <string>
+#include <vector>
+
 #include "memtx/attention.hpp"
 #include "memtx/torch_compat.hpp"
 
@@ -51,6 +55,31 @@ class PluginHost {
   virtual uint32_t host_abi_minor() const = 0;
   virtual void add_variant(VariantDesc desc) = 0;
 };
+
+// The builtin schema's definitions of the keys a variant reads. A key the schema lacks is a plugin bug:
+// Error(Plugin) naming it (a plugin with keys of its own builds their OptionDef itself).
+inline std::vector<OptionDef> builtin_options(std::initializer_list<const char*> keys) {
+  std::vector<OptionDef> defs;
+  for (const char* key : keys) {
+    const OptionDef* def = Schema::builtin().find(key);
+    if (!def) throw Error(StatusCode::Plugin, std::string("option '") + key + "' is not in memtx's builtin schema");
+    defs.push_back(*def);
+  }
+  return defs;
+}
+
+// A variant whose factory constructs Module from the spec.
+template <typename Module>
+VariantDesc make_variant(std::string name, std::string description, std::vector<OptionDef> options) {
+  VariantDesc desc;
+  desc.name = std::move(name);
+  desc.description = std::move(description);
+  desc.options = std::move(options);
+  desc.factory = [](const AttentionSpec& spec) -> std::shared_ptr<AttentionModuleImpl> {
+    return std::make_shared<Module>(spec);
+  };
+  return desc;
+}
 
 }  // namespace memtx
 

@@ -9,35 +9,21 @@ MEMTX_DEFINE_PLUGIN("causal", "0.1.0")
 namespace {
 
 std::vector<memtx::OptionDef> causal_options() {
-  static const char* keys[] = {
-      "attention.disable_flash_attention", "attention.n_kv_group",        "attention.use_qk_norm",
-      "attention.use_qk_norm_scale",       "attention.attn_logit_softcapping", "attention.use_flash_lobo",
-      "attention.use_flash_lobo_per_head", "attention.use_flash_obo_const", "attention.flash_lobo_log_const",
-      "attention.n_qk_head_dim",           "attention.n_v_head_dim",      "attention.n_cproj",
-      "attention.use_concat_heads"};
-  std::vector<memtx::OptionDef> defs;
-  for (const char* key : keys) {
-    if (const auto* def = memtx::Schema::builtin().find(key)) defs.push_back(*def);
-  }
-  return defs;
-}
-
-memtx::VariantDesc make_variant(const std::string& name, const std::string& description) {
-  memtx::VariantDesc desc;
-  desc.name = name;
-  desc.description = description;
-  desc.options = causal_options();
-  desc.factory = [](const memtx::AttentionSpec& spec) -> std::shared_ptr<memtx::AttentionModuleImpl> {
-    return std::make_shared<memtx::causal::CausalAttentionImpl>(spec);
-  };
-  return desc;
+  return memtx::builtin_options(
+      {"attention.disable_flash_attention", "attention.n_kv_group", "attention.use_qk_norm",
+       "attention.use_qk_norm_scale", "attention.attn_logit_softcapping", "attention.use_flash_lobo",
+       "attention.use_flash_lobo_per_head", "attention.use_flash_obo_const", "attention.flash_lobo_log_const",
+       "attention.n_qk_head_dim", "attention.n_v_head_dim", "attention.n_cproj", "attention.use_concat_heads"});
 }
 
 }  // namespace
 
 MEMTX_PLUGIN_REGISTER {
-  host->add_variant(make_variant(
-      "causal", "softmax self-attention: GQA, RoPE (half/interleaved), QK-norm, soft-capping, Flash LoBo sink"));
-  host->add_variant(make_variant(
-      "infinite", "Infinite Head Attention: causal attention with decoupled head dims, heads summed by default"));
+  using memtx::causal::CausalAttentionImpl;
+  host->add_variant(memtx::make_variant<CausalAttentionImpl>(
+      "causal", "softmax self-attention: GQA, RoPE (half/interleaved), QK-norm, soft-capping, Flash LoBo sink",
+      causal_options()));
+  host->add_variant(memtx::make_variant<CausalAttentionImpl>(
+      "infinite", "Infinite Head Attention: causal attention with decoupled head dims, heads summed by default",
+      causal_options()));
 }

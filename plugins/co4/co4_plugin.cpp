@@ -6,28 +6,11 @@
 
 MEMTX_DEFINE_PLUGIN("co4", "0.1.0")
 
-namespace {
-
-std::vector<memtx::OptionDef> co4_options() {
-  std::vector<memtx::OptionDef> defs;
-  for (const char* key : {"attention.n_latent", "attention.triadic_loops", "attention.mod_fn", "attention.co4_causal",
-                          "attention.disable_flash_attention"}) {
-    if (const auto* def = memtx::Schema::builtin().find(key)) defs.push_back(*def);
-  }
-  return defs;
-}
-
-}  // namespace
-
 MEMTX_PLUGIN_REGISTER {
-  memtx::VariantDesc desc;
-  desc.name = "co4";
-  desc.description =
+  host->add_variant(memtx::make_variant<memtx::co4::Co4AttentionImpl>(
+      "co4",
       "co-occurrence attention (Adeel 2025): learned latent queries, triadic q/k/v modulation loops, latent-to-token "
-      "attention; causal prefix form by default, the published whole-sequence form with co4_causal: false";
-  desc.options = co4_options();
-  desc.factory = [](const memtx::AttentionSpec& spec) -> std::shared_ptr<memtx::AttentionModuleImpl> {
-    return std::make_shared<memtx::co4::Co4AttentionImpl>(spec);
-  };
-  host->add_variant(std::move(desc));
+      "attention; causal prefix form by default, the published whole-sequence form with co4_causal: false",
+      memtx::builtin_options({"attention.n_latent", "attention.triadic_loops", "attention.mod_fn", "attention.co4_causal",
+                              "attention.disable_flash_attention"})));
 }
