@@ -182,6 +182,9 @@ void add_attention(Schema& s) {
           .doc("Size of each channel's state vector."));
   add(Opt("attention.ssm_io_bias", VT::Bool, false).by("ssm")
           .doc("Add biases to Mamba's input and output projections."));
+  add(Opt("attention.ssm_scan", VT::String, "auto").choices({"auto", "sequential", "chunked"}).by("ssm")
+          .doc("Selective-scan implementation: sequential (the reference loop, any device), chunked (the fast "
+               "CPU scan), or auto (chunked on the CPU, sequential elsewhere)."));
 }
 
 void add_memory(Schema& s) {

@@ -31,7 +31,8 @@ std::string rename(std::string name, const std::vector<std::pair<std::string, st
 }  // namespace hf
 
 const std::vector<HfArchitecture>& hf_architectures() {
-  static const std::vector<HfArchitecture> table = {hf_llama_architecture(), hf_deepseek_architecture()};
+  static const std::vector<HfArchitecture> table = {hf_llama_architecture(), hf_deepseek_architecture(),
+                                                    hf_mamba_architecture()};
   return table;
 }
 

@@ -53,5 +53,6 @@ const HfArchitecture& hf_architecture_for(const std::string& model_type, const s
 // The architectures (one file each).
 HfArchitecture hf_llama_architecture();  // llama, qwen2
 HfArchitecture hf_deepseek_architecture();  // deepseek_v3 (dense layers, MLA)
+HfArchitecture hf_mamba_architecture();     // mamba (mixer-only blocks, ssm variant)
 
 }  // namespace memtx

@@ -81,6 +81,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"attention.ssm_dt_rank", 8},
       {"attention.ssm_d_state", 16},
       {"attention.ssm_io_bias", false},
+      {"attention.ssm_scan", "auto"},  // memtx: which selective scan
       {"attention.co4_causal", true},  // memtx: the causal CO4 form by default
       // seed 001, memory:
       {"memory.vanilla_mode", false},
