@@ -35,7 +35,7 @@ for v in "variant causal" "variant infinite" "attention.use_qk_norm" "attention.
   [[ "$out" == *"$v"* ]] && ok || bad "plugins output lacks '$v'"
 done
 
-for name in qwen2-tiny llama-tiny; do
+for name in qwen2-tiny llama-tiny mamba-tiny deepseekv3-mla-tiny; do
   dir="$fixtures/hf/$name"
   [ -d "$dir" ] || { echo "skip: no $dir"; continue; }
   if out=$("$cli" check-fixture "$dir" 2>&1) && [[ "$out" == *PASS* ]]; then ok; else bad "check-fixture $name: $out"; fi
