@@ -1,6 +1,8 @@
 // cli/commands.cpp: memtx-cli subcommands, written against the public C API only.
 #include "commands.hpp"
 
+// Repeated options (--set a=[x, y]) are taken whole: no splitting of a value at commas.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 #include <iomanip>
 #include <iostream>

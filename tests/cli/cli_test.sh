@@ -30,6 +30,10 @@ elif [[ "$out" != *"model.hidden_dim"* ]]; then bad "override suggestion: $out";
 if out=$("$cli" verify-config --config-file /nonexistent.yaml 2>&1); then bad "missing file accepted";
 elif [[ "$out" != *"NOT_FOUND"*"/nonexistent.yaml"* ]]; then bad "missing file message: $out"; else ok; fi
 
+# A list override keeps its commas (cxxopts must not split repeated option values).
+if out=$("$cli" verify-config --config-file "$src/configs/tiny_causal.yaml" --set "attention.attention_list=[causal, infinite]" --dump 2>&1) \
+   && [[ "$out" == *"attention_list: [causal, infinite]"* ]]; then ok; else bad "list override: $out"; fi
+
 out=$("$cli" plugins 2>&1)
 for v in "variant causal" "variant infinite" "attention.use_qk_norm" "attention.attn_logit_softcapping"; do
   [[ "$out" == *"$v"* ]] && ok || bad "plugins output lacks '$v'"
