@@ -28,6 +28,15 @@ std::string rename(std::string name, const std::vector<std::pair<std::string, st
   return name;
 }
 
+std::string decoder_name(const std::string& hf_name) {
+  if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) return "";
+  if (hf_name == "lm_head.weight") return hf_name;
+  std::string name = hf_name.rfind("model.", 0) == 0 ? hf_name.substr(6) : hf_name;
+  return rename(name, {{".input_layernorm.", ".attn_norm."},
+                       {".post_attention_layernorm.", ".mlp_norm."},
+                       {".self_attn.", ".attn."}});
+}
+
 }  // namespace hf
 
 const std::vector<HfArchitecture>& hf_architectures() {

@@ -45,6 +45,9 @@ T field(const nlohmann::json& j, const char* key, const std::filesystem::path& f
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
 // "model.layers.3.self_attn.q_proj.weight" -> "layers.3.attn.q_proj.weight" given renames of path parts.
 std::string rename(std::string name, const std::vector<std::pair<std::string, std::string>>& replacements);
+// Names of Llama-style decoders (Llama, Qwen2, DeepSeek): strip "model.", input_layernorm -> attn_norm,
+// post_attention_layernorm -> mlp_norm, self_attn -> attn; lm_head kept; rotary inv_freq dropped ("").
+std::string decoder_name(const std::string& hf_name);
 }  // namespace hf
 
 const std::vector<HfArchitecture>& hf_architectures();

@@ -46,14 +46,6 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
   c.set("attention.mla_v_head_dim", hf::field<int64_t>(j, "v_head_dim", file));
 }
 
-std::string map_deepseek_name(const std::string& hf_name) {
-  if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) return "";
-  if (hf_name == "lm_head.weight") return hf_name;
-  std::string name = hf_name.rfind("model.", 0) == 0 ? hf_name.substr(6) : hf_name;
-  return hf::rename(name, {{".input_layernorm.", ".attn_norm."},
-                           {".post_attention_layernorm.", ".mlp_norm."},
-                           {".self_attn.", ".attn."}});
-}
 
 }  // namespace
 
@@ -63,7 +55,7 @@ HfArchitecture hf_deepseek_architecture() {
   arch.layer_prefix = "model.layers.";
   arch.mixer_name = "self_attn";
   arch.map_config = map_deepseek_config;
-  arch.map_name = map_deepseek_name;
+  arch.map_name = hf::decoder_name;
   return arch;
 }
 

@@ -37,14 +37,7 @@ HfArchitecture hf_llama_architecture() {
       throw Error(StatusCode::Config, file.string() + ": sliding-window attention is not supported");
     }
   };
-  arch.map_name = [](const std::string& hf_name) -> std::string {
-    if (hf_name.find("rotary_emb.inv_freq") != std::string::npos) return "";
-    if (hf_name == "lm_head.weight") return hf_name;
-    std::string name = hf_name.rfind("model.", 0) == 0 ? hf_name.substr(6) : hf_name;
-    return hf::rename(name, {{".input_layernorm.", ".attn_norm."},
-                             {".post_attention_layernorm.", ".mlp_norm."},
-                             {".self_attn.", ".attn."}});
-  };
+  arch.map_name = hf::decoder_name;
   return arch;
 }
 

@@ -17,14 +17,6 @@ NamedTensors live_tensors(const torch::nn::Module& model) {
   return out;
 }
 
-std::string shape_text(torch::IntArrayRef sizes) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) os << (i ? ", " : "") << sizes[i];
-  os << "]";
-  return os.str();
-}
-
 [[noreturn]] void bad(const std::string& origin, const std::string& what) {
   throw Error(StatusCode::Io, origin + ": " + what);
 }
@@ -59,8 +51,8 @@ void check_model_tensors(const torch::nn::Module& model, const NamedTensors& ten
     if (it == in_file.end()) bad(origin, "tensor '" + name + "' of the model is missing");
     const torch::Tensor& t = *it->second;
     if (t.sizes() != live.sizes())
-      bad(origin, "tensor '" + name + "' has shape " + shape_text(t.sizes()) + " but the model's has shape " +
-                      shape_text(live.sizes()));
+      bad(origin, "tensor '" + name + "' has shape " + c10::str(t.sizes()) + " but the model's has shape " +
+                      c10::str(live.sizes()));
     const bool file_float = torch::isFloatingType(t.scalar_type());
     const bool live_float = torch::isFloatingType(live.scalar_type());
     if (file_float != live_float || (!live_float && t.scalar_type() != live.scalar_type()))

@@ -68,14 +68,6 @@ bool known_field(OptimizerKind kind, const std::string& field) {
   return field == "momentum_buffer";
 }
 
-std::string shape_text(torch::IntArrayRef sizes) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) os << (i ? ", " : "") << sizes[i];
-  os << "]";
-  return os.str();
-}
-
 [[noreturn]] void bad(const std::string& origin, const std::string& what) {
   throw Error(StatusCode::Io, origin + ": optimizer state: " + what);
 }
@@ -114,8 +106,8 @@ Found validate(const torch::optim::Optimizer& optimizer, const std::vector<Slot>
       if (!torch::isFloatingType(tensor.scalar_type()))
         bad(origin, "tensor '" + name + "' is not a floating-point tensor");
       if (tensor.sizes() != slot.param.sizes())
-        bad(origin, "tensor '" + name + "' has shape " + shape_text(tensor.sizes()) + " but parameter '" + slot.name +
-                        "' has shape " + shape_text(slot.param.sizes()));
+        bad(origin, "tensor '" + name + "' has shape " + c10::str(tensor.sizes()) + " but parameter '" + slot.name +
+                        "' has shape " + c10::str(slot.param.sizes()));
     }
     found[it->second][field] = tensor;
   }
