@@ -15,6 +15,15 @@ struct Document {
     tokens.insert(tokens.end(), ids.begin(), ids.end());
     mask.insert(mask.end(), ids.size(), static_cast<uint8_t>(counted ? 1 : 0));
   }
+
+  // A prompt followed by its answer; with answer_only the loss counts the answer tokens alone.
+  static Document prompt_and_answer(const std::vector<int64_t>& prompt, const std::vector<int64_t>& answer,
+                                    bool answer_only) {
+    Document doc;
+    doc.append(prompt, !answer_only);
+    doc.append(answer, true);
+    return doc;
+  }
 };
 
 }  // namespace memtx::data

@@ -124,10 +124,7 @@ PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOpt
 }
 
 Document passkey_document(const PasskeyExample& example, bool answer_only) {
-  Document doc;
-  doc.append(example.prompt, !answer_only);
-  doc.append(example.answer, true);
-  return doc;
+  return Document::prompt_and_answer(example.prompt, example.answer, answer_only);
 }
 
 }  // namespace memtx::data

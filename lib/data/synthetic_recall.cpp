@@ -54,10 +54,7 @@ RecallExample make_recall_example(const Tokenizer& tokenizer, const RecallOption
 }
 
 Document recall_document(const RecallExample& example, bool answer_only) {
-  Document doc;
-  doc.append(example.prompt, !answer_only);
-  doc.append(example.answer, true);
-  return doc;
+  return Document::prompt_and_answer(example.prompt, example.answer, answer_only);
 }
 
 }  // namespace memtx::data
