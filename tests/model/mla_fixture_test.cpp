@@ -21,24 +21,7 @@ nlohmann::json read_config(const std::string& dir) {
 
 TEST(MlaFixture, DeepseekV3TinyMatchesTransformers) {
   if (!std::filesystem::exists(kDir)) GTEST_SKIP() << "fixtures not found at " << kDir;
-  auto report = nlohmann::json::parse(check_fixture_json(kDir, plugin_registry()));
-  size_t modules = 0;
-  bool saw_logits = false;
-  for (const auto& t : report["tensors"]) {
-    const double err = t["max_abs_error"].get<double>();
-    const std::string name = t["name"].get<std::string>();
-    std::cout << "[fixture] deepseekv3-mla-tiny " << name << " max abs error " << err << "\n";
-    if (name == "logits") {
-      saw_logits = true;
-      EXPECT_LE(err, 2e-4);
-    } else {
-      ++modules;
-      EXPECT_LE(err, 1e-4) << name;
-    }
-  }
-  EXPECT_TRUE(saw_logits);
-  EXPECT_EQ(modules, read_config(kDir)["num_hidden_layers"].get<size_t>());
-  EXPECT_TRUE(report["ok"].get<bool>());
+  auto report = expect_fixture_passes("deepseekv3-mla-tiny", read_config(kDir)["num_hidden_layers"].get<size_t>());
   EXPECT_EQ(report["architecture"], "DeepseekV3ForCausalLM");
 }
 

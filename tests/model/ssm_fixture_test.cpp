@@ -16,24 +16,7 @@ const std::string kMambaDir = std::string(MEMTX_FIXTURES_DIR) + "/hf/mamba-tiny"
 
 TEST(SsmFixture, MambaTinyMatchesTransformers) {
   if (!std::filesystem::exists(kMambaDir)) GTEST_SKIP() << "fixtures not found at " << kMambaDir;
-  auto report = nlohmann::json::parse(check_fixture_json(kMambaDir, plugin_registry()));
-  size_t modules = 0;
-  bool saw_logits = false;
-  for (const auto& t : report["tensors"]) {
-    const double err = t["max_abs_error"].get<double>();
-    const std::string name = t["name"].get<std::string>();
-    if (name == "logits") {
-      saw_logits = true;
-      EXPECT_LE(err, 2e-4) << name;
-    } else {
-      ++modules;
-      EXPECT_LE(err, 1e-4) << name;
-    }
-    std::cout << "[fixture] mamba-tiny " << name << " max abs error " << err << "\n";
-  }
-  EXPECT_TRUE(saw_logits);
-  EXPECT_EQ(modules, 2u);
-  EXPECT_TRUE(report["ok"].get<bool>());
+  expect_fixture_passes("mamba-tiny", 2);
 }
 
 TEST(SsmFixture, MambaTinyStreamedInPiecesMatchesTransformers) {
