@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# README command one: installs what is needed, builds, and runs the main job on the embedded default.
-# Until the trainer lands this is the model demo: build a small model from configs/tiny_causal.yaml, run a
-# forward pass (also with a [causal, ssm, mla, co4] mix), and check memtx against the Hugging Face fixtures
-# when ../shared is present.
+# README command one: installs what is needed, builds, and runs the main job on the embedded default:
+# trains configs/cpu_small.yaml (a 4 x 256 causal model, byte tokenizer, built-in associative-recall data: no
+# files, no network) on the CPU, then evaluates the final model, generates a sample, and draws the loss and
+# learning-rate curves. Also checks memtx against the Hugging Face fixtures when ../shared is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-build/bin/memtx-cli build-info
-build/bin/memtx-cli plugins
-build/bin/memtx-cli demo --config-file configs/tiny_causal.yaml
-build/bin/memtx-cli demo --config-file configs/tiny_causal.yaml --set "attention.attention_list=[causal, ssm, mla, co4]"
+cli=build/bin/memtx-cli
+out=outputs/cpu_small
+$cli build-info
+rm -rf "$out"
+$cli train --config configs/cpu_small.yaml --output_dir "$out"
+$cli eval --model "$out/final_model" --config configs/cpu_small.yaml
+$cli generate --model "$out/final_model" --temperature 0 --max_new_tokens 8 \
+  --prompt "Key-value pairs: bcd=417, xyz=902, klm=355, qrs=128, fgh=764, tuv=539. Query: klm. Value:"
+$cli plot "$out/metrics.jsonl" -o "$out/loss.svg"
+echo "curves drawn in $out/loss.svg"
 for fixture in qwen2-tiny llama-tiny mamba-tiny deepseekv3-mla-tiny; do
-  if [ -d "../shared/fixtures/hf/$fixture" ]; then build/bin/memtx-cli check-fixture "../shared/fixtures/hf/$fixture"; fi
+  if [ -d "../shared/fixtures/hf/$fixture" ]; then $cli check-fixture "../shared/fixtures/hf/$fixture"; fi
 done

@@ -2,6 +2,7 @@
 #pragma once
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <ATen/autocast_mode.h>
 
 #define MEMTX_TORCH_MAJOR TORCH_VERSION_MAJOR
 #define MEMTX_TORCH_MINOR TORCH_VERSION_MINOR
@@ -32,6 +33,37 @@ inline torch::Tensor sdpa(const torch::Tensor& q, const torch::Tensor& k, const 
   return at::scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal);
 #else
   return std::get<0>(at::_scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, false, is_causal));
+#endif
+}
+
+// Turns autocast on or off for one device type (CPU or CUDA), with the dtype it casts to when on.
+inline void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_enabled(device, enabled);
+  if (enabled) at::autocast::set_autocast_dtype(device, dtype);
+#else
+  if (device == c10::DeviceType::CUDA) {
+    at::autocast::set_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+struct AutocastState {
+  bool enabled = false;
+  c10::ScalarType dtype = c10::ScalarType::Float;
+};
+
+// Whether autocast is on for a device type on this thread, and its dtype.
+inline AutocastState autocast_state(c10::DeviceType device) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  return {at::autocast::is_autocast_enabled(device), at::autocast::get_autocast_dtype(device)};
+#else
+  if (device == c10::DeviceType::CUDA) return {at::autocast::is_enabled(), at::autocast::get_autocast_gpu_dtype()};
+  return {at::autocast::is_cpu_enabled(), at::autocast::get_autocast_cpu_dtype()};
 #endif
 }
 

@@ -5,7 +5,25 @@
 
 using namespace memtx::capi;
 
+void memtx_context::log(int level, const std::string& line) {
+  if (level > log_level.load()) return;
+  std::lock_guard<std::mutex> lock(log_mutex);
+  if (log_callback) log_callback(level, line.c_str(), log_user_data);
+  else std::cerr << "memtx: " << line << "\n";
+}
+
 extern "C" {
+
+void memtx_context_set_log_callback(memtx_context* ctx, memtx_log_callback cb, void* user_data) {
+  if (!ctx) return;
+  std::lock_guard<std::mutex> lock(ctx->log_mutex);
+  ctx->log_callback = cb;
+  ctx->log_user_data = user_data;
+}
+
+void memtx_context_set_log_level(memtx_context* ctx, int log_level) {
+  if (ctx) ctx->log_level.store(log_level);
+}
 
 memtx_context_options memtx_context_default_options(void) {
   memtx_context_options options;
@@ -22,9 +40,8 @@ memtx_status* memtx_context_create(const memtx_context_options* options_in, memt
     auto ctx = std::make_unique<memtx_context>();
     ctx->log_level = options.log_level;
     if (options.load_default_plugins) {
-      for (const auto& failure : ctx->registry.load_default_plugins()) {
-        if (ctx->log_level >= 1) std::cerr << "memtx: warning: plugin not loaded: " << failure.message << "\n";
-      }
+      for (const auto& failure : ctx->registry.load_default_plugins())
+        ctx->log(1, "warning: plugin not loaded: " + failure.message);
     }
     *out = ctx.release();
   });

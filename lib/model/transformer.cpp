@@ -1,6 +1,8 @@
 // model/transformer.cpp: decoder assembly, forward pass and description (see transformer.hpp).
 #include "model/transformer.hpp"
 
+#include "model/grad_checkpoint.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace memtx {
@@ -42,6 +44,12 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
   norm = register_module("norm", Norm(spec_.hidden_dim, spec_.norm_eps, spec_.use_rms_norm));
   if (!spec_.tie_embeddings) {
     lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(spec_.hidden_dim, spec_.vocab_size).bias(false)));
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    checkpoint_bodies_.emplace_back([this, i](const torch::Tensor& x) {
+      AttentionContext ctx;
+      return blocks[i]->forward(x, ctx, nullptr);
+    });
   }
   initialize();
   to(spec_.device, spec_.dtype);
@@ -95,7 +103,9 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
     ctx.start_position = state ? state->position : 0;
     ctx.state = state ? &state->layers[i] : nullptr;
     ctx.use_cache = use_cache;
-    x = blocks[i]->forward(x, ctx, capture);
+    const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
+                           !capture && x.requires_grad();
+    x = recompute ? checkpointed(checkpoint_bodies_[i], x) : blocks[i]->forward(x, ctx, capture);
   }
   if (state) state->position += tokens.size(1);
   x = norm->forward(x);

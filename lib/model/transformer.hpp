@@ -4,6 +4,7 @@
 // (embed_tokens.weight, layers.<i>.attn.q_proj.weight, layers.<i>.mlp.up_proj.weight, norm.weight,
 // lm_head.weight) are what checkpoints and memtx_model_describe use.
 #pragma once
+#include <functional>
 #include <map>
 
 #include "model/layers.hpp"
@@ -48,6 +49,12 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   const Config& config() const { return *config_; }
   std::string describe_json() const;  // layers, variants, parameter counts, dims, device, dtype
 
+  // Gradient checkpointing (training.gradient_checkpointing): in training mode with gradients recorded, blocks
+  // called without a per-sequence state recompute their activations in the backward pass
+  // (model/grad_checkpoint.hpp). Off by default; the trainer turns it on.
+  void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
+  bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   std::vector<Block> blocks;
@@ -58,6 +65,8 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   void initialize();
   std::unique_ptr<Config> config_;
   ModelSpec spec_;
+  bool gradient_checkpointing_ = false;
+  std::vector<std::function<torch::Tensor(const torch::Tensor&)>> checkpoint_bodies_;  // one per block
 };
 TORCH_MODULE(Transformer);
 

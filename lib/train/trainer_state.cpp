@@ -81,8 +81,9 @@ std::string memtx_version_string() {
 
 std::string trainer_state_to_json(const TrainerStateFile& file) {
   const TrainerState& s = file.state;
-  if (s.step < 0 || s.epoch < 0 || s.scheduler_step < 0)
-    throw Error(StatusCode::InvalidArgument, "trainer state: step, epoch and scheduler step must be >= 0");
+  if (s.step < 0 || s.epoch < 0 || s.scheduler_step < 0 || s.evals_without_improvement < 0 || s.tokens_seen < 0 ||
+      s.skipped_steps < 0)
+    throw Error(StatusCode::InvalidArgument, "trainer state: step, epoch, scheduler step and the counters must be >= 0");
   Json cursor;
   try {
     cursor = Json::parse(s.data_cursor);
@@ -105,6 +106,9 @@ std::string trainer_state_to_json(const TrainerStateFile& file) {
   j["scheduler"] = {{"step", s.scheduler_step}};
   j["best_metric"] = s.best_metric ? Json(*s.best_metric) : Json(nullptr);
   j["best_checkpoint"] = s.best_checkpoint.empty() ? Json(nullptr) : Json(s.best_checkpoint);
+  j["evals_without_improvement"] = s.evals_without_improvement;
+  j["tokens_seen"] = s.tokens_seen;
+  j["skipped_steps"] = s.skipped_steps;
   j["rng"] = {{"cpu", to_hex(s.cpu_rng_state)}};
   Json files = Json::object();
   for (const auto& [name, d] : file.files) files[name] = {{"bytes", d.bytes}, {kHashKey, d.hash}};
@@ -144,6 +148,9 @@ TrainerStateFile parse_trainer_state(const std::string& text, const std::string&
       bad(origin, "field 'best_checkpoint' is not a folder name");
     s.best_checkpoint = best_dir.get<std::string>();
   }
+  s.evals_without_improvement = int_field(j, "evals_without_improvement", origin);
+  s.tokens_seen = int_field(j, "tokens_seen", origin);
+  s.skipped_steps = int_field(j, "skipped_steps", origin);
   const Json& rng = field(j, "rng", origin);
   if (!rng.is_object()) bad(origin, "field 'rng' is not a JSON object");
   s.cpu_rng_state = from_hex(string_field(rng, "cpu", origin, "rng."), origin, "rng.cpu");

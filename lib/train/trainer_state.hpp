@@ -2,6 +2,7 @@
 //   {"format": "memtx-trainer-state-1", "memtx_version": "0.1.0", "step": 120, "epoch": 1,
 //    "data_cursor": {...caller's JSON object...}, "scheduler": {"step": 120},
 //    "best_metric": 2.31 | null, "best_checkpoint": "checkpoint-100" | null,
+//    "evals_without_improvement": 0, "tokens_seen": 245760, "skipped_steps": 0,
 //    "rng": {"cpu": "<hex of torch's default CPU generator state>"},
 //    "files": {"config.yaml": {"bytes": 1234, "fnv1a64w": "<16 hex>"}, "model.safetensors": {...}, ...}}
 // Parsing is strict: a missing or mistyped field, malformed JSON or hex -> Error(Io) naming the file.
@@ -25,6 +26,9 @@ struct TrainerState {
   int64_t scheduler_step = 0;         // the learning-rate schedule's position (the next update's step index)
   std::optional<double> best_metric;  // best evaluation loss so far (finite), none before the first evaluation
   std::string best_checkpoint;        // folder name of the best checkpoint ("checkpoint-100"), "" when none
+  int64_t evals_without_improvement = 0;  // early-stopping patience counter
+  int64_t tokens_seen = 0;            // input tokens trained on so far
+  int64_t skipped_steps = 0;          // steps whose update was dropped for a non-finite loss or gradient
   std::string memtx_version;          // written by save (the library's version), read back by load
   torch::Tensor cpu_rng_state;        // uint8 state of torch's default CPU generator (save captures it)
 };

@@ -1,0 +1,55 @@
+// cli/cli_common.hpp: what every memtx-cli command shares: C API error checking, owned handles, option
+// parsing (cxxopts with --help and --plugin-dir), the config options (--config-file, --set, and the seeds'
+// flags such as --attention_list causal ssm), and the error-to-exit-code wrapper.
+#pragma once
+// Repeated options (--set a=[x, y]) are taken whole: no splitting of a value at commas.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
+#include <cxxopts.hpp>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "commands.hpp"
+#include "memtx.h"
+
+namespace memtx_cli {
+
+// A failed C API call or bad command line: carries the message to the command's exit path.
+struct CliError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws CliError "[CODE] message" for a failed status (and frees it).
+void check(memtx_status* status);
+// Copies a library-owned string and frees it.
+std::string take_string(char* text);
+
+using Context = std::unique_ptr<memtx_context, decltype(&memtx_context_free)>;
+using ConfigHandle = std::unique_ptr<memtx_config, decltype(&memtx_config_free)>;
+using Model = std::unique_ptr<memtx_model, decltype(&memtx_model_free)>;
+
+cxxopts::Options make_options(const std::string& command, const std::string& help);
+// Parses args (args[0] is the command name); --help prints the help and exits 0. For a command with the
+// config options (add_config_options), every config key is also a flag (--hidden_dim 256, see
+// seed_flags.hpp): they are rewritten into --set assignments first, unknown flags fail with suggestions,
+// and stray positional words fail.
+cxxopts::ParseResult parse(cxxopts::Options& options, const Args& args);
+Context open_context(const cxxopts::ParseResult& result);
+
+void add_config_options(cxxopts::Options& options);
+// --config-file/--config (required or the defaults), then every --set and config flag in command-line order.
+ConfigHandle load_config(memtx_context* ctx, const cxxopts::ParseResult& result, bool required);
+
+// Runs body, printing a CliError as one line on stderr with exit code 1.
+template <typename Body>
+int run(const char* command, Body&& body) {
+  try {
+    return body();
+  } catch (const CliError& e) {
+    std::cerr << "memtx-cli " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace memtx_cli

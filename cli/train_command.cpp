@@ -1,0 +1,107 @@
+// cli/train_command.cpp: `memtx-cli train`: builds a model from a config (file, --set and the seeds' flags such as
+// --attention_list causal infini ssm), trains it through memtx_train with a progress bar (plain lines when not a
+// terminal), stops cleanly on Ctrl-C (SIGINT: a checkpoint is written first), and prints where everything went.
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "progress_display.hpp"
+
+namespace memtx_cli {
+namespace {
+
+// The model SIGINT cancels. memtx_cancel only stores an atomic flag, so it is safe in a signal handler.
+memtx_model* g_interruptible = nullptr;
+
+extern "C" void on_sigint(int) {
+  if (g_interruptible) memtx_cancel(g_interruptible);
+}
+
+struct CallbackState {
+  ProgressDisplay* display = nullptr;
+  double last_eval_loss = std::numeric_limits<double>::quiet_NaN();
+};
+
+int on_progress(const memtx_train_progress* p, void* user_data) {
+  auto* state = static_cast<CallbackState*>(user_data);
+  if (p->event == MEMTX_EVENT_STEP || p->event == MEMTX_EVENT_EVAL) {
+    state->display->update(p->step, p->total_steps, p->epoch, p->loss, p->learning_rate, p->tokens_per_second,
+                           p->eta_seconds, p->eval_loss);
+  }
+  return 0;
+}
+
+void on_log(int, const char* line, void* user_data) {
+  static_cast<CallbackState*>(user_data)->display->print(line);
+}
+
+std::string text_or(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  return j.contains(key) && j[key].is_string() && !j[key].get<std::string>().empty() ? j[key].get<std::string>()
+                                                                                     : fallback;
+}
+
+}  // namespace
+
+int cmd_train(const Args& args) {
+  return run("train", [&] {
+    auto options = make_options("train", "Train a model: a config file, --set overrides and any config key as a flag "
+                                         "(--attention_list causal infini ssm, --max_steps 100, --n_kv_group 2, ...)");
+    add_config_options(options);
+    options.add_options()("resume", "resume from a checkpoint folder, or 'latest' in output_dir",
+                          cxxopts::value<std::string>())("quiet", "no progress output (the summary only)")(
+        "json", "print the final report as JSON");
+    auto result = parse(options, args);
+    auto ctx = open_context(result);
+    auto cfg = load_config(ctx.get(), result, /*required=*/false);
+    if (result.count("resume"))
+      check(memtx_config_set(cfg.get(), "training.resume_from_checkpoint", result["resume"].as<std::string>().c_str()));
+    check(memtx_config_validate(cfg.get()));
+
+    memtx_model* raw = nullptr;
+    check(memtx_model_create(ctx.get(), cfg.get(), &raw));
+    Model model(raw, memtx_model_free);
+
+    ProgressDisplay display = ProgressDisplay::on_stderr();
+    CallbackState state{&display};
+    const bool quiet = result.count("quiet") > 0;
+    if (!quiet) {
+      memtx_context_set_log_level(ctx.get(), 2);
+      memtx_context_set_log_callback(ctx.get(), on_log, &state);
+      check(memtx_model_set_progress_callback(model.get(), on_progress, &state));
+    }
+    g_interruptible = model.get();
+    auto previous = std::signal(SIGINT, on_sigint);
+    memtx_status* status = memtx_train(model.get(), cfg.get());
+    std::signal(SIGINT, previous);
+    g_interruptible = nullptr;
+    if (!quiet) display.finish();
+    memtx_context_set_log_callback(ctx.get(), nullptr, nullptr);
+
+    char* text = nullptr;
+    check(memtx_train_report(model.get(), &text));
+    const auto report = nlohmann::json::parse(take_string(text));
+    const memtx_status_code code = memtx_status_get_code(status);
+    const std::string message = memtx_status_message(status);
+    memtx_status_free(status);
+    if (code != MEMTX_OK && code != MEMTX_CANCELLED) throw CliError(std::string("[") + memtx_status_code_name(code) + "] " + message);
+
+    if (result.count("json")) {
+      std::cout << report.dump(2) << "\n";
+    } else {
+      std::cout << "status:          " << report["status"].get<std::string>() << " after " << report["steps"] << " steps ("
+                << report["epochs"] << " epochs, " << report["seconds"].get<double>() << " s, "
+                << static_cast<int64_t>(report["tokens_per_second"].get<double>()) << " tokens/s on "
+                << report["device"].get<std::string>() << ", " << report["precision"].get<std::string>() << ")\n";
+      std::cout << "final loss:      " << report["final_loss"].dump() << "\n";
+      std::cout << "best eval loss:  " << report["best_eval_loss"].dump() << "  " << text_or(report, "best_checkpoint", "")
+                << "\n";
+      std::cout << "last checkpoint: " << text_or(report, "last_checkpoint", "none") << "\n";
+      std::cout << "final model:     " << text_or(report, "final_model", "none (stopped early)") << "\n";
+      std::cout << "metrics:         " << text_or(report, "metrics_file", "none")
+                << "  (draw it: memtx-cli plot " << text_or(report, "metrics_file", "METRICS") << ")\n";
+    }
+    return code == MEMTX_CANCELLED ? 130 : 0;
+  });
+}
+
+}  // namespace memtx_cli

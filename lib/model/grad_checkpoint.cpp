@@ -1,0 +1,94 @@
+// model/grad_checkpoint.cpp: a custom autograd function that recomputes its body in backward (see
+// grad_checkpoint.hpp).
+#include "model/grad_checkpoint.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <array>
+
+#include "memtx/torch_compat.hpp"
+
+namespace memtx {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+using Body = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// The default CPU generator's and (when CUDA is there) the current CUDA device's generator's states, saved in
+// forward and restored around the recomputation.
+std::vector<torch::Tensor> rng_states() {
+  std::vector<torch::Tensor> out{at::detail::getDefaultCPUGenerator().get_state()};
+  if (torch::cuda::is_available()) out.push_back(at::globalContext().defaultGenerator(c10::DeviceType::CUDA).get_state());
+  return out;
+}
+void set_rng_states(const std::vector<torch::Tensor>& s) {
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  cpu.set_state(s.at(0));
+  if (s.size() > 1) {
+    at::Generator cuda = at::globalContext().defaultGenerator(c10::DeviceType::CUDA);
+    cuda.set_state(s[1]);
+  }
+}
+
+// Autocast as it was during the first run, re-established around the recomputation (backward may run where
+// autocast is off), so the recomputed graph has the dtypes of the first one.
+class AutocastAs {
+ public:
+  explicit AutocastAs(const std::array<compat::AutocastState, 2>& wanted)
+      : saved_{compat::autocast_state(c10::DeviceType::CPU), compat::autocast_state(c10::DeviceType::CUDA)} {
+    apply(wanted);
+  }
+  ~AutocastAs() { apply(saved_); }
+  static std::array<compat::AutocastState, 2> current() {
+    return {compat::autocast_state(c10::DeviceType::CPU), compat::autocast_state(c10::DeviceType::CUDA)};
+  }
+
+ private:
+  static void apply(const std::array<compat::AutocastState, 2>& s) {
+    compat::set_autocast(c10::DeviceType::CPU, s[0].enabled, s[0].dtype);
+    compat::set_autocast(c10::DeviceType::CUDA, s[1].enabled, s[1].dtype);
+  }
+  std::array<compat::AutocastState, 2> saved_;
+};
+
+std::array<compat::AutocastState, 2> decode_autocast(const c10::IValue& v) {
+  const auto list = v.toIntVector();
+  return {compat::AutocastState{list[0] != 0, static_cast<c10::ScalarType>(list[1])},
+          compat::AutocastState{list[2] != 0, static_cast<c10::ScalarType>(list[3])}};
+}
+
+struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const Body* body) {
+    ctx->saved_data["body"] = c10::IValue(reinterpret_cast<int64_t>(body));
+    ctx->saved_data["rng"] = rng_states();
+    const auto autocast = AutocastAs::current();
+    ctx->saved_data["autocast"] = std::vector<int64_t>{autocast[0].enabled, static_cast<int64_t>(autocast[0].dtype),
+                                                       autocast[1].enabled, static_cast<int64_t>(autocast[1].dtype)};
+    ctx->save_for_backward({x});
+    torch::NoGradGuard no_grad;
+    return (*body)(x);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const Body* body = reinterpret_cast<const Body*>(ctx->saved_data["body"].toInt());
+    const torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    const std::vector<torch::Tensor> current_rng = rng_states();
+    set_rng_states(ctx->saved_data["rng"].toTensorVector());
+    torch::Tensor y;
+    {
+      torch::AutoGradMode enable(true);
+      AutocastAs autocast(decode_autocast(ctx->saved_data["autocast"]));
+      y = (*body)(x);
+    }
+    set_rng_states(current_rng);
+    torch::autograd::backward({y}, {grad_outputs[0]});
+    return {x.grad(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor checkpointed(const Body& fn, const torch::Tensor& x) { return CheckpointFunction::apply(x, &fn); }
+
+}  // namespace memtx

@@ -1,0 +1,31 @@
+// train/metrics_log.hpp: <output_dir>/metrics.jsonl, one JSON object per line, flushed as written:
+//   {"type": "train", "step", "epoch", "loss", "lr", "grad_norm", "tokens_per_second", "tokens", "elapsed"}
+//   {"type": "eval", "step", "eval_loss", "eval_perplexity", "eval_tokens"}
+//   {"type": "event", "step", "event": "nonfinite" | "checkpoint" | "early_stop" | "cancelled", ...}
+//   (variants may add their own types, e.g. "infini"; readers skip types they do not know)
+// A new run starts the file afresh; a resumed run keeps the records up to the checkpoint's step and drops
+// the later ones that the interrupted run wrote, so the file reads as one uninterrupted run.
+#pragma once
+#include <cstdint>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "memtx/export.h"
+
+namespace memtx::train {
+
+class MEMTX_API MetricsLog {
+ public:
+  // resume_step: nullopt = new run. Error(Io) naming the file when it cannot be written.
+  MetricsLog(std::string path, std::optional<int64_t> resume_step);
+  void write(const nlohmann::json& record);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+}  // namespace memtx::train

@@ -1,0 +1,523 @@
+// train/trainer.cpp: the training loop (see trainer.hpp for the step's equations and the run's life cycle).
+#include "train/trainer.hpp"
+
+#include <c10/util/StringUtil.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.hpp"
+#include "infer/evaluate.hpp"
+#include "memtx/error.hpp"
+#include "train/checkpoint.hpp"
+#include "train/checkpoint_dir.hpp"
+#include "train/grad_utils.hpp"
+#include "train/lm_loss.hpp"
+#include "train/metrics_log.hpp"
+#include "train/model_weights.hpp"
+#include "train/optimizer.hpp"
+#include "train/precision.hpp"
+#include "train/schedule.hpp"
+#include "io/safetensors.hpp"
+#include "train/file_util.hpp"
+
+namespace memtx::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+struct Settings {
+  int64_t batch_size, accumulation, logging_steps, eval_steps, save_steps, max_skipped, patience;
+  std::optional<int64_t> eval_max_batches, num_threads;
+  double max_grad_norm, threshold;
+  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled;
+  std::string output_dir, resume, mixed_precision, save_precision;
+};
+
+Settings read_settings(const Config& c) {
+  if (c.get_bool("training.log_to_wandb"))
+    throw Error(StatusCode::Config,
+                "training.log_to_wandb: true is not supported (memtx talks to no online service); metrics are "
+                "written to <output_dir>/metrics.jsonl and drawn by `memtx-cli plot` — set it to false");
+  if (c.get_int("training.num_gpus") > 1)
+    throw Error(StatusCode::Config, "training.num_gpus: " + std::to_string(c.get_int("training.num_gpus")) +
+                                        " needs multi-GPU training (training.distributed_strategy), which memtx does "
+                                        "not support yet; use 1 (or 0 for the CPU)");
+  Settings s;
+  s.batch_size = c.get_int("training.batch_size");
+  s.accumulation = c.get_int("training.gradient_accumulation_steps");
+  s.logging_steps = c.get_int("training.logging_steps");
+  s.eval_steps = c.get_int("training.eval_steps");
+  s.save_steps = c.get_int("training.save_steps");
+  s.max_skipped = c.get_int("training.max_skipped_steps");
+  s.patience = c.get_int("training.early_stopping_patience");
+  s.eval_max_batches = c.get_opt_int("training.eval_max_batches");
+  s.num_threads = c.get_opt_int("training.num_threads");
+  s.max_grad_norm = c.get_float("training.max_grad_norm");
+  s.threshold = c.get_float("training.early_stopping_threshold");
+  s.save_best = c.get_bool("training.save_best_model");
+  s.early_stopping = c.get_bool("training.early_stopping");
+  s.stop_on_nonfinite = c.get_string("training.on_nonfinite_loss") == "stop";
+  s.gradient_checkpointing = c.get_bool("training.gradient_checkpointing");
+  s.eval_enabled = c.get_opt_string("training.eval_split").has_value();
+  s.output_dir = c.get_string("training.output_dir");
+  s.resume = c.get_opt_string("training.resume_from_checkpoint").value_or("");
+  s.mixed_precision = c.get_string("training.mixed_precision");
+  s.save_precision = c.get_string("training.save_precision");
+  return s;
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+inf" : "-inf";
+  return c10::str(v);
+}
+
+// One training run: the state the loop carries from step to step.
+class Run {
+ public:
+  Run(TransformerImpl& model, const Config& config, const data::Tokenizer& tokenizer, const TrainHooks& hooks,
+      TrainReport& report)
+      : model_(model), config_(config), tokenizer_(tokenizer), hooks_(hooks), report_(report),
+        s_(read_settings(config)) {}
+
+  void execute() {
+    check_config_compatible(model_.config(), config_, "the model's configuration");
+    if (s_.num_threads) at::set_num_threads(static_cast<int>(*s_.num_threads));
+    prepare_device();
+    prepare_data();
+    prepare_optimizer();
+    resume_if_asked();
+    metrics_ = std::make_unique<MetricsLog>((std::filesystem::path(s_.output_dir) / "metrics.jsonl").string(),
+                                            resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
+    report_.metrics_file = metrics_->path();
+    announce();
+    const bool checkpointing_before = model_.gradient_checkpointing();
+    model_.set_gradient_checkpointing(s_.gradient_checkpointing);
+    model_.train();
+    try {
+      loop();
+      finish();
+    } catch (...) {
+      model_.set_gradient_checkpointing(checkpointing_before);
+      model_.eval();
+      report_.seconds = seconds_since(start_);
+      throw;
+    }
+    model_.set_gradient_checkpointing(checkpointing_before);
+    model_.eval();
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (hooks_.log) hooks_.log(line);
+  }
+
+  bool cancel_requested() const { return hooks_.cancel && hooks_.cancel->load(); }
+
+  void prepare_device() {
+    device_ = model_.spec().device;
+    for (const auto& p : model_.parameters()) {
+      device_ = p.device();
+      break;
+    }
+    if (config_.get_int("training.num_gpus") == 0 && device_.is_cuda()) {
+      model_.to(torch::kCPU);
+      device_ = torch::kCPU;
+    }
+    if (config_.get_int("training.num_gpus") >= 1 && device_.is_cpu())
+      log("training on the CPU: the model is on the CPU (model.device " + config_.get_string("model.device") +
+          (torch::cuda::is_available() ? ")" : ", no CUDA device is visible)"));
+    precision_ = resolve_precision(s_.mixed_precision, device_);
+    if (!precision_.note.empty()) log(precision_.note);
+    scaler_ = LossScaler(precision_.loss_scaling);
+    report_.device = device_.str();
+    report_.precision = precision_.name;
+  }
+
+  void prepare_data() {
+    train_batches_ = data::make_batch_iterator(config_, tokenizer_, data::Split::Train);
+    if (s_.eval_enabled) {
+      has_eval_ = data::make_batch_iterator(config_, tokenizer_, data::Split::Eval) != nullptr;
+      if (!has_eval_) log("no evaluation data (training.eval_split has no files and nothing was held out)");
+    }
+    if (s_.early_stopping && !has_eval_)
+      throw Error(StatusCode::Config, "training.early_stopping needs evaluation data, and " +
+                                          config_.get_string("training.dataset_name") + " has none for eval_split");
+    std::optional<int64_t> steps_per_epoch;
+    if (auto batches = train_batches_->total_batches(s_.batch_size)) {
+      const int64_t epochs = *train_batches_->num_epochs();
+      const int64_t steps = (*batches + s_.accumulation - 1) / s_.accumulation;
+      steps_per_epoch = std::max<int64_t>(1, (steps + epochs - 1) / epochs);
+    }
+    schedule_ = schedule_from_config(config_, steps_per_epoch.value_or(0));
+    state_.data_cursor = train_batches_->cursor().to_json();
+    length_ = config_.get_int("training.max_length");
+  }
+
+  void prepare_optimizer() {
+    groups_ = build_param_groups(model_, param_group_settings(config_));
+    optimizer_ = make_optimizer(groups_, optimizer_settings(config_));
+    params_ = grouped_parameters(groups_);
+  }
+
+  void resume_if_asked() {
+    if (s_.resume.empty()) return;
+    std::string dir = s_.resume;
+    if (dir == "latest") {
+      auto latest = find_latest_checkpoint(s_.output_dir);
+      if (!latest)
+        throw Error(StatusCode::NotFound, "training.resume_from_checkpoint: latest, but " + s_.output_dir +
+                                              " holds no complete checkpoint");
+      dir = *latest;
+    }
+    state_ = load_checkpoint(dir, config_, model_, optimizer_.get(), groups_);
+    train_batches_->restore(data::Cursor::from_json(state_.data_cursor));
+    resumed_ = true;
+    last_saved_step_ = state_.step;
+    last_eval_step_ = state_.step;  // an evaluation, when due, ran before that checkpoint was written
+    log("resumed from " + dir + " at step " + std::to_string(state_.step));
+  }
+
+  void announce() {
+    int64_t trainable = 0, total = 0;
+    for (const auto& p : model_.parameters()) {
+      total += p.numel();
+      if (p.requires_grad()) trainable += p.numel();
+    }
+    std::string groups;
+    for (const auto& g : groups_)
+      groups += (groups.empty() ? "" : ", ") + g.name + " (" + std::to_string(g.params.size()) + " tensors, lr " +
+                format_number(g.lr) + ", wd " + format_number(g.weight_decay) + ")";
+    log(c10::str("training ", trainable, " of ", total, " parameters on ", device_.str(), " in ", precision_.name,
+                 ", ", at::get_num_threads(), " threads; ", schedule_.total_steps, " steps of ", s_.batch_size, " x ",
+                 s_.accumulation, " sequences of ", length_, " tokens; groups: ", groups));
+  }
+
+  // Gathers the step's micro-batches; empty when the data is exhausted.
+  std::vector<LmBatch> next_micro_batches() {
+    std::vector<LmBatch> out;
+    for (int64_t i = 0; i < s_.accumulation; ++i) {
+      data::Batch b = train_batches_->next_batch(s_.batch_size);
+      if (b.empty()) break;
+      out.push_back(to_lm_batch(b, device_));
+    }
+    return out;
+  }
+
+  torch::Tensor auxiliary_losses() {
+    torch::Tensor total;
+    for (auto& block : model_.blocks) {
+      torch::Tensor aux = block->attn->auxiliary_loss();
+      if (aux.defined()) total = total.defined() ? total + aux : aux;
+    }
+    return total;
+  }
+
+  // Forward and backward over the micro-batches; returns the step's mean loss, or nullopt when cancelled.
+  std::optional<double> accumulate(const std::vector<LmBatch>& micro, int64_t count) {
+    optimizer_->zero_grad();
+    double loss_sum = 0;
+    const double k = static_cast<double>(micro.size());
+    for (const auto& mb : micro) {
+      if (cancel_requested()) return std::nullopt;
+      torch::Tensor objective, lm_sum;
+      {
+        AutocastScope autocast(precision_, device_);
+        torch::Tensor logits = model_.forward(mb.inputs);
+        lm_sum = masked_lm_loss_sum(logits, mb.targets, mb.weights);
+        objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
+        torch::Tensor aux = auxiliary_losses();
+        if (aux.defined()) objective = objective + aux.to(torch::kFloat32) / k;
+      }
+      (objective * scaler_.scale()).backward();
+      loss_sum += lm_sum.item<double>();
+    }
+    return loss_sum / static_cast<double>(std::max<int64_t>(count, 1));
+  }
+
+  // Non-finite loss or gradient: record it, then stop or skip.
+  void handle_nonfinite(int64_t step, const std::string& what) {
+    ++state_.skipped_steps;
+    ++consecutive_skips_;
+    report_.skipped_steps = state_.skipped_steps;
+    metrics_->write({{"type", "event"}, {"step", step}, {"event", "nonfinite"}, {"detail", what}});
+    const std::string last = report_.last_checkpoint.empty() ? "none" : report_.last_checkpoint;
+    if (s_.stop_on_nonfinite)
+      throw Error(StatusCode::Torch, c10::str("step ", step, ": ", what, "; training stopped "
+                                              "(training.on_nonfinite_loss: stop; last checkpoint: ", last,
+                                              "). Lower the learning rate, or set on_nonfinite_loss: skip"));
+    log(c10::str("step ", step, ": ", what, "; update skipped (", consecutive_skips_, " in a row)"));
+    if (consecutive_skips_ >= s_.max_skipped)
+      throw Error(StatusCode::Torch, c10::str("step ", step, ": ", consecutive_skips_,
+                                              " steps in a row had a non-finite loss or gradient "
+                                              "(training.max_skipped_steps); training stopped (last checkpoint: ",
+                                              last, ")"));
+    optimizer_->zero_grad();
+  }
+
+  // One optimizer step over micro; returns false when cancelled before the update.
+  bool step(const std::vector<LmBatch>& micro) {
+    const int64_t step_number = state_.step + 1;
+    int64_t count = 0, tokens = 0;
+    for (const auto& mb : micro) {
+      count += mb.target_count;
+      tokens += mb.inputs.numel();
+    }
+    auto loss = accumulate(micro, count);
+    if (!loss) return false;
+    last_loss_ = *loss;
+    last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
+    const bool finite_loss = std::isfinite(*loss);
+    const auto bad_grad = finite_loss ? first_nonfinite_grad(params_) : std::nullopt;
+    const double factor = schedule_.factor(state_.scheduler_step);
+    last_lr_ = main_group().lr * factor;
+    if (count == 0) {
+      log(c10::str("step ", step_number, ": every target of the batch is masked; no update"));
+    } else if (scaler_.enabled() && finite_loss && bad_grad) {
+      scaler_.update(false);
+      log(c10::str("step ", step_number, ": fp16 gradient overflow; update skipped, loss scale now ", scaler_.scale()));
+    } else if (!finite_loss || bad_grad) {
+      handle_nonfinite(step_number, !finite_loss ? "the loss is " + format_number(*loss)
+                                                 : "the gradient of " + *bad_grad + " is not finite");
+    } else {
+      scaler_.unscale(params_);
+      last_grad_norm_ = clip_grad_norm(params_, s_.max_grad_norm);
+      apply_lr_factor(*optimizer_, groups_, factor);
+      optimizer_->step();
+      scaler_.update(true);
+      consecutive_skips_ = 0;
+      window_loss_ += *loss;
+      ++window_steps_;
+    }
+    state_.step = step_number;
+    ++state_.scheduler_step;
+    state_.tokens_seen += tokens;
+    tokens_this_run_ += tokens;
+    state_.epoch = train_batches_->epoch();
+    state_.data_cursor = train_batches_->cursor().to_json();
+    return true;
+  }
+
+  // The group whose learning rate progress reports: "base" when there is one, else the first.
+  const ParamGroup& main_group() const {
+    for (const auto& g : groups_)
+      if (g.name == "base") return g;
+    return groups_.front();
+  }
+
+  TrainProgress progress(TrainEvent event) const {
+    TrainProgress p;
+    p.event = event;
+    p.step = state_.step;
+    p.total_steps = schedule_.total_steps;
+    p.epoch = state_.epoch;
+    p.tokens_seen = state_.tokens_seen;
+    p.loss = last_loss_;
+    p.learning_rate = last_lr_;
+    p.grad_norm = last_grad_norm_;
+    p.elapsed_seconds = seconds_since(start_);
+    p.tokens_per_second = p.elapsed_seconds > 0 ? tokens_this_run_ / p.elapsed_seconds : 0;
+    const int64_t done = state_.step - first_step_;
+    p.eta_seconds = done > 0 ? (schedule_.total_steps - state_.step) * p.elapsed_seconds / done : -1;
+    p.eval_loss = last_eval_loss_;
+    return p;
+  }
+
+  // Calls the progress hook; true when it asks to stop.
+  bool notify(TrainEvent event) {
+    return hooks_.on_progress && hooks_.on_progress(progress(event));
+  }
+
+  void log_metrics() {
+    const TrainProgress p = progress(TrainEvent::Step);
+    const double mean = window_steps_ > 0 ? window_loss_ / window_steps_ : std::numeric_limits<double>::quiet_NaN();
+    metrics_->write({{"type", "train"}, {"step", p.step}, {"epoch", p.epoch}, {"loss", mean},
+                     {"lr", p.learning_rate}, {"grad_norm", p.grad_norm}, {"tokens_per_second", p.tokens_per_second},
+                     {"tokens", p.tokens_seen}, {"elapsed", p.elapsed_seconds}});
+    window_loss_ = 0;
+    window_steps_ = 0;
+  }
+
+  void save() {
+    report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, *optimizer_, groups_, state_);
+    last_saved_step_ = state_.step;
+    metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "checkpoint"}, {"path", report_.last_checkpoint}});
+    log("saved " + report_.last_checkpoint);
+    notify(TrainEvent::Checkpoint);
+  }
+
+  // Evaluation; returns true when early stopping ends the run.
+  bool evaluate() {
+    last_eval_step_ = state_.step;
+    auto batches = data::make_batch_iterator(config_, tokenizer_, data::Split::Eval);
+    infer::EvalResult result;
+    {
+      AutocastScope autocast(precision_, device_);
+      result = infer::evaluate(model_, *batches, s_.batch_size, s_.eval_max_batches, hooks_.cancel);
+    }
+    model_.train();
+    last_eval_loss_ = result.loss;
+    metrics_->write({{"type", "eval"}, {"step", state_.step}, {"eval_loss", result.loss},
+                     {"eval_perplexity", result.perplexity}, {"eval_tokens", result.tokens}});
+    log(c10::str("step ", state_.step, ": eval loss ", result.loss, ", perplexity ", result.perplexity));
+    const bool improved = std::isfinite(result.loss) &&
+                          (!state_.best_metric || result.loss < *state_.best_metric - s_.threshold);
+    if (improved) {
+      state_.best_metric = result.loss;
+      state_.evals_without_improvement = 0;
+      if (s_.save_best) {
+        state_.best_checkpoint = checkpoint_name(state_.step);
+        save();
+        report_.best_checkpoint = report_.last_checkpoint;
+      }
+    } else {
+      ++state_.evals_without_improvement;
+    }
+    report_.best_eval_loss = state_.best_metric;
+    notify(TrainEvent::Eval);
+    if (s_.early_stopping && state_.evals_without_improvement >= s_.patience) {
+      metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "early_stop"}});
+      log(c10::str("early stopping at step ", state_.step, ": no improvement of more than ", s_.threshold, " in ",
+                   s_.patience, " evaluations (best ", *state_.best_metric, ")"));
+      return true;
+    }
+    return false;
+  }
+
+  void loop() {
+    start_ = Clock::now();
+    first_step_ = state_.step;
+    while (true) {
+      if (state_.step >= schedule_.total_steps) {
+        report_.status = "completed";
+        return;
+      }
+      if (cancel_requested()) {
+        report_.status = "cancelled";
+        return;
+      }
+      const data::Cursor cursor_before = train_batches_->cursor();
+      const auto micro = next_micro_batches();
+      if (micro.empty()) {
+        log(c10::str("the training data is exhausted after ", state_.epoch, " epochs"));
+        report_.status = "completed";
+        return;
+      }
+      if (!step(micro)) {
+        train_batches_->restore(cursor_before);  // the abandoned step's data is served again on resume
+        report_.status = "cancelled";
+        return;
+      }
+      const bool stop_asked = notify(TrainEvent::Step);
+      if (state_.step % s_.logging_steps == 0) log_metrics();
+      if (has_eval_ && state_.step % s_.eval_steps == 0 && evaluate()) {
+        report_.status = "early_stopped";
+        return;
+      }
+      if (state_.step % s_.save_steps == 0 && last_saved_step_ != state_.step) save();
+      if (stop_asked) {
+        report_.status = "cancelled";
+        return;
+      }
+    }
+  }
+
+  void save_final_model() {
+    const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
+    std::filesystem::create_directories(dir);
+    io::write_safetensors((dir / "model.safetensors").string(),
+                          model_tensors_for_save(model_, save_precision_dtype(s_.save_precision)));
+    atomic_write_text((dir / "config.yaml").string(), config_.to_yaml());
+    report_.final_model = dir.string();
+    log("final model written to " + report_.final_model);
+  }
+
+  void finish() {
+    const bool cancelled = report_.status == "cancelled";
+    if (cancelled) {
+      metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "cancelled"}});
+      log(c10::str("stopped at step ", state_.step, " on request"));
+    }
+    if (window_steps_ > 0) log_metrics();
+    if (!cancelled && has_eval_ && last_eval_step_ != state_.step && report_.status != "early_stopped") evaluate();
+    if (last_saved_step_ != state_.step || report_.last_checkpoint.empty()) save();
+    if (!cancelled) save_final_model();
+    report_.steps = state_.step;
+    report_.epochs = state_.epoch;
+    report_.final_loss = last_loss_;
+    report_.seconds = seconds_since(start_);
+    report_.tokens_per_second = report_.seconds > 0 ? tokens_this_run_ / report_.seconds : 0;
+    notify(TrainEvent::Done);
+  }
+
+  TransformerImpl& model_;
+  const Config& config_;
+  const data::Tokenizer& tokenizer_;
+  const TrainHooks& hooks_;
+  TrainReport& report_;
+  Settings s_;
+
+  torch::Device device_{torch::kCPU};
+  Precision precision_;
+  LossScaler scaler_{false};
+  std::unique_ptr<data::BatchIterator> train_batches_;
+  bool has_eval_ = false;
+  Schedule schedule_;
+  int64_t length_ = 0;
+  std::vector<ParamGroup> groups_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<std::pair<std::string, torch::Tensor>> params_;
+  std::unique_ptr<MetricsLog> metrics_;
+
+  TrainerState state_;
+  bool resumed_ = false;
+  int64_t last_saved_step_ = -1, last_eval_step_ = -1, first_step_ = 0;
+  int64_t consecutive_skips_ = 0, tokens_this_run_ = 0, window_steps_ = 0;
+  double window_loss_ = 0, last_loss_ = std::numeric_limits<double>::quiet_NaN();
+  double last_lr_ = 0, last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
+  double last_eval_loss_ = std::numeric_limits<double>::quiet_NaN();
+  Clock::time_point start_ = Clock::now();
+};
+
+Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+}  // namespace
+
+std::string TrainReport::to_json() const {
+  Json j = {{"status", status},
+            {"steps", steps},
+            {"epochs", epochs},
+            {"final_loss", number_or_null(final_loss)},
+            {"best_eval_loss", best_eval_loss ? Json(*best_eval_loss) : Json(nullptr)},
+            {"best_checkpoint", best_checkpoint},
+            {"last_checkpoint", last_checkpoint},
+            {"final_model", final_model},
+            {"metrics_file", metrics_file},
+            {"device", device},
+            {"precision", precision},
+            {"tokens_per_second", tokens_per_second},
+            {"seconds", seconds},
+            {"skipped_steps", skipped_steps}};
+  if (!error.empty()) j["error"] = error;
+  return j.dump(2);
+}
+
+void train(TransformerImpl& model, const Config& config, const data::Tokenizer& tokenizer, const TrainHooks& hooks,
+           TrainReport& report) {
+  report = TrainReport();
+  try {
+    Run(model, config, tokenizer, hooks, report).execute();
+  } catch (const std::exception& e) {
+    report.status = "failed";
+    report.error = e.what();
+    throw;
+  }
+}
+
+}  // namespace memtx::train
