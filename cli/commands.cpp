@@ -1,114 +1,12 @@
 // cli/commands.cpp: memtx-cli subcommands, written against the public C API only.
 #include "commands.hpp"
 
-// Repeated options (--set a=[x, y]) are taken whole: no splitting of a value at commas.
-#define CXXOPTS_VECTOR_DELIMITER '\0'
-#include <cxxopts.hpp>
+#include "cli_common.hpp"
+
 #include <iomanip>
-#include <iostream>
-#include <memory>
 #include <nlohmann/json.hpp>
 
-#include "memtx.h"
-
 namespace memtx_cli {
-namespace {
-
-// A failed C API call: carries the status code name and message to the command's exit path.
-struct CliError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-void check(memtx_status* status) {
-  if (!status) return;
-  std::string message = std::string("[") + memtx_status_code_name(memtx_status_get_code(status)) + "] " +
-                        memtx_status_message(status);
-  memtx_status_free(status);
-  throw CliError(message);
-}
-
-std::string take_string(char* text) {
-  std::string out(text ? text : "");
-  memtx_string_free(text);
-  return out;
-}
-
-using Context = std::unique_ptr<memtx_context, decltype(&memtx_context_free)>;
-using ConfigHandle = std::unique_ptr<memtx_config, decltype(&memtx_config_free)>;
-using Model = std::unique_ptr<memtx_model, decltype(&memtx_model_free)>;
-
-cxxopts::Options make_options(const std::string& command, const std::string& help) {
-  cxxopts::Options options("memtx-cli " + command, help);
-  options.add_options()("h,help", "show this help")(
-      "plugin-dir", "also load the plugins of this folder (repeatable)", cxxopts::value<std::vector<std::string>>());
-  return options;
-}
-
-cxxopts::ParseResult parse(cxxopts::Options& options, const Args& args) {
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  try {
-    auto result = options.parse(static_cast<int>(argv.size()), argv.data());
-    if (result.count("help")) {
-      std::cout << options.help() << "\n";
-      std::exit(0);
-    }
-    return result;
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw CliError(e.what());
-  }
-}
-
-Context open_context(const cxxopts::ParseResult& result) {
-  memtx_context* raw = nullptr;
-  check(memtx_context_create(nullptr, &raw));
-  Context ctx(raw, memtx_context_free);
-  if (result.count("plugin-dir")) {
-    for (const auto& dir : result["plugin-dir"].as<std::vector<std::string>>()) check(memtx_plugin_load_dir(ctx.get(), dir.c_str()));
-  }
-  return ctx;
-}
-
-void add_config_options(cxxopts::Options& options) {
-  options.add_options()("c,config-file", "YAML or JSON config", cxxopts::value<std::string>())(
-      "config", "same as --config-file", cxxopts::value<std::string>())(
-      "set", "override a key: --set model.hidden_dim=256 (repeatable)", cxxopts::value<std::vector<std::string>>());
-}
-
-ConfigHandle load_config(memtx_context* ctx, const cxxopts::ParseResult& result, bool required) {
-  memtx_config* raw = nullptr;
-  std::string path = result.count("config-file") ? result["config-file"].as<std::string>()
-                     : result.count("config")    ? result["config"].as<std::string>()
-                                                 : "";
-  if (path.empty()) {
-    if (required) throw CliError("--config-file is required");
-    check(memtx_config_create(ctx, &raw));
-  } else {
-    check(memtx_config_load(ctx, path.c_str(), &raw));
-  }
-  ConfigHandle cfg(raw, memtx_config_free);
-  if (result.count("set")) {
-    for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {
-      auto eq = assignment.find('=');
-      if (eq == std::string::npos) throw CliError("--set expects key=value, got '" + assignment + "'");
-      check(memtx_config_set(cfg.get(), assignment.substr(0, eq).c_str(), assignment.substr(eq + 1).c_str()));
-    }
-  }
-  return cfg;
-}
-
-// Runs body, printing a CliError as one line on stderr with exit code 1.
-template <typename Body>
-int run(const char* command, Body&& body) {
-  try {
-    return body();
-  } catch (const CliError& e) {
-    std::cerr << "memtx-cli " << command << ": " << e.what() << "\n";
-    return 1;
-  }
-}
-
-}  // namespace
 
 int cmd_plugins(const Args& args) {
   return run("plugins", [&] {

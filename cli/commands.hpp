@@ -15,5 +15,9 @@ int cmd_config_reference(const Args& args);
 int cmd_describe(const Args& args);
 int cmd_build_info(const Args& args);
 int cmd_demo(const Args& args);
+int cmd_plot(const Args& args);  // plot_command.cpp
+int cmd_train(const Args& args);  // train_command.cpp
+int cmd_generate(const Args& args);  // infer_commands.cpp
+int cmd_eval(const Args& args);      // infer_commands.cpp
 
 }  // namespace memtx_cli

@@ -22,6 +22,10 @@ const std::map<std::string, Command>& commands() {
       {"describe", {memtx_cli::cmd_describe, "build a model from a config and print its description"}},
       {"build-info", {memtx_cli::cmd_build_info, "LibTorch, CUDA, BLAS and ABI versions in use"}},
       {"demo", {memtx_cli::cmd_demo, "build a small model, run a forward pass, print the next tokens"}},
+      {"train", {memtx_cli::cmd_train, "train a model (--config, --set, any key as a flag: --attention_list causal ssm)"}},
+      {"plot", {memtx_cli::cmd_plot, "draw loss and learning-rate curves of a metrics.jsonl as SVG (-o, --png)"}},
+      {"generate", {memtx_cli::cmd_generate, "continue a prompt (--model DIR | --hf DIR | --config X, --prompt TEXT)"}},
+      {"eval", {memtx_cli::cmd_eval, "loss and perplexity over the evaluation split (--model DIR | --config X)"}},
   };
   return table;
 }

@@ -71,6 +71,12 @@ MEMTX_API memtx_context_options memtx_context_default_options(void);
  * and listed by memtx_plugin_list; they never fail context creation. */
 MEMTX_API memtx_status* memtx_context_create(const memtx_context_options* options, memtx_context** out);
 MEMTX_API void memtx_context_free(memtx_context* ctx);
+/* Log lines of the library (training progress lines, warnings): level 1 warning, 2 info, 3 debug; lines
+ * above the context's log_level are not delivered. Without a callback they go to stderr. The callback runs on
+ * the thread that logs; cb NULL restores stderr. */
+typedef void (*memtx_log_callback)(int level, const char* line, void* user_data);
+MEMTX_API void memtx_context_set_log_callback(memtx_context* ctx, memtx_log_callback cb, void* user_data);
+MEMTX_API void memtx_context_set_log_level(memtx_context* ctx, int log_level);
 /* Load one plugin file. On failure the registry is unchanged. Codes: NOT_FOUND (missing file), PLUGIN (not a
  * shared library, missing symbol, register threw), ABI_MISMATCH (plugin ABI or LibTorch fingerprint),
  * DUPLICATE (a variant name already registered). */
@@ -94,6 +100,9 @@ MEMTX_API memtx_status* memtx_config_get(const memtx_config* cfg, const char* ke
 /* Cross-field validation (also done by memtx_model_create). */
 MEMTX_API memtx_status* memtx_config_validate(const memtx_config* cfg);
 MEMTX_API memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out_text);
+/* JSON array of every key of the schema (built-in keys plus the options of loaded plugins):
+ * [{"key": "model.hidden_dim", "type": "int", "default": 512, "nullable": false, "choices": [...]?, "doc": "..."}]. */
+MEMTX_API memtx_status* memtx_config_schema(memtx_context* ctx, char** out_json);
 /* Markdown reference of every key (docs/config.md). */
 MEMTX_API memtx_status* memtx_config_reference(memtx_context* ctx, char** out_markdown);
 
@@ -117,6 +126,98 @@ MEMTX_API int64_t memtx_model_vocab_size(const memtx_model* model);
  * holds out_capacity floats (at least batch * seq_len * vocab). */
 MEMTX_API memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens, int64_t batch, int64_t seq_len,
                                       float* out_logits, size_t out_capacity);
+
+/* A folder written by memtx (memtx_model_save, a training checkpoint "checkpoint-<step>", or a run's
+ * "final_model"): config.yaml + model.safetensors. Plugins named by the config must be loaded in ctx. */
+MEMTX_API memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model** out);
+/* Writes config.yaml and model.safetensors (fp32) into dir (created when missing). */
+MEMTX_API memtx_status* memtx_model_save(memtx_model* model, const char* dir);
+
+/* ---- tokenizer ----
+ * A model's tokenizer is its config's model.tokenizer: "byte" (built in, 259 ids) or a tokenizer.json,
+ * a SentencePiece .model, or a folder holding one; a model loaded from a Hugging Face folder uses the
+ * folder's. Loaded on first use; Error CONFIG when its vocabulary is larger than model.vocab_size. */
+/* Writes the ids of text into out_tokens (capacity entries) and their number into *out_count. With
+ * out_tokens NULL only *out_count is set; with too small a capacity nothing is written and the call
+ * fails with INVALID_ARGUMENT giving the count needed. Special tokens written in the text become their ids. */
+MEMTX_API memtx_status* memtx_tokenize(memtx_model* model, const char* text, int64_t* out_tokens, size_t capacity,
+                                       size_t* out_count);
+MEMTX_API memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t count, char** out_text);
+
+/* ---- generation ---- */
+typedef struct memtx_generate_options {
+  int64_t max_new_tokens;     /* 64 */
+  float temperature;          /* 1.0; 0 = greedy (argmax) */
+  int64_t top_k;              /* 0 = no top-k filter */
+  float top_p;                /* 1.0 = no nucleus filter; keeps the smallest set whose probability >= top_p */
+  uint64_t seed;              /* sampling RNG seed: the same seed gives the same tokens */
+  const int64_t* stop_tokens; /* generation ends when one of these is produced (it is not returned) */
+  size_t n_stop_tokens;
+  int stop_at_eos;            /* 1: the tokenizer's end-of-sequence token also stops (default) */
+} memtx_generate_options;
+MEMTX_API memtx_generate_options memtx_generate_default_options(void);
+/* Continues prompt (prompt_len >= 1 ids) with a key/value cache (one forward over the prompt, then one
+ * token per step). Writes the new tokens (not the prompt, not the stop token) into out_tokens, at most
+ * capacity of them (capacity < max_new_tokens cuts generation short), and their number into *out_count.
+ * options NULL = defaults. */
+MEMTX_API memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt, size_t prompt_len,
+                                       const memtx_generate_options* options, int64_t* out_tokens, size_t capacity,
+                                       size_t* out_count);
+/* The same on text: tokenizes prompt with the model's tokenizer and returns the continuation's text. */
+MEMTX_API memtx_status* memtx_generate_text(memtx_model* model, const char* prompt,
+                                            const memtx_generate_options* options, char** out_text);
+
+/* ---- evaluation ---- */
+/* Mean next-token loss and perplexity of the model over the evaluation data that cfg's training section
+ * names (training.eval_split, or the held-out training.eval_fraction; at most training.eval_max_batches
+ * batches of training.batch_size windows of training.max_length tokens). cfg NULL = the model's config.
+ * JSON: {"split", "loss", "perplexity", "tokens", "sequences", "batches", "seconds"}.
+ * NOT_FOUND when the data has no evaluation split. */
+MEMTX_API memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char** out_json);
+
+/* ---- training ---- */
+typedef enum memtx_train_event {
+  MEMTX_EVENT_STEP = 0,       /* an optimizer step finished */
+  MEMTX_EVENT_EVAL = 1,       /* an evaluation finished (eval_loss is new) */
+  MEMTX_EVENT_CHECKPOINT = 2, /* a checkpoint was written */
+  MEMTX_EVENT_DONE = 3        /* training ended (completed, early-stopped, cancelled) */
+} memtx_train_event;
+
+typedef struct memtx_train_progress {
+  memtx_train_event event;
+  int64_t step;              /* optimizer steps completed */
+  int64_t total_steps;
+  int64_t epoch;             /* passes over the training data completed */
+  int64_t tokens_seen;       /* target tokens trained on so far */
+  double loss;               /* the last step's training loss (mean over its micro-batches) */
+  double learning_rate;      /* the last step's learning rate of the main parameter group */
+  double grad_norm;          /* the last step's global gradient norm before clipping */
+  double tokens_per_second;  /* training throughput since this run (or resume) began */
+  double eta_seconds;        /* estimated time to the end; -1 when unknown */
+  double eval_loss;          /* the last evaluation loss; NaN before the first evaluation */
+  double elapsed_seconds;
+} memtx_train_progress;
+
+/* Called on the training thread after every step and at each event; return non-zero to stop training:
+ * it then writes a checkpoint and memtx_train returns CANCELLED. cb NULL removes the callback. */
+typedef int (*memtx_progress_callback)(const memtx_train_progress* progress, void* user_data);
+MEMTX_API memtx_status* memtx_model_set_progress_callback(memtx_model* model, memtx_progress_callback cb,
+                                                          void* user_data);
+/* Trains the model in place with cfg's training section (cfg NULL = the model's own config; cfg's model
+ * section must describe the same network). Writes checkpoints, metrics.jsonl and final_model/ under
+ * training.output_dir; resumes from training.resume_from_checkpoint ("latest" = the newest checkpoint of
+ * output_dir). Returns CANCELLED (after writing a checkpoint) when stopped by memtx_cancel or the callback;
+ * TORCH with the step when the loss is not finite and training.on_nonfinite_loss is stop. */
+MEMTX_API memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg);
+/* The latest progress of a running (or the last) memtx_train; safe from any thread. */
+MEMTX_API memtx_status* memtx_train_poll(memtx_model* model, memtx_train_progress* out);
+/* Asks a running memtx_train, memtx_evaluate or memtx_generate on this model to stop; safe from any thread
+ * and from a signal handler. The flag is cleared when the next such call starts. */
+MEMTX_API void memtx_cancel(memtx_model* model);
+/* JSON summary of the last memtx_train: {"status": "completed"|"early_stopped"|"cancelled"|"failed",
+ * "steps", "epochs", "final_loss", "best_eval_loss", "best_checkpoint", "last_checkpoint", "final_model",
+ * "metrics_file", "device", "precision", "tokens_per_second", "seconds", "skipped_steps"}. */
+MEMTX_API memtx_status* memtx_train_report(memtx_model* model, char** out_json);
 
 /* ---- checks against reference outputs ---- */
 /* dir: a Hugging Face model folder with io.safetensors beside its weights (see shared fixtures). Runs the

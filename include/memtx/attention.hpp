@@ -47,15 +47,23 @@ struct AttentionContext {
   int64_t start_position = 0;       // absolute position of x[:, 0] (RoPE, cache offsets)
   LayerState* state = nullptr;      // null: stateless call (plain forward over the whole input)
   bool use_cache = false;           // append k/v (or latents) to state for later decoding steps
+  // > 0 when the model runs in segments of this length (a layer asked for them, see segment_length()): x never
+  // crosses a segment boundary, and at each segment's start the model gives every non-recurrent layer a fresh
+  // state, so softmax layers attend within the current segment only.
+  int64_t segment_length = 0;
 };
 
 class AttentionModuleImpl : public torch::nn::Module {
  public:
   ~AttentionModuleImpl() override = default;
   virtual torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) = 0;
-  // True when the layer carries information across segments (infini, linear, ssm): the model then runs
-  // long inputs segment by segment.
+  // True when the layer carries information from one call to the next in its state (infini, linear, ssm),
+  // so a stream can be fed piece by piece with bounded memory.
   virtual bool is_recurrent() const { return false; }
+  // Layers defined on fixed segments (infini) return their segment length: the model then runs every input
+  // segment by segment (the smallest such length), through all layers, carrying every layer's state.
+  // 0 (the default): the layer takes inputs of any length.
+  virtual int64_t segment_length() const { return 0; }
   // Fresh state for a batch (empty for stateless variants).
   virtual LayerState initial_state(int64_t batch, const torch::TensorOptions& options) {
     (void)batch;
@@ -77,6 +85,11 @@ class AttentionModuleImpl : public torch::nn::Module {
   }
   // Names of the linear projections (registered submodules) that LoRA may target.
   virtual std::vector<std::string> projection_names() const { return {}; }
+  // Named scalar diagnostics for the trainer's metrics log, read after a forward (and backward) call: e.g.
+  // infini's per-head gate values, memory norms and segment activation statistics. Keys are relative to the
+  // layer ("gate.head0"); the caller adds the layer prefix. Empty (the default) when the variant records
+  // none or its logging option is off.
+  virtual std::map<std::string, double> metrics() { return {}; }
 };
 
 using AttentionFactory = std::function<std::shared_ptr<AttentionModuleImpl>(const AttentionSpec&)>;

@@ -13,7 +13,8 @@
 
 #include "memtx/export.h"
 
-#define MEMTX_PLUGIN_ABI_MAJOR 1
+/* ABI 2: AttentionModuleImpl gained metrics() and segment_length(); AttentionContext gained segment_length. */
+#define MEMTX_PLUGIN_ABI_MAJOR 2
 #define MEMTX_PLUGIN_ABI_MINOR 0
 #define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
 #define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"

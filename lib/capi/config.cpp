@@ -1,7 +1,26 @@
 // capi/config.cpp: configuration calls of the C API.
+#include <nlohmann/json.hpp>
+
 #include "capi/handles.hpp"
 
 using namespace memtx::capi;
+
+namespace {
+
+nlohmann::ordered_json schema_json_value(const memtx::Value& v) {
+  switch (v.type()) {
+    case memtx::ValueType::Null: return nullptr;
+    case memtx::ValueType::Bool: return v.as_bool();
+    case memtx::ValueType::Int: return v.as_int();
+    case memtx::ValueType::Float: return v.as_float();
+    case memtx::ValueType::String: return v.as_string();
+    case memtx::ValueType::IntList: return v.as_int_list();
+    case memtx::ValueType::StringList: return v.as_string_list();
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -65,6 +84,25 @@ memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out
     require(cfg, "memtx_config_dump", "cfg");
     require(out_text, "memtx_config_dump", "out_text");
     *out_text = copy_string(as_json ? cfg->config.to_json() : cfg->config.to_yaml());
+  });
+}
+
+memtx_status* memtx_config_schema(memtx_context* ctx, char** out_json) {
+  return guarded("memtx_config_schema", [&] {
+    require(ctx, "memtx_config_schema", "ctx");
+    require(out_json, "memtx_config_schema", "out_json");
+    nlohmann::ordered_json keys = nlohmann::ordered_json::array();
+    for (const auto& def : ctx->registry.schema()->options()) {
+      nlohmann::ordered_json entry;
+      entry["key"] = def.key;
+      entry["type"] = memtx::value_type_name(def.type);
+      entry["default"] = schema_json_value(def.default_value);
+      entry["nullable"] = def.nullable;
+      if (!def.choices.empty()) entry["choices"] = def.choices;
+      entry["doc"] = def.doc;
+      keys.push_back(std::move(entry));
+    }
+    *out_json = copy_string(keys.dump());
   });
 }
 

@@ -3,11 +3,15 @@
 #pragma once
 #include <c10/util/Exception.h>
 
+#include <atomic>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 
 #include "memtx.h"
+#include "data/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "plugin/registry.hpp"
 
@@ -18,7 +22,12 @@ struct memtx_status {
 
 struct memtx_context {
   memtx::Registry registry;
-  int log_level = 1;
+  std::atomic<int> log_level{1};
+  std::mutex log_mutex;
+  memtx_log_callback log_callback = nullptr;
+  void* log_user_data = nullptr;
+  // Delivers a line at level (1 warning, 2 info, 3 debug) to the callback or stderr, when level <= log_level.
+  void log(int level, const std::string& line);
 };
 
 struct memtx_config {
@@ -29,6 +38,17 @@ struct memtx_config {
 struct memtx_model {
   memtx_context* context = nullptr;
   memtx::Transformer model{nullptr};
+  // Tokenizer: loaded on first use from tokenizer_spec (model.tokenizer, or the Hugging Face folder).
+  std::string tokenizer_spec;
+  std::shared_ptr<const memtx::data::Tokenizer> tokenizer;
+  // Training: the callback, the cancel flag (set from any thread or a signal handler), the latest progress
+  // (read by memtx_train_poll from any thread) and the last run's JSON report.
+  memtx_progress_callback progress_callback = nullptr;
+  void* progress_user_data = nullptr;
+  std::atomic<bool> cancel_requested{false};
+  std::mutex progress_mutex;
+  memtx_train_progress progress{};
+  std::string train_report = "{}";
 };
 
 namespace memtx::capi {
@@ -57,5 +77,8 @@ memtx_status* guarded(const char* function, Body&& body) noexcept {
 
 // Error(InvalidArgument) naming the function and the parameter when a required pointer is NULL.
 void require(const void* pointer, const char* function, const char* parameter);
+
+// The model's tokenizer, loaded on first use (Error(Config) when its vocabulary exceeds the model's).
+const memtx::data::Tokenizer& model_tokenizer(memtx_model& model);
 
 }  // namespace memtx::capi

@@ -1,4 +1,6 @@
 // capi/model.cpp: model creation, description, weights, forward and fixture checks of the C API.
+#include <filesystem>
+
 #include "capi/handles.hpp"
 #include "io/safetensors.hpp"
 #include "model/hf_import.hpp"
@@ -30,6 +32,10 @@ memtx_status* memtx_model_load_hf(memtx_context* ctx, const char* dir, memtx_mod
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
     model->model = memtx::load_hf_model(dir, ctx->registry);
+    // The folder's own tokenizer, when it has one (else model.tokenizer of the imported config).
+    std::error_code ec;
+    for (const char* file : {"tokenizer.json", "tokenizer.model"})
+      if (std::filesystem::is_regular_file(std::filesystem::path(dir) / file, ec)) model->tokenizer_spec = dir;
     *out = model.release();
   });
 }

@@ -92,6 +92,10 @@ void add_model(Schema& s) {
           .doc("Where to run: auto picks CUDA when available and the CPU otherwise."));
   add(Opt("model.dtype", VT::String, "float32").choices({"float32", "bfloat16", "float16"}).by("model")
           .doc("Storage type of the parameters (training autocast is training.mixed_precision)."));
+  add(Opt("model.tokenizer", VT::String, "byte").by("model, data")
+          .doc("Tokenizer: byte (built in: 256 byte ids plus <|endoftext|>, <|im_start|>, <|im_end|>), a Hugging "
+               "Face tokenizer.json, a SentencePiece .model file, or a folder holding one; its vocabulary must fit "
+               "in vocab_size."));
   add(Opt("model.seed", VT::Int, 1234).min(0).by("model, trainer")
           .doc("Random seed for initialisation and data order; the same seed reproduces a run."));
 }
@@ -388,7 +392,17 @@ void add_training(Schema& s) {
   add(Opt("training.output_dir", VT::String, "./outputs").by("trainer")
           .doc("Folder for checkpoints, logs and the final model."));
   add(Opt("training.resume_from_checkpoint", VT::String, kNull).by("trainer")
-          .doc("Checkpoint folder to resume training from; null starts a new run."));
+          .doc("Checkpoint folder to resume training from, or latest for the newest checkpoint in output_dir; "
+               "null starts a new run."));
+  add(Opt("training.eval_max_batches", VT::Int, kNull).min(1).by("trainer")
+          .doc("Largest number of batches of one evaluation; null evaluates the whole evaluation split."));
+  add(Opt("training.on_nonfinite_loss", VT::String, "stop").choices({"stop", "skip"}).by("trainer")
+          .doc("What a NaN or infinite loss or gradient does: stop ends the run with an error naming the step "
+               "(after the last good checkpoint); skip reports it, drops that step's update and goes on."));
+  add(Opt("training.max_skipped_steps", VT::Int, 10).min(1).by("trainer")
+          .doc("With on_nonfinite_loss: skip, this many non-finite steps in a row stop the run."));
+  add(Opt("training.num_threads", VT::Int, kNull).min(1).by("trainer")
+          .doc("CPU threads of LibTorch's intra-op pool; null keeps LibTorch's default."));
 }
 
 void add_infini(Schema& s) {
@@ -396,6 +410,10 @@ void add_infini(Schema& s) {
   add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).by("model, infini")
           .doc("Tokens per segment: long inputs are processed this many tokens at a time, each layer's memory "
                "carried from one segment to the next."));
+  add(Opt("infini_attention.detach_every", VT::Int, 0).min(0).by("model, trainer")
+          .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
+               "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
+               "back-propagates through all segments of a training sequence."));
   add(Opt("infini_attention.turn_on_memory", VT::Bool, true).by("infini")
           .doc("Use the compressive memory; false makes an infini layer plain causal attention within each "
                "segment (a control)."));

@@ -51,6 +51,11 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
       return blocks[i]->forward(x, ctx, nullptr);
     });
   }
+  for (auto& block : blocks) {
+    const int64_t length = block->attn->segment_length();
+    if (length > 0) segment_length_ = segment_length_ == 0 ? length : std::min(segment_length_, length);
+  }
+  detach_every_ = config_->get_int("infini_attention.detach_every");
   initialize();
   to(spec_.device, spec_.dtype);
 }
@@ -97,12 +102,51 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
     throw Error(StatusCode::InvalidArgument, "forward: state has " + std::to_string(state->layers.size()) +
                                                  " layers, model has " + std::to_string(blocks.size()));
   }
+  if (segment_length_ == 0) return run_blocks(tokens, state, use_cache, capture);
+  return run_segments(tokens, state, use_cache, capture);
+}
+
+torch::Tensor TransformerImpl::run_segments(const torch::Tensor& tokens, ModelState* state, bool use_cache,
+                                            std::map<std::string, torch::Tensor>* capture) {
+  ModelState local;
+  if (!state) {
+    local = initial_state(tokens.size(0));
+    state = &local;
+  }
+  const int64_t T = tokens.size(1), S = segment_length_;
+  std::vector<torch::Tensor> logits;
+  int64_t segments_done = 0;
+  for (int64_t offset = 0; offset < T;) {
+    const int64_t length = std::min(T - offset, S - state->position % S);
+    if (state->position % S == 0) {
+      // A new segment: softmax layers start afresh; recurrent layers carry their state, detached every
+      // detach_every segments of this call (truncated back-propagation through the carried state).
+      if (offset > 0) ++segments_done;
+      const bool detach = detach_every_ > 0 && segments_done > 0 && segments_done % detach_every_ == 0;
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        auto& layer = state->layers[i];
+        if (!blocks[i]->attn->is_recurrent()) {
+          layer = blocks[i]->attn->initial_state(tokens.size(0), torch::TensorOptions().device(spec_.device).dtype(spec_.dtype));
+        } else if (detach) {
+          for (auto& entry : layer) entry.second = entry.second.detach();
+        }
+      }
+    }
+    logits.push_back(run_blocks(tokens.narrow(1, offset, length), state, use_cache, capture));
+    offset += length;
+  }
+  return logits.size() == 1 ? logits.front() : torch::cat(logits, 1);
+}
+
+torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,
+                                          std::map<std::string, torch::Tensor>* capture) {
   auto x = torch::dropout(embed_tokens->forward(tokens.to(spec_.device)), spec_.dropout, is_training());
   for (size_t i = 0; i < blocks.size(); ++i) {
     AttentionContext ctx;
     ctx.start_position = state ? state->position : 0;
     ctx.state = state ? &state->layers[i] : nullptr;
     ctx.use_cache = use_cache;
+    ctx.segment_length = segment_length_;
     const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
                            !capture && x.requires_grad();
     x = recompute ? checkpointed(checkpoint_bodies_[i], x) : blocks[i]->forward(x, ctx, capture);

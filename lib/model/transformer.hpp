@@ -40,7 +40,13 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
 
   // tokens [B, T] int64 -> logits [B, T, vocab]. With a state, the call continues the sequence the state
   // holds (positions, caches, memories); use_cache appends keys/values for later decoding steps.
-  // capture (optional) receives "layers.<i>.attn.in" / ".out" for every layer.
+  // capture (optional) receives "layers.<i>.attn.in" / ".out" for every layer (of the last segment).
+  // The segment engine: when a layer asks for segments (AttentionModuleImpl::segment_length(), e.g. infini),
+  // the input is cut at the absolute positions k * segment_length and each piece runs through all layers in
+  // turn, carrying every layer's state (a fresh state when the caller gives none); at each segment start the
+  // non-recurrent layers get a fresh state, so softmax attends within the segment. Back-propagation runs
+  // through the carried state, cut (detached) every infini_attention.detach_every segments when that is > 0.
+  // Training, evaluation, generation and sessions all go through this one loop.
   torch::Tensor forward(const torch::Tensor& tokens, ModelState* state = nullptr, bool use_cache = false,
                         std::map<std::string, torch::Tensor>* capture = nullptr);
   ModelState initial_state(int64_t batch);
@@ -54,6 +60,8 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   // (model/grad_checkpoint.hpp). Off by default; the trainer turns it on.
   void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
   bool gradient_checkpointing() const { return gradient_checkpointing_; }
+  // The segment length the model runs in; 0 when no layer asks for segments.
+  int64_t segment_length() const { return segment_length_; }
 
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -65,6 +73,12 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   void initialize();
   std::unique_ptr<Config> config_;
   ModelSpec spec_;
+  torch::Tensor run_segments(const torch::Tensor& tokens, ModelState* state, bool use_cache,
+                             std::map<std::string, torch::Tensor>* capture);
+  torch::Tensor run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,
+                           std::map<std::string, torch::Tensor>* capture);
+  int64_t segment_length_ = 0;
+  int64_t detach_every_ = 0;
   bool gradient_checkpointing_ = false;
   std::vector<std::function<torch::Tensor(const torch::Tensor&)>> checkpoint_bodies_;  // one per block
 };

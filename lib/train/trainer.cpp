@@ -97,6 +97,9 @@ class Run {
                                             resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
     report_.metrics_file = metrics_->path();
     announce();
+    if (s_.gradient_checkpointing && model_.segment_length() > 0)
+      log(c10::str("training.gradient_checkpointing does not apply to this model: it runs in segments of ",
+                   model_.segment_length(), " tokens carrying layer state, and only stateless blocks are recomputed"));
     const bool checkpointing_before = model_.gradient_checkpointing();
     model_.set_gradient_checkpointing(s_.gradient_checkpointing);
     model_.train();

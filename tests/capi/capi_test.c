@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "memtx.h"
@@ -41,6 +42,311 @@ static const char* write_file(const char* name, const char* text) {
   fputs(text, f);
   fclose(f);
   return path;
+}
+
+/* Model folders: removes what memtx_model_save wrote. */
+static void remove_model_dir(const char* dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/config.yaml", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  unlink(path);
+  rmdir(dir);
+}
+
+/* Tokenizer calls, generation, evaluation and model folders. */
+static void test_inference(memtx_context* ctx) {
+  memtx_config* cfg = NULL;
+  memtx_model* model = NULL;
+  memtx_model* loaded = NULL;
+  char* text = NULL;
+  char* again_text = NULL;
+  char dir[256];
+  int64_t ids[64];
+  size_t count = 0;
+  memtx_generate_options opt = memtx_generate_default_options();
+
+  CHECK(opt.max_new_tokens == 64 && opt.temperature == 1.0f && opt.top_k == 0 && opt.top_p == 1.0f);
+  CHECK(opt.stop_tokens == NULL && opt.n_stop_tokens == 0 && opt.stop_at_eos == 1);
+  EXPECT_OK(memtx_config_parse(ctx,
+                               "model:\n  hidden_dim: 32\n  num_heads: 4\n  num_layers: 2\n  intermediate_dim: 64\n"
+                               "  vocab_size: 260\n  max_seq_len: 256\n  device: cpu\nmemory:\n  vanilla_mode: true\n"
+                               "training:\n  training_mode: pretraining\n"
+                               "  dataset_name: \"synthetic:passkey?length=128&examples=40\"\n"
+                               "  eval_split: test\n  eval_fraction: 0.1\n  max_length: 128\n  batch_size: 2\n",
+                               &cfg));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+
+  /* tokenizer: model.tokenizer "byte" (bytes 0..255, <|endoftext|> 256, <|im_start|> 257, <|im_end|> 258) */
+  EXPECT_OK(memtx_tokenize(model, "hi!", NULL, 0, &count));
+  CHECK(count == 3);
+  EXPECT_OK(memtx_tokenize(model, "hi!<|endoftext|>", ids, 64, &count));
+  CHECK(count == 4 && ids[0] == 'h' && ids[1] == 'i' && ids[2] == '!' && ids[3] == 256);
+  ids[0] = -7;
+  EXPECT_STATUS(memtx_tokenize(model, "hello", ids, 4, &count), MEMTX_INVALID_ARGUMENT, "needs 5 tokens");
+  CHECK(ids[0] == -7 && count == 5); /* nothing written; the count needed is given */
+  EXPECT_STATUS(memtx_tokenize(NULL, "x", ids, 4, &count), MEMTX_INVALID_ARGUMENT, "model is NULL");
+  EXPECT_STATUS(memtx_tokenize(model, NULL, ids, 4, &count), MEMTX_INVALID_ARGUMENT, "text is NULL");
+  EXPECT_STATUS(memtx_tokenize(model, "x", ids, 4, NULL), MEMTX_INVALID_ARGUMENT, "out_count is NULL");
+  {
+    int64_t hello[5] = {104, 101, 108, 108, 111};
+    int64_t bad[2] = {104, 259};
+    EXPECT_OK(memtx_detokenize(model, hello, 5, &text));
+    CHECK(text && strcmp(text, "hello") == 0);
+    memtx_string_free(text);
+    EXPECT_OK(memtx_detokenize(model, NULL, 0, &text));
+    CHECK(text && text[0] == '\0');
+    memtx_string_free(text);
+    text = NULL;
+    EXPECT_STATUS(memtx_detokenize(model, bad, 2, &text), MEMTX_INVALID_ARGUMENT, "259");
+    CHECK(text == NULL);
+    EXPECT_STATUS(memtx_detokenize(model, NULL, 2, &text), MEMTX_INVALID_ARGUMENT, "tokens is NULL");
+    EXPECT_STATUS(memtx_detokenize(model, hello, 5, NULL), MEMTX_INVALID_ARGUMENT, "out_text is NULL");
+  }
+
+  /* generation on token ids */
+  {
+    int64_t prompt[4] = {72, 101, 108, 108};
+    int64_t bad_prompt[2] = {72, 300};
+    int64_t a[16], b[16], stops[2];
+    size_t na = 0, nb = 0;
+    opt.temperature = 0.0f; /* greedy */
+    opt.max_new_tokens = 8;
+    opt.stop_at_eos = 0;
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, a, 16, &na));
+    CHECK(na == 8);
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, b, 16, &nb));
+    CHECK(nb == 8 && memcmp(a, b, 8 * sizeof(int64_t)) == 0);
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, b, 3, &nb)); /* capacity 3 cuts generation short */
+    CHECK(nb == 3 && memcmp(a, b, 3 * sizeof(int64_t)) == 0);
+    stops[0] = a[0]; /* the first token is a stop token: nothing is returned */
+    opt.stop_tokens = stops;
+    opt.n_stop_tokens = 1;
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, b, 16, &nb));
+    CHECK(nb == 0);
+    opt.stop_tokens = NULL;
+    opt.n_stop_tokens = 0;
+    /* sampling: the same seed gives the same tokens, another seed other tokens (a near-uniform model) */
+    opt.temperature = 1.0f;
+    opt.max_new_tokens = 16;
+    opt.seed = 5;
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, a, 16, &na));
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, b, 16, &nb));
+    CHECK(na == 16 && nb == 16 && memcmp(a, b, 16 * sizeof(int64_t)) == 0);
+    opt.seed = 6;
+    EXPECT_OK(memtx_generate(model, prompt, 4, &opt, b, 16, &nb));
+    CHECK(nb == 16 && memcmp(a, b, 16 * sizeof(int64_t)) != 0);
+    EXPECT_OK(memtx_generate(model, prompt, 4, NULL, a, 16, &na)); /* defaults: 64 tokens, cut to capacity */
+    CHECK(na == 16);
+    EXPECT_STATUS(memtx_generate(NULL, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "model is NULL");
+    EXPECT_STATUS(memtx_generate(model, NULL, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "prompt is NULL");
+    EXPECT_STATUS(memtx_generate(model, prompt, 0, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "prompt_len");
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, NULL, 16, &na), MEMTX_INVALID_ARGUMENT, "out_tokens is NULL");
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, NULL), MEMTX_INVALID_ARGUMENT, "out_count is NULL");
+    EXPECT_STATUS(memtx_generate(model, bad_prompt, 2, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "outside the vocabulary");
+    opt.temperature = -1.0f;
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "temperature");
+    opt.temperature = 1.0f;
+    opt.top_p = 0.0f;
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "top_p");
+    opt.top_p = 1.0f;
+    opt.top_k = -3;
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "top_k");
+    opt.top_k = 0;
+    opt.n_stop_tokens = 2;
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "stop_tokens is NULL");
+    opt.n_stop_tokens = 0;
+    opt.max_new_tokens = -1;
+    EXPECT_STATUS(memtx_generate(model, prompt, 4, &opt, a, 16, &na), MEMTX_INVALID_ARGUMENT, "max_new_tokens");
+    opt.max_new_tokens = 8;
+  }
+
+  /* generation on text: deterministic greedy continuation, decodable */
+  opt.temperature = 0.0f;
+  opt.stop_at_eos = 1;
+  EXPECT_OK(memtx_generate_text(model, "Hello", &opt, &text));
+  EXPECT_OK(memtx_generate_text(model, "Hello", &opt, &again_text));
+  CHECK(text && again_text && strcmp(text, again_text) == 0);
+  memtx_string_free(text);
+  memtx_string_free(again_text);
+  EXPECT_OK(memtx_generate_text(model, "", NULL, &text)); /* an empty prompt starts from <|endoftext|> */
+  CHECK(text != NULL);
+  memtx_string_free(text);
+  EXPECT_STATUS(memtx_generate_text(model, NULL, &opt, &text), MEMTX_INVALID_ARGUMENT, "prompt is NULL");
+  EXPECT_STATUS(memtx_generate_text(model, "x", &opt, NULL), MEMTX_INVALID_ARGUMENT, "out_text is NULL");
+
+  /* evaluation: 4 held-out passkey examples of 128 tokens, in batches of 2 */
+  EXPECT_OK(memtx_evaluate(model, NULL, &text));
+  CHECK(text && strstr(text, "\"loss\"") && strstr(text, "\"perplexity\"") && strstr(text, "\"split\": \"test"));
+  CHECK(text && strstr(text, "\"batches\": 2") && strstr(text, "\"sequences\": 4") && strstr(text, "\"tokens\": 512"));
+  memtx_string_free(text);
+  EXPECT_OK(memtx_config_set(cfg, "training.eval_max_batches", "1"));
+  EXPECT_OK(memtx_evaluate(model, cfg, &text));
+  CHECK(text && strstr(text, "\"batches\": 1") && strstr(text, "\"sequences\": 2"));
+  memtx_string_free(text);
+  EXPECT_OK(memtx_config_set(cfg, "training.eval_split", "null"));
+  EXPECT_STATUS(memtx_evaluate(model, cfg, &text), MEMTX_NOT_FOUND, "training.eval_split");
+  EXPECT_STATUS(memtx_evaluate(model, NULL, NULL), MEMTX_INVALID_ARGUMENT, "out_json is NULL");
+  EXPECT_STATUS(memtx_evaluate(NULL, NULL, &text), MEMTX_INVALID_ARGUMENT, "model is NULL");
+
+  /* model folders: save + load gives identical logits and the same greedy tokens */
+  snprintf(dir, sizeof dir, "/tmp/memtx_capi_%d_model", (int)getpid());
+  EXPECT_OK(memtx_model_save(model, dir));
+  EXPECT_OK(memtx_model_load(ctx, dir, &loaded));
+  {
+    int64_t tokens[6] = {1, 2, 3, 4, 5, 6};
+    float* logits = malloc(sizeof(float) * 6 * 260);
+    float* again = malloc(sizeof(float) * 6 * 260);
+    int64_t a[8], b[8];
+    size_t na = 0, nb = 0;
+    EXPECT_OK(memtx_forward(model, tokens, 1, 6, logits, 6 * 260));
+    EXPECT_OK(memtx_forward(loaded, tokens, 1, 6, again, 6 * 260));
+    CHECK(memcmp(logits, again, sizeof(float) * 6 * 260) == 0);
+    EXPECT_OK(memtx_generate(model, tokens, 6, &opt, a, 8, &na));
+    EXPECT_OK(memtx_generate(loaded, tokens, 6, &opt, b, 8, &nb));
+    CHECK(na == nb && memcmp(a, b, na * sizeof(int64_t)) == 0);
+    free(logits);
+    free(again);
+  }
+  memtx_model_free(loaded);
+  loaded = NULL;
+  EXPECT_STATUS(memtx_model_load(ctx, "/nonexistent-model", &loaded), MEMTX_NOT_FOUND, "/nonexistent-model");
+  CHECK(loaded == NULL);
+  EXPECT_STATUS(memtx_model_load(ctx, MEMTX_FIXTURES_DIR "/hf/llama-tiny", &loaded), MEMTX_NOT_FOUND,
+                "memtx_model_load_hf");
+  EXPECT_STATUS(memtx_model_load(NULL, dir, &loaded), MEMTX_INVALID_ARGUMENT, "ctx is NULL");
+  EXPECT_STATUS(memtx_model_load(ctx, NULL, &loaded), MEMTX_INVALID_ARGUMENT, "dir is NULL");
+  EXPECT_STATUS(memtx_model_load(ctx, dir, NULL), MEMTX_INVALID_ARGUMENT, "out is NULL");
+  EXPECT_STATUS(memtx_model_save(NULL, dir), MEMTX_INVALID_ARGUMENT, "model is NULL");
+  EXPECT_STATUS(memtx_model_save(model, NULL), MEMTX_INVALID_ARGUMENT, "dir is NULL");
+  {
+    char path[512];
+    FILE* f;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    f = fopen(path, "wb"); /* a corrupt weights file */
+    fputs("garbage that is no safetensors file", f);
+    fclose(f);
+    EXPECT_STATUS(memtx_model_load(ctx, dir, &loaded), MEMTX_IO, "model.safetensors");
+    CHECK(loaded == NULL);
+    unlink(path); /* a missing one */
+    EXPECT_STATUS(memtx_model_load(ctx, dir, &loaded), MEMTX_NOT_FOUND, "model.safetensors");
+  }
+  remove_model_dir(dir);
+
+  /* a Hugging Face model saved as a memtx folder loads back with the same logits */
+  EXPECT_OK(memtx_model_load_hf(ctx, MEMTX_FIXTURES_DIR "/hf/llama-tiny", &loaded));
+  EXPECT_OK(memtx_model_save(loaded, dir));
+  {
+    memtx_model* back = NULL;
+    int64_t tokens[4] = {11, 22, 33, 44};
+    float* logits = malloc(sizeof(float) * 4 * 512);
+    float* again = malloc(sizeof(float) * 4 * 512);
+    EXPECT_OK(memtx_model_load(ctx, dir, &back));
+    EXPECT_OK(memtx_forward(loaded, tokens, 1, 4, logits, 4 * 512));
+    EXPECT_OK(memtx_forward(back, tokens, 1, 4, again, 4 * 512));
+    CHECK(memcmp(logits, again, sizeof(float) * 4 * 512) == 0);
+    memtx_model_free(back);
+    free(logits);
+    free(again);
+  }
+  memtx_model_free(loaded);
+  loaded = NULL;
+  remove_model_dir(dir);
+  memtx_model_free(model);
+  model = NULL;
+
+  /* a tokenizer with more ids than the model's vocabulary */
+  EXPECT_OK(memtx_config_set(cfg, "model.vocab_size", "50"));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+  EXPECT_STATUS(memtx_tokenize(model, "hi", NULL, 0, &count), MEMTX_CONFIG, "model.tokenizer 'byte' has 259");
+  EXPECT_STATUS(memtx_detokenize(model, ids, 1, &text), MEMTX_CONFIG, "model.vocab_size is 50");
+  EXPECT_STATUS(memtx_generate_text(model, "hi", NULL, &text), MEMTX_CONFIG, "model.tokenizer");
+  {
+    int64_t prompt[2] = {1, 2};
+    int64_t out[4];
+    size_t n = 0;
+    opt.stop_at_eos = 1; /* needs the tokenizer */
+    EXPECT_STATUS(memtx_generate(model, prompt, 2, &opt, out, 4, &n), MEMTX_CONFIG, "stop_at_eos");
+    opt.stop_at_eos = 0; /* token ids alone need none */
+    EXPECT_OK(memtx_generate(model, prompt, 2, &opt, out, 4, &n));
+    CHECK(n == 4 && out[0] >= 0 && out[0] < 50);
+  }
+  memtx_model_free(model);
+  memtx_config_free(cfg);
+}
+
+/* Copies a file (for building a Hugging Face folder with a tokenizer); returns 0 on success. */
+static int copy_file(const char* from, const char* to) {
+  char buffer[65536];
+  size_t n;
+  FILE* in = fopen(from, "rb");
+  FILE* out = in ? fopen(to, "wb") : NULL;
+  if (!in || !out) {
+    if (in) fclose(in);
+    return 1;
+  }
+  while ((n = fread(buffer, 1, sizeof buffer, in)) > 0) fwrite(buffer, 1, n, out);
+  fclose(in);
+  fclose(out);
+  return 0;
+}
+
+/* Tokenizers other than the built-in byte one: model.tokenizer naming a tokenizer.json, kept through a
+ * model folder, and a Hugging Face folder's own tokenizer.json. */
+static void test_tokenizer_files(memtx_context* ctx) {
+  const char* bpe = MEMTX_FIXTURES_DIR "/tokenizer-bpe/tokenizer.json";
+  const int64_t hello_ids[8] = {42, 71, 358, 81, 280, 265, 587, 3}; /* "Hello world!" by the tokenizers library */
+  memtx_config* cfg = NULL;
+  memtx_model* model = NULL;
+  memtx_model* loaded = NULL;
+  char* text = NULL;
+  char dir[256], hf[256], path[512];
+  int64_t ids[16];
+  size_t count = 0;
+  snprintf(dir, sizeof dir, "/tmp/memtx_capi_%d_bpe_model", (int)getpid());
+  snprintf(hf, sizeof hf, "/tmp/memtx_capi_%d_hf_tok", (int)getpid());
+
+  EXPECT_OK(memtx_config_parse(ctx,
+                               "model:\n  hidden_dim: 32\n  num_heads: 4\n  num_layers: 1\n  intermediate_dim: 64\n"
+                               "  vocab_size: 640\n  device: cpu\nmemory:\n  vanilla_mode: true\n",
+                               &cfg));
+  EXPECT_OK(memtx_config_set(cfg, "model.tokenizer", bpe));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+  EXPECT_OK(memtx_tokenize(model, "Hello world!", ids, 16, &count));
+  CHECK(count == 8 && memcmp(ids, hello_ids, sizeof hello_ids) == 0);
+  EXPECT_OK(memtx_detokenize(model, hello_ids, 8, &text));
+  CHECK(text && strcmp(text, "Hello world!") == 0);
+  memtx_string_free(text);
+  EXPECT_OK(memtx_model_save(model, dir));
+  EXPECT_OK(memtx_model_load(ctx, dir, &loaded));
+  count = 0;
+  EXPECT_OK(memtx_tokenize(loaded, "Hello world!", ids, 16, &count));
+  CHECK(count == 8 && memcmp(ids, hello_ids, sizeof hello_ids) == 0);
+  memtx_model_free(loaded);
+  loaded = NULL;
+  remove_model_dir(dir);
+  memtx_model_free(model);
+  model = NULL;
+  memtx_config_free(cfg);
+
+  /* A Hugging Face folder with a tokenizer.json uses it: 603 ids do not fit llama-tiny's 512. */
+  mkdir(hf, 0700);
+  snprintf(path, sizeof path, "%s/config.json", hf);
+  CHECK(copy_file(MEMTX_FIXTURES_DIR "/hf/llama-tiny/config.json", path) == 0);
+  snprintf(path, sizeof path, "%s/model.safetensors", hf);
+  CHECK(copy_file(MEMTX_FIXTURES_DIR "/hf/llama-tiny/model.safetensors", path) == 0);
+  snprintf(path, sizeof path, "%s/tokenizer.json", hf);
+  CHECK(copy_file(bpe, path) == 0);
+  EXPECT_OK(memtx_model_load_hf(ctx, hf, &model));
+  EXPECT_STATUS(memtx_tokenize(model, "Hello", NULL, 0, &count), MEMTX_CONFIG, "model.vocab_size is 512");
+  EXPECT_STATUS(memtx_tokenize(model, "Hello", NULL, 0, &count), MEMTX_CONFIG, hf);
+  memtx_model_free(model);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/config.json", hf);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/model.safetensors", hf);
+  unlink(path);
+  rmdir(hf);
 }
 
 int main(void) {
@@ -107,6 +413,32 @@ int main(void) {
   CHECK(text && strstr(text, "attn_logit_softcapping") && strstr(text, "segment_length"));
   memtx_string_free(text);
 
+  /* the schema as JSON: every key with type, default, nullability, choices (only where any) and doc; the
+   * keys a plugin declares appear once it is loaded */
+  EXPECT_STATUS(memtx_config_schema(NULL, &text), MEMTX_INVALID_ARGUMENT, "ctx is NULL");
+  EXPECT_STATUS(memtx_config_schema(ctx, NULL), MEMTX_INVALID_ARGUMENT, "out_json is NULL");
+  EXPECT_OK(memtx_config_schema(ctx, &text));
+  CHECK(text && text[0] == '[' && text[strlen(text) - 1] == ']');
+  CHECK(text && strstr(text, "{\"key\":\"model.hidden_dim\",\"type\":\"int\",\"default\":768,\"nullable\":false,\"doc\":\"Width D"));
+  CHECK(text && strstr(text, "{\"key\":\"model.mlp_type\",\"type\":\"string\",\"default\":\"swiglu\",\"nullable\":false,"
+                             "\"choices\":[\"swiglu\",\"gelu\"],\"doc\":"));
+  CHECK(text && strstr(text, "{\"key\":\"attention.attention_list\",\"type\":\"list of string\",\"default\":null,"
+                             "\"nullable\":true,\"doc\":"));
+  CHECK(text && strstr(text, "\"key\":\"infini_attention.segment_length\""));
+  CHECK(text && !strstr(text, "attention.test_scale_init"));
+  memtx_string_free(text);
+  {
+    memtx_context* bare = NULL;
+    memtx_context_options bare_options = memtx_context_default_options();
+    bare_options.load_default_plugins = 0;
+    EXPECT_OK(memtx_context_create(&bare_options, &bare));
+    EXPECT_OK(memtx_plugin_load(bare, MEMTX_TEST_PLUGIN_DIR "/libgood_scale.so"));
+    EXPECT_OK(memtx_config_schema(bare, &text));
+    CHECK(text && strstr(text, "{\"key\":\"attention.test_scale_init\",\"type\":\"float\",\"default\":1.0,"));
+    memtx_string_free(text);
+    memtx_context_free(bare);
+  }
+
   /* models */
   EXPECT_OK(memtx_config_set(cfg, "attention.n_kv_group", "3"));
   EXPECT_STATUS(memtx_model_create(ctx, cfg, &model), MEMTX_CONFIG, "n_kv_group");
@@ -159,6 +491,9 @@ int main(void) {
   EXPECT_OK(memtx_check_fixture(ctx, MEMTX_FIXTURES_DIR "/hf/qwen2-tiny", &text));
   CHECK(text && strstr(text, "\"ok\": true"));
   memtx_string_free(text);
+
+  test_inference(ctx);
+  test_tokenizer_files(ctx);
 
   memtx_config_free(cfg);
   memtx_context_free(ctx);

@@ -49,6 +49,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"model.device", "auto"},
       {"model.dtype", "float32"},
       {"model.seed", 1234},
+      {"model.tokenizer", "byte"},  // memtx: the model's tokenizer
       // seed 002, attention arguments
       {"attention.attention_variant", "causal"},
       {"attention.attention_list", Value()},
@@ -169,8 +170,13 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"training.wandb_run_name", Value()},
       {"training.output_dir", "./outputs"},
       {"training.resume_from_checkpoint", Value()},
+      {"training.eval_max_batches", Value()},  // memtx: evaluation size, non-finite handling, CPU threads
+      {"training.on_nonfinite_loss", "stop"},
+      {"training.max_skipped_steps", 10},
+      {"training.num_threads", Value()},
       // seed 000, infini_attention:
       {"infini_attention.segment_length", 64},
+      {"infini_attention.detach_every", 0},  // memtx: truncated back-propagation through the state
       {"infini_attention.turn_on_memory", true},
       {"infini_attention.balance_init_type", "zeros"},
       {"infini_attention.balance_act_type", "orig_sigmoid"},

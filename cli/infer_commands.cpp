@@ -1,0 +1,129 @@
+// cli/infer_commands.cpp: `memtx-cli generate` (continue a prompt with a model) and `memtx-cli eval` (loss
+// and perplexity over a config's evaluation split), written against the public C API only.
+#include <iomanip>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+
+namespace memtx_cli {
+namespace {
+
+void add_model_options(cxxopts::Options& options) {
+  options.add_options()("model", "a memtx model folder or training checkpoint (config.yaml + model.safetensors)",
+                        cxxopts::value<std::string>())(
+      "hf", "a Hugging Face model folder (config.json + safetensors)", cxxopts::value<std::string>());
+  add_config_options(options);
+}
+
+// The model named by --model, --hf or (a fresh one) --config/--config-file with --set overrides.
+Model open_model(memtx_context* ctx, const cxxopts::ParseResult& result) {
+  const bool folder = result.count("model") > 0, hf = result.count("hf") > 0;
+  if (folder && hf) throw CliError("give either --model or --hf, not both");
+  memtx_model* raw = nullptr;
+  if (folder) {
+    check(memtx_model_load(ctx, result["model"].as<std::string>().c_str(), &raw));
+  } else if (hf) {
+    check(memtx_model_load_hf(ctx, result["hf"].as<std::string>().c_str(), &raw));
+  } else if (result.count("config-file") || result.count("config")) {
+    auto cfg = load_config(ctx, result, /*required=*/true);
+    check(memtx_model_create(ctx, cfg.get(), &raw));
+  } else {
+    throw CliError("a model is required: --model DIR, --hf DIR or --config FILE");
+  }
+  return Model(raw, memtx_model_free);
+}
+
+void apply_sets(memtx_config* cfg, const cxxopts::ParseResult& result) {
+  if (!result.count("set")) return;
+  for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos) throw CliError("--set expects key=value, got '" + assignment + "'");
+    check(memtx_config_set(cfg, assignment.substr(0, eq).c_str(), assignment.substr(eq + 1).c_str()));
+  }
+}
+
+}  // namespace
+
+int cmd_generate(const Args& args) {
+  return run("generate", [&] {
+    auto options = make_options("generate", "Continue a prompt with a model and print the continuation");
+    add_model_options(options);
+    options.add_options()("p,prompt", "the text to continue", cxxopts::value<std::string>()->default_value(""))(
+        "max_new_tokens", "most tokens to generate", cxxopts::value<int64_t>()->default_value("64"))(
+        "temperature", "sampling temperature; 0 = greedy", cxxopts::value<float>()->default_value("1.0"))(
+        "top_k", "keep the k most likely tokens; 0 = off", cxxopts::value<int64_t>()->default_value("0"))(
+        "top_p", "keep the smallest set of tokens whose probability reaches p; 1 = off",
+        cxxopts::value<float>()->default_value("1.0"))(
+        "seed", "sampling seed (the same seed gives the same text)", cxxopts::value<uint64_t>()->default_value("0"))(
+        "stop", "a token id that ends generation (repeatable)", cxxopts::value<std::vector<int64_t>>())(
+        "ignore_eos", "do not stop at the tokenizer's end-of-sequence token")(
+        "json", "print {\"prompt\", \"text\"} as JSON");
+    auto result = parse(options, args);
+    if ((result.count("model") || result.count("hf")) &&
+        (result.count("set") || result.count("config-file") || result.count("config")))
+      throw CliError("--config, --set and config flags describe a fresh model; a --model or --hf folder keeps its own "
+                     "config");
+    auto ctx = open_context(result);
+    auto model = open_model(ctx.get(), result);
+    memtx_generate_options o = memtx_generate_default_options();
+    o.max_new_tokens = result["max_new_tokens"].as<int64_t>();
+    o.temperature = result["temperature"].as<float>();
+    o.top_k = result["top_k"].as<int64_t>();
+    o.top_p = result["top_p"].as<float>();
+    o.seed = result["seed"].as<uint64_t>();
+    o.stop_at_eos = result.count("ignore_eos") ? 0 : 1;
+    std::vector<int64_t> stops;
+    if (result.count("stop")) stops = result["stop"].as<std::vector<int64_t>>();
+    o.stop_tokens = stops.empty() ? nullptr : stops.data();
+    o.n_stop_tokens = stops.size();
+    const std::string prompt = result["prompt"].as<std::string>();
+    char* raw = nullptr;
+    check(memtx_generate_text(model.get(), prompt.c_str(), &o, &raw));
+    const std::string text = take_string(raw);
+    if (result.count("json")) {
+      nlohmann::json j = {{"prompt", prompt}, {"text", text}};
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+      std::cout << text << "\n";
+    }
+    return 0;
+  });
+}
+
+int cmd_eval(const Args& args) {
+  return run("eval", [&] {
+    auto options = make_options(
+        "eval", "Mean next-token loss and perplexity of a model over the evaluation split its config (or --config, "
+                "with --set overrides of the training keys) names");
+    add_model_options(options);
+    options.add_options()("json", "print the JSON report");
+    auto result = parse(options, args);
+    auto ctx = open_context(result);
+    const bool from_folder = result.count("model") || result.count("hf");
+    auto model = open_model(ctx.get(), result);
+    // The data keys: a given --config (applied to a loaded model), else the model's own config, with --set.
+    ConfigHandle cfg(nullptr, memtx_config_free);
+    if (from_folder && (result.count("config-file") || result.count("config"))) {
+      cfg = load_config(ctx.get(), result, /*required=*/true);
+    } else {
+      memtx_config* raw = nullptr;
+      check(memtx_model_config(model.get(), &raw));
+      cfg.reset(raw);
+      if (from_folder) apply_sets(cfg.get(), result);
+    }
+    char* raw = nullptr;
+    check(memtx_evaluate(model.get(), cfg.get(), &raw));
+    auto j = nlohmann::json::parse(take_string(raw));
+    if (result.count("json")) {
+      std::cout << j.dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "split " << j["split"].get<std::string>() << ": loss " << std::fixed << std::setprecision(4)
+              << j["loss"].get<double>() << ", perplexity " << std::setprecision(2) << j["perplexity"].get<double>()
+              << " (" << j["tokens"] << " tokens, " << j["sequences"] << " sequences, " << j["batches"]
+              << " batches, " << std::setprecision(2) << j["seconds"].get<double>() << " s)\n";
+    return 0;
+  });
+}
+
+}  // namespace memtx_cli

@@ -1,0 +1,101 @@
+// capi/model_folder.cpp: memtx model folders (config.yaml + model.safetensors): memtx_model_save writes
+// one; memtx_model_load reads one, or a training checkpoint (whose trainer_state.json digests are then
+// verified too). Everything is checked before a model is returned.
+#include <filesystem>
+
+#include "capi/handles.hpp"
+#include "io/safetensors.hpp"
+#include "train/checkpoint.hpp"
+#include "train/checkpoint_dir.hpp"
+#include "train/file_util.hpp"
+#include "train/model_weights.hpp"
+
+using namespace memtx::capi;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
+
+void require_file(const std::string& dir, const char* file, const char* hint) {
+  std::error_code ec;
+  if (!fs::is_regular_file(join(dir, file), ec))
+    throw memtx::Error(memtx::StatusCode::NotFound,
+                       "memtx_model_load: '" + join(dir, file) + "' is missing" + hint);
+}
+
+// model.tokenizer of a loaded folder: a relative path that names a file beside config.yaml is taken from
+// there; "byte" and everything else stay as written.
+std::string tokenizer_beside(const memtx::Config& config, const std::string& dir) {
+  const std::string spec = config.get_string("model.tokenizer");
+  std::error_code ec;
+  if (spec == "byte" || fs::path(spec).is_absolute() || fs::exists(spec, ec)) return "";
+  const fs::path beside = fs::path(dir) / spec;
+  return fs::exists(beside, ec) ? beside.string() : "";
+}
+
+}  // namespace
+
+extern "C" {
+
+memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model** out) {
+  return guarded("memtx_model_load", [&] {
+    require(ctx, "memtx_model_load", "ctx");
+    require(dir, "memtx_model_load", "dir");
+    require(out, "memtx_model_load", "out");
+    *out = nullptr;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+      throw memtx::Error(memtx::StatusCode::NotFound, "memtx_model_load: model folder '" + std::string(dir) +
+                                                          "' does not exist");
+    const bool hf = fs::is_regular_file(join(dir, "config.json"), ec);
+    require_file(dir, memtx::train::kConfigFile,
+                 hf ? " (this looks like a Hugging Face folder: load it with memtx_model_load_hf)"
+                    : " (a memtx model folder holds config.yaml and model.safetensors)");
+    require_file(dir, memtx::train::kModelFile, " (a memtx model folder holds config.yaml and model.safetensors)");
+
+    const std::string config_path = join(dir, memtx::train::kConfigFile);
+    const memtx::Config config = memtx::Config::from_file(ctx->registry.schema(), config_path);
+    auto model = std::make_unique<memtx_model>();
+    model->context = ctx;
+    model->model = memtx::Transformer(config, ctx->registry);
+    const bool checkpoint = fs::is_regular_file(join(dir, memtx::train::kTrainerStateFile), ec) &&
+                            fs::is_regular_file(join(dir, memtx::train::kOptimizerFile), ec);
+    if (checkpoint) {
+      memtx::train::CheckpointLoadOptions options;
+      options.restore_rng = false;
+      memtx::train::load_checkpoint(dir, config, *model->model, nullptr, {}, options);
+    } else {
+      const std::string weights_path = join(dir, memtx::train::kModelFile);
+      const memtx::io::SafetensorsFile weights = memtx::io::read_safetensors(weights_path);
+      memtx::train::load_model_tensors(*model->model, weights.tensors, weights_path);
+    }
+    model->model->eval();
+    model->tokenizer_spec = tokenizer_beside(config, dir);
+    *out = model.release();
+  });
+}
+
+memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
+  return guarded("memtx_model_save", [&] {
+    require(model, "memtx_model_save", "model");
+    require(dir, "memtx_model_save", "dir");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir, ec))
+      throw memtx::Error(memtx::StatusCode::Io, "memtx_model_save: cannot create the folder '" + std::string(dir) +
+                                                    "'" + (ec ? ": " + ec.message() : std::string()));
+    // The saved config names the tokenizer the model uses (a Hugging Face folder's, or a file given by a
+    // relative path) by its absolute path, so the folder loads from anywhere.
+    memtx::Config config = model->model->config();
+    const std::string spec =
+        model->tokenizer_spec.empty() ? config.get_string("model.tokenizer") : model->tokenizer_spec;
+    if (spec != "byte" && fs::exists(spec, ec)) config.set("model.tokenizer", fs::absolute(spec).lexically_normal().string());
+    memtx::io::write_safetensors(join(dir, memtx::train::kModelFile),
+                                 memtx::train::model_tensors_for_save(*model->model, torch::kFloat32),
+                                 {{"format", "memtx"}, {"memtx_version", memtx_version()}, {"save_precision", "fp32"}});
+    memtx::train::atomic_write_text(join(dir, memtx::train::kConfigFile), config.to_yaml());
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,55 @@
+// capi/tokenizer.cpp: the model's tokenizer (loaded on first use) and the tokenize/detokenize calls.
+#include "capi/handles.hpp"
+
+namespace memtx::capi {
+
+const data::Tokenizer& model_tokenizer(memtx_model& model) {
+  if (model.tokenizer) return *model.tokenizer;
+  const std::string spec =
+      model.tokenizer_spec.empty() ? model.model->config().get_string("model.tokenizer") : model.tokenizer_spec;
+  std::shared_ptr<const data::Tokenizer> tokenizer = data::load_tokenizer(spec);
+  const int64_t vocab = model.model->spec().vocab_size;
+  if (tokenizer->vocab_size() > vocab)
+    throw Error(StatusCode::Config, "model.tokenizer '" + spec + "' has " + std::to_string(tokenizer->vocab_size()) +
+                                        " token ids but model.vocab_size is " + std::to_string(vocab) +
+                                        ": the model cannot read them (raise model.vocab_size to at least " +
+                                        std::to_string(tokenizer->vocab_size()) + " or use another tokenizer)");
+  model.tokenizer = std::move(tokenizer);
+  return *model.tokenizer;
+}
+
+}  // namespace memtx::capi
+
+using namespace memtx::capi;
+
+extern "C" {
+
+memtx_status* memtx_tokenize(memtx_model* model, const char* text, int64_t* out_tokens, size_t capacity,
+                             size_t* out_count) {
+  return guarded("memtx_tokenize", [&] {
+    require(model, "memtx_tokenize", "model");
+    require(text, "memtx_tokenize", "text");
+    require(out_count, "memtx_tokenize", "out_count");
+    const std::vector<int64_t> ids = model_tokenizer(*model).encode(text);
+    *out_count = ids.size();
+    if (!out_tokens) return;
+    if (capacity < ids.size())
+      throw memtx::Error(memtx::StatusCode::InvalidArgument,
+                         "memtx_tokenize: capacity " + std::to_string(capacity) + " is too small, the text needs " +
+                             std::to_string(ids.size()) + " tokens");
+    if (!ids.empty()) std::memcpy(out_tokens, ids.data(), ids.size() * sizeof(int64_t));
+  });
+}
+
+memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t count, char** out_text) {
+  return guarded("memtx_detokenize", [&] {
+    require(model, "memtx_detokenize", "model");
+    require(out_text, "memtx_detokenize", "out_text");
+    *out_text = nullptr;
+    if (count > 0) require(tokens, "memtx_detokenize", "tokens");
+    const std::vector<int64_t> ids(tokens, tokens + count);
+    *out_text = copy_string(model_tokenizer(*model).decode(ids));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,42 @@
+// infer/generate.hpp: autoregressive generation with the model's caches (KV caches, latent caches,
+// recurrent states, all held in a ModelState).
+//   prefill:  z = model(prompt, state, use_cache)            one forward over the whole prompt
+//   step n:   t_n = sample(z[last])   (sampling.hpp, a CPU generator seeded with options.seed)
+//             stop before t_n is kept when it is a stop token; stop after it when max_new_tokens tokens
+//             were made; stop before sampling when *cancel is set; otherwise z = model([t_n], state, use_cache)
+// The model runs in eval mode without autograd and gets its training mode back afterwards. The global
+// torch RNG is neither used nor changed, so the same seed always gives the same tokens.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "infer/sampling.hpp"
+#include "model/transformer.hpp"
+
+namespace memtx::infer {
+
+enum class StopReason { MaxTokens, StopToken, Cancelled };
+MEMTX_API const char* stop_reason_name(StopReason reason);  // "max_new_tokens", "stop_token", "cancelled"
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 64;
+  SamplingOptions sampling;
+  uint64_t seed = 0;
+  std::vector<int64_t> stop_tokens;  // ids that end generation (not returned); put eos here
+  int64_t vocab_limit = 0;           // > 0: only ids below it are drawn (what a tokenizer can decode)
+};
+
+struct GenerateResult {
+  std::vector<int64_t> tokens;       // the new tokens: no prompt, no stop token
+  StopReason reason = StopReason::MaxTokens;
+  std::optional<int64_t> stop_token; // the stop token met (reason StopToken)
+};
+
+// One sequence (batch 1). Error(InvalidArgument) for an empty prompt, max_new_tokens < 0, bad sampling
+// options, a prompt or stop token outside the vocabulary, or vocab_limit outside [0, vocab_size].
+MEMTX_API GenerateResult generate(TransformerImpl& model, const std::vector<int64_t>& prompt,
+                                  const GenerateOptions& options, const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace memtx::infer

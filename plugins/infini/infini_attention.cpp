@@ -1,0 +1,235 @@
+// infini/infini_attention.cpp: options, construction and the segment-wise forward pass of Infini-attention
+// (equations in infini_attention.hpp and infini_memory.hpp).
+#include "infini_attention.hpp"
+
+#include <memtx/error.hpp>
+#include <memtx/torch_compat.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace memtx::infini {
+namespace {
+
+constexpr size_t kMaxLoggedSegments = 8;
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + (shape[i] < 0 ? std::string("*") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+torch::Tensor rms(const torch::Tensor& t) { return t.detach().to(torch::kFloat64).pow(2).mean().sqrt(); }
+
+}  // namespace
+
+InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
+  if (!spec.config) throw Error(StatusCode::InvalidArgument, "infini: the attention spec carries no config");
+  const Config& c = *spec.config;
+  InfiniOptions o;
+  o.segment_length = c.get_int("infini_attention.segment_length");
+  o.memory_on = c.get_bool("infini_attention.turn_on_memory");
+  o.delta = c.get_string("infini_attention.memory_update") == "delta";
+  o.init_type = c.get_string("infini_attention.balance_init_type");
+  o.gate = parse_gate_kind(c.get_string("infini_attention.balance_act_type"));
+  o.qk_norm = c.get_bool("attention.use_qk_norm");
+  o.qk_norm_scale = c.get_bool("attention.use_qk_norm_scale");
+  o.fused = spec.use_flash_attention;
+  o.logging = c.get_bool("infini_attention.logging");
+  o.log_grad = o.logging && c.get_bool("infini_attention.log_grad");
+  o.log_segment_acts = o.logging && c.get_bool("infini_attention.log_segment_acts");
+  if (o.segment_length < 1) {
+    throw Error(StatusCode::Config, "infini: infini_attention.segment_length must be >= 1, got " +
+                                        std::to_string(o.segment_length));
+  }
+  if (o.init_type != "zeros" && o.init_type != "ones" && o.init_type != "normal") {
+    throw Error(StatusCode::Config, "infini: infini_attention.balance_init_type '" + o.init_type +
+                                        "' is not one of zeros, ones, normal");
+  }
+  if (spec.num_heads < 1 || spec.num_kv_heads < 1 || spec.num_heads % spec.num_kv_heads != 0) {
+    throw Error(StatusCode::Config, "infini: model.num_heads " + std::to_string(spec.num_heads) +
+                                        " is not divisible by the kv heads (attention.n_kv_group) " +
+                                        std::to_string(spec.num_kv_heads));
+  }
+  if (spec.head_dim < 1) throw Error(StatusCode::Config, "infini: the head dim must be >= 1");
+  if (spec.use_rope && (spec.rope_dim > spec.head_dim || (spec.rope_dim ? spec.rope_dim : spec.head_dim) % 2)) {
+    throw Error(StatusCode::Config, "infini: model.rope_dim must be even and <= the head dim " +
+                                        std::to_string(spec.head_dim));
+  }
+  return o;
+}
+
+InfiniAttentionImpl::InfiniAttentionImpl(const AttentionSpec& spec) : spec_(spec), opt_(InfiniOptions::from_spec(spec)) {
+  const int64_t D = spec.hidden_dim, H = spec.num_heads, G = spec.num_kv_heads, d = spec.head_dim;
+  auto linear = [](int64_t in, int64_t out, bool bias) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+  };
+  q_proj = register_module("q_proj", linear(D, H * d, spec.qkv_bias));
+  k_proj = register_module("k_proj", linear(D, G * d, spec.qkv_bias));
+  v_proj = register_module("v_proj", linear(D, G * d, spec.qkv_bias));
+  o_proj = register_module("o_proj", linear(H * d, D, spec.out_bias));
+  if (opt_.qk_norm) {
+    q_norm = register_module("q_norm", RMSNorm(d, spec.norm_eps));
+    k_norm = register_module("k_norm", RMSNorm(d, spec.norm_eps));
+  }
+  if (opt_.qk_norm_scale) qk_scale = register_parameter("qk_scale", torch::full({1}, 1.0 / std::sqrt(double(d))));
+  balance = register_parameter("balance", torch::zeros({H}));
+  init_balance();
+}
+
+void InfiniAttentionImpl::init_balance() {
+  torch::NoGradGuard no_grad;
+  if (opt_.init_type == "zeros") balance.zero_();
+  else if (opt_.init_type == "ones") balance.fill_(1.0);
+  else balance.normal_(0.0, 1.0);
+}
+
+void InfiniAttentionImpl::reset_parameters(double init_std) {
+  AttentionModuleImpl::reset_parameters(init_std);
+  init_balance();
+}
+
+LayerState InfiniAttentionImpl::initial_state(int64_t batch, const torch::TensorOptions& options) {
+  const int64_t G = spec_.num_kv_heads, d = spec_.head_dim;
+  auto mem_opts = options.dtype(options.dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
+  return {{"M", torch::zeros({batch, G, d, d}, mem_opts)},
+          {"z", torch::zeros({batch, G, d}, mem_opts)},
+          {"k", torch::zeros({batch, G, 0, d}, options)},
+          {"v", torch::zeros({batch, G, 0, d}, options)}};
+}
+
+torch::Tensor InfiniAttentionImpl::stored(const LayerState* state, const std::string& key,
+                                          const std::vector<int64_t>& shape) const {
+  if (!state || !state->count(key)) return {};
+  const auto& t = state->at(key);
+  bool ok = t.defined() && t.dim() == static_cast<int64_t>(shape.size());
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || t.size(i) == shape[i];
+  if (!ok) {
+    throw Error(StatusCode::InvalidArgument, "infini: state '" + key + "' has shape " +
+                                                 (t.defined() ? c10::str(t.sizes()) : std::string("undefined")) +
+                                                 ", expected " + shape_text(shape) +
+                                                 " (batch, kv heads, " +
+                                                 (key == "z" ? "d_k)" : key == "M" ? "d_k, d_v)" : "cached tokens, head dim)"));
+  }
+  return t;
+}
+
+torch::Tensor InfiniAttentionImpl::local_attention(const torch::Tensor& q_in, const torch::Tensor& k_in,
+                                                   const torch::Tensor& v_in, int64_t offset) {
+  const int64_t groups = spec_.num_heads / spec_.num_kv_heads;
+  const int64_t tq = q_in.size(2), tk = k_in.size(2);
+  torch::Tensor q = q_in, k = k_in;
+  if (spec_.use_rope) {
+    q = ops::apply_rope(q, offset, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
+    k = ops::apply_rope(k, 0, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
+  }
+  k = ops::repeat_kv(k, groups);
+  auto v = ops::repeat_kv(v_in, groups);
+  const double default_scale = 1.0 / std::sqrt(double(spec_.head_dim));
+  const double dropout = is_training() ? spec_.attention_dropout : 0.0;
+  if (opt_.fused && compat::has_fused_sdpa()) {
+    // The fused kernel divides by sqrt(d): fold a learned scale into q so both paths compute the same s.
+    if (opt_.qk_norm_scale) q = q * (qk_scale / default_scale);
+    if (tq == tk) return compat::sdpa(q, k, v, c10::nullopt, /*is_causal=*/true, dropout);
+    auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
+    return compat::sdpa(q, k, v, keep, /*is_causal=*/false, dropout);
+  }
+  auto scores = torch::matmul(q, k.transpose(-2, -1));
+  scores = opt_.qk_norm_scale ? scores * qk_scale : scores * default_scale;
+  auto probs = torch::softmax(scores + ops::causal_mask(tq, tk, scores.options()), -1);
+  if (dropout > 0.0) probs = torch::dropout(probs, dropout, true);
+  return torch::matmul(probs, v);
+}
+
+torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionContext& ctx) {
+  if (x.dim() != 3 || x.size(2) != spec_.hidden_dim) {
+    throw Error(StatusCode::InvalidArgument, "infini: input must be [batch, time, " +
+                                                 std::to_string(spec_.hidden_dim) + "], got " + c10::str(x.sizes()));
+  }
+  const int64_t B = x.size(0), T = x.size(1), H = spec_.num_heads, G = spec_.num_kv_heads, d = spec_.head_dim;
+  const int64_t L = opt_.segment_length;
+  const auto mem_type = x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  auto mem_opts = x.options().dtype(mem_type);
+
+  // q, k as the memory sees them (before RoPE); RoPE is applied inside local_attention.
+  auto q = q_proj->forward(x).view({B, T, H, d}).transpose(1, 2);
+  auto k = k_proj->forward(x).view({B, T, G, d}).transpose(1, 2);
+  auto v = v_proj->forward(x).view({B, T, G, d}).transpose(1, 2);
+  if (opt_.qk_norm) {
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+
+  LayerState* state = ctx.state;
+  Memory mem;
+  mem.M = stored(state, "M", {B, G, d, d});
+  mem.z = stored(state, "z", {B, G, d});
+  mem.M = mem.M.defined() ? mem.M.to(mem_opts) : torch::zeros({B, G, d, d}, mem_opts);
+  mem.z = mem.z.defined() ? mem.z.to(mem_opts) : torch::zeros({B, G, d}, mem_opts);
+  auto k_cache = stored(state, "k", {B, G, -1, d});
+  auto v_cache = stored(state, "v", {B, G, -1, d});
+  if (k_cache.defined() != v_cache.defined() || (k_cache.defined() && k_cache.size(2) != v_cache.size(2)) ||
+      (k_cache.defined() && k_cache.size(2) >= L)) {
+    throw Error(StatusCode::InvalidArgument,
+                "infini: state 'k' and 'v' must both hold the same number (< segment_length " + std::to_string(L) +
+                    ") of cached tokens, got " + (k_cache.defined() ? c10::str(k_cache.sizes()) : "none") + " and " +
+                    (v_cache.defined() ? c10::str(v_cache.sizes()) : "none"));
+  }
+  if (k_cache.defined()) {
+    k_cache = k_cache.to(k.options());
+    v_cache = v_cache.to(v.options());
+  }
+
+  torch::Tensor g;  // [1, H, 1, 1]
+  if (opt_.memory_on) g = gate(balance, opt_.gate).to(x.scalar_type()).view({1, H, 1, 1});
+  if (opt_.logging) segment_acts_.clear();
+
+  std::vector<torch::Tensor> outs;
+  for (int64_t pos = 0; pos < T;) {
+    const int64_t n = k_cache.defined() ? k_cache.size(2) : 0;
+    const int64_t m = std::min(L - n, T - pos);
+    auto qp = q.narrow(2, pos, m);
+    auto k_seg = n > 0 ? torch::cat({k_cache, k.narrow(2, pos, m)}, 2) : k.narrow(2, pos, m);
+    auto v_seg = n > 0 ? torch::cat({v_cache, v.narrow(2, pos, m)}, 2) : v.narrow(2, pos, m);
+    auto local = local_attention(qp, k_seg, v_seg, n);
+    torch::Tensor out = local, a_mem;
+    if (opt_.memory_on) {
+      a_mem = memory_read(sigma(qp.to(mem_type)), mem).to(x.scalar_type());
+      out = g * a_mem + (1.0 - g) * local;
+    }
+    if (opt_.log_segment_acts && segment_acts_.size() < kMaxLoggedSegments) {
+      std::map<std::string, torch::Tensor> acts{{"local_rms", rms(local)}, {"out_rms", rms(out)}};
+      if (a_mem.defined()) acts["mem_rms"] = rms(a_mem);
+      segment_acts_.push_back(std::move(acts));
+    }
+    outs.push_back(out);
+    pos += m;
+    if (n + m == L) {
+      // The segment is complete: its keys leave the local cache and enter the memory (skipped when nothing
+      // could read it: a stateless call's last segment).
+      if (opt_.memory_on && (state || pos < T)) {
+        mem = memory_write(mem, sigma(k_seg.to(mem_type)), v_seg.to(mem_type), opt_.delta);
+      }
+      k_cache = torch::Tensor();
+      v_cache = torch::Tensor();
+    } else {
+      // Own copies (a narrow of this call's k would keep the whole call's buffer alive in the state).
+      k_cache = n > 0 ? k_seg : k_seg.clone(torch::MemoryFormat::Contiguous);
+      v_cache = n > 0 ? v_seg : v_seg.clone(torch::MemoryFormat::Contiguous);
+    }
+  }
+
+  if (state) {
+    auto& st = *state;
+    st["M"] = mem.M;
+    st["z"] = mem.z;
+    st["k"] = k_cache.defined() ? k_cache : torch::zeros({B, G, 0, d}, k.options());
+    st["v"] = v_cache.defined() ? v_cache : torch::zeros({B, G, 0, d}, v.options());
+  }
+  if (opt_.logging) last_memory_ = {mem.M.detach(), mem.z.detach()};
+
+  auto heads = outs.size() == 1 ? outs[0] : torch::cat(outs, 2);  // [B, H, T, d]
+  return o_proj->forward(heads.transpose(1, 2).reshape({B, T, H * d}));
+}
+
+}  // namespace memtx::infini

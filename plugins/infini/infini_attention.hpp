@@ -1,0 +1,82 @@
+// infini/infini_attention.hpp: Infini-attention (Munkhdalai, Faruqui, Gopal 2024, arXiv 2404.07143).
+// The input is processed in segments of L = infini_attention.segment_length tokens. Per segment:
+//   q = x Wq (H heads), k = x Wk, v = x Wv (G kv heads, d_k = d_v = head_dim), optional per-head RMS
+//   QK-norm; RoPE (positions counted from the start of the segment: the local part only sees its own
+//   segment, and relative positions are what RoPE encodes, so this equals absolute positions exactly and
+//   stays precise on million-token streams).
+//   A_dot = causal softmax attention within the segment (scale 1/sqrt(d_k) or a learned qk_scale).
+//   A_mem = sigma(q) M / (sigma(q) z + eps) on the *pre-RoPE* q; then M, z updated with the pre-RoPE k of
+//   the whole segment (linear or linear + delta rule, infini_memory.hpp) once the segment is complete.
+//   A = g(beta_h) A_mem + (1 - g(beta_h)) A_dot per query head; concat heads, Wo.
+//   turn_on_memory: false gives A = A_dot and never touches M, z (causal attention within each segment).
+// State (ctx.state, per sequence of the batch): "M" [B, G, d_k, d_v] and "z" [B, G, d_k] (float32, or
+// float64 for a float64 model) and "k" [B, G, n, d_k], "v" [B, G, n, d_v]: the pre-RoPE keys and the
+// values of the n < L tokens of the unfinished current segment (model dtype). A call continues the
+// sequence the state holds whatever its length and whatever ctx.use_cache says: a segment is completed
+// by one call or by several (token-by-token decoding), its keys leave the cache and enter M, z, and
+// the outputs are the same. Without a state a call is a whole sequence starting at a segment boundary.
+// ctx.start_position is not needed (the cache length gives the offset within the segment).
+// Memory per layer: G * d_k * (d_v + 1) values per sequence, plus at most L - 1 cached tokens.
+// The gate parameter is "balance" [H] (layers.<i>.attn.balance): memtx's parameter groups give it
+// infini_attention.balance_factor_lr and no weight decay.
+#pragma once
+#include <memtx/attention.hpp>
+#include <memtx/ops.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "infini_memory.hpp"
+
+namespace memtx::infini {
+
+struct InfiniOptions {
+  int64_t segment_length = 64;
+  bool memory_on = true;
+  bool delta = false;                 // infini_attention.memory_update: linear | delta
+  std::string init_type = "zeros";    // balance_init_type: zeros | ones | normal
+  GateKind gate = GateKind::Sigmoid;  // balance_act_type
+  bool qk_norm = false, qk_norm_scale = false;
+  bool fused = true;
+  bool logging = false, log_grad = false, log_segment_acts = false;
+  static InfiniOptions from_spec(const AttentionSpec& spec);
+};
+
+class InfiniAttentionImpl : public AttentionModuleImpl {
+ public:
+  explicit InfiniAttentionImpl(const AttentionSpec& spec);
+  torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) override;
+  bool is_recurrent() const override { return true; }
+  // The model runs inputs segment by segment at this length (its segment engine); the layer itself also
+  // splits a longer x, so both give the same result.
+  int64_t segment_length() const override { return opt_.segment_length; }
+  LayerState initial_state(int64_t batch, const torch::TensorOptions& options) override;
+  void reset_parameters(double init_std) override;
+  std::vector<std::string> projection_names() const override { return {"q_proj", "k_proj", "v_proj", "o_proj"}; }
+  // With infini_attention.logging: "gate.head<h>" = g(beta_h); "memory_norm.kv<g>" and "z_norm.kv<g>" =
+  // Frobenius norms of M and z after the last forward (mean over the batch); with log_segment_acts
+  // "segment<j>.mem_rms", ".local_rms", ".out_rms" for the first 8 segments j of the last call; with
+  // log_grad "grad_norm.balance", "grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj".
+  std::map<std::string, double> metrics() override;
+
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  RMSNorm q_norm{nullptr}, k_norm{nullptr};
+  torch::Tensor qk_scale, balance;
+
+ private:
+  // Softmax attention of the piece's queries (offset n in the segment) over the segment's keys so far.
+  torch::Tensor local_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t offset);
+  // The stored tensor checked against `shape` (-1: any size, for the cache length), or null when absent.
+  torch::Tensor stored(const LayerState* state, const std::string& key, const std::vector<int64_t>& shape) const;
+  void init_balance();
+
+  AttentionSpec spec_;
+  InfiniOptions opt_;
+  // Logging of the last forward (detached; converted to numbers only in metrics()).
+  Memory last_memory_;
+  std::vector<std::map<std::string, torch::Tensor>> segment_acts_;
+};
+TORCH_MODULE(InfiniAttention);
+
+}  // namespace memtx::infini
