@@ -19,5 +19,8 @@ int cmd_plot(const Args& args);  // plot_command.cpp
 int cmd_train(const Args& args);  // train_command.cpp
 int cmd_generate(const Args& args);  // infer_commands.cpp
 int cmd_eval(const Args& args);      // infer_commands.cpp
+int cmd_session(const Args& args);   // session_command.cpp
+int cmd_passkey(const Args& args);   // passkey_command.cpp
+int cmd_merge_lora(const Args& args);  // merge_lora_command.cpp
 
 }  // namespace memtx_cli

@@ -1,8 +1,8 @@
 /* memtx.h: the public C API of memtx (memory-augmented transformers on LibTorch).
  *
  * Conventions
- * - Opaque handles: memtx_context (plugin registry, logging), memtx_config, memtx_model. Every
- *   _create/_load has a _free that accepts NULL.
+ * - Opaque handles: memtx_context (plugin registry, logging), memtx_config, memtx_model, memtx_session
+ *   (streaming inference). Every _create/_load has a _free that accepts NULL.
  * - Every fallible call returns memtx_status* : NULL on success, otherwise an object carrying a stable
  *   numeric code and a message naming what is wrong; free it with memtx_status_free. No exception crosses
  *   this boundary and there is no thread-local "last error".
@@ -108,7 +108,12 @@ MEMTX_API memtx_status* memtx_config_reference(memtx_context* ctx, char** out_ma
 
 /* ---- models ---- */
 /* Builds a model from a validated config with freshly initialised weights. Unknown variant names fail
- * with NOT_FOUND listing the registered names. */
+ * with NOT_FOUND listing the registered names. Adapter mode (model.base_model_name = a local Hugging Face
+ * folder, Qwen2 or Llama): the folder's config.json fixes the architecture and its weights fill the base
+ * (frozen with model.freeze_base_model), memory layers and LoRA adapters are added as the config asks, and the
+ * folder's tokenizer is the model's (unless model.tokenizer is set); NOT_FOUND when the folder is missing.
+ * LoRA (memory.use_lora or memory.use_both_memory_and_lora) wraps the projections named in memory.lora_targets
+ * in every layer that has them; CONFIG, listing the available names, when a target is a projection of no layer. */
 MEMTX_API memtx_status* memtx_model_create(memtx_context* ctx, const memtx_config* cfg, memtx_model** out);
 /* Builds a model from a Hugging Face model folder (config.json + *.safetensors) of a supported
  * architecture (Qwen2, Llama), weights loaded by name. */
@@ -121,6 +126,12 @@ MEMTX_API memtx_status* memtx_model_config(memtx_model* model, memtx_config** ou
 MEMTX_API memtx_status* memtx_model_save_weights(memtx_model* model, const char* path);
 MEMTX_API memtx_status* memtx_model_load_weights(memtx_model* model, const char* path);
 MEMTX_API int64_t memtx_model_vocab_size(const memtx_model* model);
+/* Folds every LoRA adapter into its projection's weight (W += lora_alpha / lora_rank * B A) and removes the
+ * adapters, for export: the logits stay the same (to float rounding), parameter names become the plain
+ * model's, and the model's config says memory.use_lora: false, memory.use_both_memory_and_lora: false and
+ * model.base_model_name: null, so memtx_model_save then writes a folder that loads without the base folder.
+ * A model without adapters is left unchanged. */
+MEMTX_API memtx_status* memtx_model_merge_lora(memtx_model* model);
 
 /* Token ids [batch, seq_len] (row-major) -> logits [batch, seq_len, vocab] written to out_logits, which
  * holds out_capacity floats (at least batch * seq_len * vocab). */
@@ -167,6 +178,46 @@ MEMTX_API memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt
 MEMTX_API memtx_status* memtx_generate_text(memtx_model* model, const char* prompt,
                                             const memtx_generate_options* options, char** out_text);
 
+/* ---- sessions ----
+ * A session is one stream (batch 1) that a model reads piece by piece, in pieces of any size, carrying its
+ * per-sequence state (recurrent memories, the unfinished segment's keys and values, key/value caches) from one
+ * call to the next: the pieces give the same logits as one memtx_forward over the whole stream. With segments
+ * (infini layers, infini_attention.segment_length) every layer's state is bounded, so a stream of any length
+ * takes bounded memory; softmax layers without segments keep a cache of the whole stream.
+ * The session uses its model, which must outlive it (free the session first). A session is used by one thread
+ * at a time, and a model with its sessions too; memtx_cancel(model) stops memtx_session_generate. */
+typedef struct memtx_session memtx_session;
+MEMTX_API memtx_status* memtx_session_create(memtx_model* model, memtx_session** out);
+MEMTX_API void memtx_session_free(memtx_session* session);
+/* Continues the stream with n token ids (n = 0 feeds nothing). out_last_logits (may be NULL) receives the
+ * logits after the stream's last token (vocab floats; capacity >= memtx_model_vocab_size). INVALID_ARGUMENT
+ * for an id outside the vocabulary (the stream is then unchanged), or for out_last_logits on an empty stream. */
+MEMTX_API memtx_status* memtx_session_feed(memtx_session* session, const int64_t* tokens, size_t n,
+                                           float* out_last_logits, size_t capacity);
+/* The same on text, tokenized on its own with the model's tokenizer (no beginning-of-sequence token added). */
+MEMTX_API memtx_status* memtx_session_feed_text(memtx_session* session, const char* text, float* out_last_logits,
+                                                size_t capacity);
+/* Feeds like memtx_session_feed and adds the next-token loss (nats) of the fed tokens to *out_loss_sum and
+ * their number to *out_predicted: every token but the stream's first is predicted from the tokens before it,
+ * so the mean loss of a stream fed in any pieces is the same. */
+MEMTX_API memtx_status* memtx_session_feed_loss(memtx_session* session, const int64_t* tokens, size_t n,
+                                                double* out_loss_sum, size_t* out_predicted);
+/* Continues the stream like memtx_generate continues a prompt (options NULL = defaults): the new tokens (not
+ * the stop token) are written to out_tokens and become part of the stream, so a later feed or generate
+ * follows them. INVALID_ARGUMENT on an empty stream. */
+MEMTX_API memtx_status* memtx_session_generate(memtx_session* session, const memtx_generate_options* options,
+                                               int64_t* out_tokens, size_t capacity, size_t* out_count);
+/* The same, returning the continuation's text (only ids the tokenizer can decode are drawn). */
+MEMTX_API memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_generate_options* options,
+                                                    char** out_text);
+/* Back to an empty stream. */
+MEMTX_API memtx_status* memtx_session_reset(memtx_session* session);
+/* Tokens in the stream so far (0 for NULL). */
+MEMTX_API int64_t memtx_session_position(const memtx_session* session);
+/* Bytes held by the stream's state tensors (0 for NULL): constant over a stream with segments, once the first
+ * segment is full, at positions with the same remainder modulo the segment length. */
+MEMTX_API int64_t memtx_session_state_bytes(const memtx_session* session);
+
 /* ---- evaluation ---- */
 /* Mean next-token loss and perplexity of the model over the evaluation data that cfg's training section
  * names (training.eval_split, or the held-out training.eval_fraction; at most training.eval_max_batches
@@ -174,6 +225,23 @@ MEMTX_API memtx_status* memtx_generate_text(memtx_model* model, const char* prom
  * JSON: {"split", "loss", "perplexity", "tokens", "sequences", "batches", "seconds"}.
  * NOT_FOUND when the data has no evaluation split. */
 MEMTX_API memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char** out_json);
+
+/* ---- passkey retrieval ----
+ * The Infini-attention paper's passkey test with the model's tokenizer: filler text of `length` tokens with
+ * "The pass key is NNNNN. Remember it. NNNNN is the pass key." at a `depth` (0 = the very start, in the
+ * first segment; 1 = right before the question), then "What is the pass key? The pass key is". Each prompt
+ * is streamed through the model with one state (bounded memory with infini layers), the answer decoded
+ * greedily; a trial is correct when the answer's digits equal the key. Trial t uses the same key in every
+ * cell. options_json (NULL = defaults): {"lengths": [1024], "depths": [0, 0.25, 0.5, 0.75, 1],
+ * "trials": 10, "digits": 5, "seed": 0, "chunk_tokens": 0 (tokens per forward; 0 = the segment length, or
+ * 512), "batch_size": 16 (trials run together)}; unknown keys are INVALID_ARGUMENT.
+ * JSON: {"lengths", "depths", "trials", "digits", "seed", "segment_length", "chunk_tokens", "accuracy",
+ * "seconds", "cells": [{"length", "depth", "accuracy", "correct", "trials", "digit_accuracy",
+ * "mean_log_likelihood" (of the answer, nats), "mean_depth" (realised), "first_needle_begin",
+ * "first_needle_segment", "results": [{"passkey", "output", "correct", "digits_right", "log_likelihood",
+ * "needle_begin", "needle_end", "depth"}]}]} with the cells ordered lengths outer, depths inner.
+ * CANCELLED after memtx_cancel(model). */
+MEMTX_API memtx_status* memtx_passkey(memtx_model* model, const char* options_json, char** out_json);
 
 /* ---- training ---- */
 typedef enum memtx_train_event {
@@ -188,7 +256,7 @@ typedef struct memtx_train_progress {
   int64_t step;              /* optimizer steps completed */
   int64_t total_steps;
   int64_t epoch;             /* passes over the training data completed */
-  int64_t tokens_seen;       /* target tokens trained on so far */
+  int64_t tokens_seen;       /* input tokens trained on so far (batch rows x max_length per micro-batch) */
   double loss;               /* the last step's training loss (mean over its micro-batches) */
   double learning_rate;      /* the last step's learning rate of the main parameter group */
   double grad_norm;          /* the last step's global gradient norm before clipping */
@@ -211,8 +279,8 @@ MEMTX_API memtx_status* memtx_model_set_progress_callback(memtx_model* model, me
 MEMTX_API memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg);
 /* The latest progress of a running (or the last) memtx_train; safe from any thread. */
 MEMTX_API memtx_status* memtx_train_poll(memtx_model* model, memtx_train_progress* out);
-/* Asks a running memtx_train, memtx_evaluate or memtx_generate on this model to stop; safe from any thread
- * and from a signal handler. The flag is cleared when the next such call starts. */
+/* Asks a running memtx_train, memtx_evaluate, memtx_generate or memtx_session_generate on this model to stop;
+ * safe from any thread and from a signal handler. The flag is cleared when the next such call starts. */
 MEMTX_API void memtx_cancel(memtx_model* model);
 /* JSON summary of the last memtx_train: {"status": "completed"|"early_stopped"|"cancelled"|"failed",
  * "steps", "epochs", "final_loss", "best_eval_loss", "best_checkpoint", "last_checkpoint", "final_model",

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capi/generate_options.hpp"
 #include "capi/handles.hpp"
 #include "infer/evaluate.hpp"
 #include "infer/generate.hpp"
@@ -13,9 +14,8 @@ using namespace memtx::capi;
 using memtx::Error;
 using memtx::StatusCode;
 
-namespace {
+namespace memtx::capi {
 
-// The C options as the core's; fn names the calling function in messages.
 memtx::infer::GenerateOptions generate_options(memtx_model& model, const memtx_generate_options* in,
                                                const std::string& fn) {
   const memtx_generate_options o = in ? *in : memtx_generate_default_options();
@@ -44,6 +44,10 @@ memtx::infer::GenerateOptions generate_options(memtx_model& model, const memtx_g
   }
   return g;
 }
+
+}  // namespace memtx::capi
+
+namespace {
 
 Error cancelled(const std::string& fn, size_t made) {
   return Error(StatusCode::Cancelled, fn + ": cancelled by memtx_cancel after " + std::to_string(made) + " new tokens");

@@ -4,6 +4,7 @@
 #include "capi/handles.hpp"
 #include "io/safetensors.hpp"
 #include "model/hf_import.hpp"
+#include "model/lora.hpp"
 
 using namespace memtx::capi;
 
@@ -100,6 +101,13 @@ memtx_status* memtx_model_load_weights(memtx_model* model, const char* path) {
 }
 
 int64_t memtx_model_vocab_size(const memtx_model* model) { return model ? model->model->spec().vocab_size : 0; }
+
+memtx_status* memtx_model_merge_lora(memtx_model* model) {
+  return guarded("memtx_model_merge_lora", [&] {
+    require(model, "memtx_model_merge_lora", "model");
+    memtx::merge_lora(*model->model);
+  });
+}
 
 memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens, int64_t batch, int64_t seq_len,
                             float* out_logits, size_t out_capacity) {

@@ -195,7 +195,8 @@ void add_memory(Schema& s) {
   auto add = [&](Opt o) { s.add(o.def()); };
   const Strs routing = {"sequence", "rolling", "token"};
   add(Opt("memory.vanilla_mode", VT::Bool, false).by("model")
-          .doc("Remove every memory layer whatever the other memory keys say (the control experiment)."));
+          .doc("Remove every memory layer and every LoRA adapter whatever the other memory keys say (the control "
+               "experiment)."));
   add(Opt("memory.num_memory_tokens", VT::Int, 1024).min(1).by("memory")
           .doc("Number of learned memory vectors in a bank (N_m)."));
   add(Opt("memory.memory_dim", VT::Int, kNull).min(1).by("memory")
@@ -207,13 +208,13 @@ void add_memory(Schema& s) {
   add(Opt("memory.memory_layer_k", VT::Int, 5).min(1).by("model")
           .doc("Number of blocks for first_k and last_k placement."));
   add(Opt("memory.memory_layer_n", VT::Int, 3).min(1).by("model")
-          .doc("Interval between memory blocks for every_n placement."));
+          .doc("Interval between memory blocks for every_n placement (blocks 0, n, 2n, ...)."));
   add(Opt("memory.memory_layer_indices", VT::IntList, kNull).min(0).by("model")
           .doc("Zero-based block indices for custom placement, e.g. [0, 1, 5, 10]."));
   add(Opt("memory.memory_sharing", VT::String, "shared").choices({"shared", "per_layer", "every_k_layers"})
           .by("model")
           .doc("Memory layers share one bank (shared), own one each (per_layer), or share one per group of "
-               "memory_sharing_k layers (every_k_layers)."));
+               "memory_sharing_k consecutive memory layers (every_k_layers)."));
   add(Opt("memory.memory_sharing_k", VT::Int, 2).min(1).by("model")
           .doc("Group size for every_k_layers sharing."));
   add(Opt("memory.memory_block_variant", VT::String, "A").choices({"A", "B"}).by("model")
@@ -236,20 +237,27 @@ void add_memory(Schema& s) {
   add(Opt("memory.num_chapters", VT::Int, 100).min(1).by("memory")
           .doc("Number of chapters the bank is split into."));
   add(Opt("memory.tokens_per_chapter", VT::Int, kNull).min(1).by("memory")
-          .doc("Memory vectors per chapter; null means num_memory_tokens / num_chapters."));
+          .doc("Memory vectors per chapter; null means floor(num_memory_tokens / num_chapters), the remaining "
+               "vectors then belonging to no chapter."));
   add(Opt("memory.top_k_chapters", VT::Int, 20).min(1).by("memory")
           .doc("Number of chapters the router selects."));
   add(Opt("memory.routing_strategy_train", VT::String, "sequence").choices(routing).by("memory")
-          .doc("Chapter routing in training: sequence (one choice per sequence from a pooled summary; not "
-               "causal), rolling (a causal window of recent tokens) or token (per token)."));
+          .doc("Chapter routing in training: sequence (one choice per sequence from the mean of its hidden "
+               "states; not causal: later tokens choose the chapters earlier positions read), rolling (per token, "
+               "from the mean over the last routing_window_size tokens; causal) or token (per token; causal). "
+               "Causal language-model training wants rolling or token."));
   add(Opt("memory.routing_strategy_inference", VT::String, "sequence").choices(routing).by("memory")
           .doc("Chapter routing at inference, with the same choices as in training."));
+  add(Opt("memory.routing_window_size", VT::Int, 128).min(1).by("memory")
+          .doc("Tokens the rolling router averages: the current one and the routing_window_size - 1 before it."));
   add(Opt("memory.use_load_balance_loss", VT::Bool, true).by("memory, trainer")
-          .doc("Add the router's load-balancing loss, which pushes chapter usage towards uniform."));
+          .doc("Add the router's load-balancing loss C * sum_i f_i P_i (f_i: share of the top-k choices that "
+               "pick chapter i, P_i: its mean router probability), which pushes chapter usage towards uniform."));
   add(Opt("memory.load_balance_coefficient", VT::Float, 0.01).min(0).by("memory, trainer")
           .doc("Weight of the load-balancing loss."));
   add(Opt("memory.use_auxiliary_loss", VT::Bool, false).by("memory, trainer")
-          .doc("Add the router's auxiliary loss."));
+          .doc("Add the router's auxiliary (importance) loss: the squared coefficient of variation of the "
+               "chapters' summed router probabilities."));
   add(Opt("memory.auxiliary_loss_coefficient", VT::Float, 0.01).min(0).by("memory, trainer")
           .doc("Weight of the auxiliary loss."));
   add(Opt("memory.use_z_loss", VT::Bool, false).by("memory, trainer")
@@ -258,8 +266,8 @@ void add_memory(Schema& s) {
   add(Opt("memory.z_loss_coefficient", VT::Float, 0.001).min(0).by("memory, trainer")
           .doc("Weight of the z-loss."));
   add(Opt("memory.quantize_memory", VT::Bool, false).by("memory")
-          .doc("Store the bank quantised with scales, dequantise it for use, and train it through a "
-               "straight-through estimator."));
+          .doc("Quantise the bank row by row (symmetric, scale = row max |x| / (2^(bits-1) - 1)), read the "
+               "dequantised values, and train the float master copy through a straight-through estimator."));
   add(Opt("memory.memory_quant_bits", VT::Int, 8).min(4).max(8).expect("4 or 8").by("memory")
           .doc("Bits per quantised memory value: 4 or 8."));
   add(Opt("memory.wo_init_zero", VT::Bool, true).by("memory")

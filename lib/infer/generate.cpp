@@ -1,4 +1,5 @@
-// infer/generate.cpp: prefill + one token per step with the model's caches (see generate.hpp).
+// infer/generate.cpp: prefill + one token per step with the model's caches (see generate.hpp); the steps
+// after the prefill (continue_generation) also continue sessions.
 #include "infer/generate.hpp"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -11,16 +12,24 @@
 namespace memtx::infer {
 namespace {
 
-void check_options(const TransformerImpl& model, const std::vector<int64_t>& prompt, const GenerateOptions& o) {
+void check_prompt(const TransformerImpl& model, const std::vector<int64_t>& prompt) {
   const int64_t vocab = model.spec().vocab_size;
-  auto outside = [&](int64_t id) { return id < 0 || id >= vocab; };
-  const std::string range = " outside the vocabulary [0, " + std::to_string(vocab) + ")";
   if (prompt.empty())
     throw Error(StatusCode::InvalidArgument, "generate: the prompt is empty (at least one token is needed)");
   for (int64_t id : prompt)
-    if (outside(id)) throw Error(StatusCode::InvalidArgument, "generate: prompt token " + std::to_string(id) + range);
+    if (id < 0 || id >= vocab)
+      throw Error(StatusCode::InvalidArgument, "generate: prompt token " + std::to_string(id) +
+                                                   " outside the vocabulary [0, " + std::to_string(vocab) + ")");
+}
+
+}  // namespace
+
+void check_generate_options(const TransformerImpl& model, const GenerateOptions& o) {
+  const int64_t vocab = model.spec().vocab_size;
   for (int64_t id : o.stop_tokens)
-    if (outside(id)) throw Error(StatusCode::InvalidArgument, "generate: stop token " + std::to_string(id) + range);
+    if (id < 0 || id >= vocab)
+      throw Error(StatusCode::InvalidArgument, "generate: stop token " + std::to_string(id) +
+                                                   " outside the vocabulary [0, " + std::to_string(vocab) + ")");
   if (o.max_new_tokens < 0)
     throw Error(StatusCode::InvalidArgument,
                 "generate: max_new_tokens must be >= 0, got " + std::to_string(o.max_new_tokens));
@@ -30,13 +39,9 @@ void check_options(const TransformerImpl& model, const std::vector<int64_t>& pro
   check_sampling_options(o.sampling);
 }
 
-// The logits of the last position of [1, T, V] as a float32 CPU row, cut to vocab_limit.
-torch::Tensor last_row(const torch::Tensor& logits, int64_t vocab_limit) {
-  auto row = logits[0][logits.size(1) - 1].to(torch::kCPU, torch::kFloat32);
-  return vocab_limit > 0 ? row.narrow(0, 0, vocab_limit) : row;
+torch::Tensor last_logits_row(const torch::Tensor& logits) {
+  return logits[0][logits.size(1) - 1].to(torch::kCPU, torch::kFloat32);
 }
-
-}  // namespace
 
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
@@ -47,44 +52,55 @@ const char* stop_reason_name(StopReason reason) {
   return "unknown";
 }
 
-GenerateResult generate(TransformerImpl& model, const std::vector<int64_t>& prompt, const GenerateOptions& options,
-                        const std::atomic<bool>* cancel) {
-  check_options(model, prompt, options);
+GenerateResult continue_generation(TransformerImpl& model, ModelState& state, torch::Tensor& row,
+                                   const GenerateOptions& options, const std::atomic<bool>* cancel, bool feed_last) {
   GenerateResult result;
   if (options.max_new_tokens == 0) return result;
-  EvalModeGuard eval_mode(model);
-  torch::NoGradGuard no_grad;
   at::Generator generator = at::detail::createCPUGenerator(options.seed);
   auto cancelled = [&] { return cancel && cancel->load(std::memory_order_relaxed); };
-
-  ModelState state = model.initial_state(1);
-  auto ids = torch::tensor(prompt, torch::kLong).unsqueeze(0);
-  if (cancelled()) {
-    result.reason = StopReason::Cancelled;
-    return result;
-  }
-  torch::Tensor row = last_row(model.forward(ids, &state, /*use_cache=*/true), options.vocab_limit);
   result.tokens.reserve(static_cast<size_t>(std::min<int64_t>(options.max_new_tokens, 4096)));
   while (true) {
     if (cancelled()) {
       result.reason = StopReason::Cancelled;
       break;
     }
-    const int64_t next = sample_token(row, options.sampling, generator);
+    const torch::Tensor candidates = options.vocab_limit > 0 ? row.narrow(0, 0, options.vocab_limit) : row;
+    const int64_t next = sample_token(candidates, options.sampling, generator);
     if (std::find(options.stop_tokens.begin(), options.stop_tokens.end(), next) != options.stop_tokens.end()) {
       result.reason = StopReason::StopToken;
       result.stop_token = next;
       break;
     }
     result.tokens.push_back(next);
-    if (static_cast<int64_t>(result.tokens.size()) >= options.max_new_tokens) {
+    const bool done = static_cast<int64_t>(result.tokens.size()) >= options.max_new_tokens;
+    if (!done || feed_last) {
+      auto step = torch::full({1, 1}, next, torch::kLong);
+      row = last_logits_row(model.forward(step, &state, /*use_cache=*/true));
+    }
+    if (done) {
       result.reason = StopReason::MaxTokens;
       break;
     }
-    auto step = torch::full({1, 1}, next, torch::kLong);
-    row = last_row(model.forward(step, &state, /*use_cache=*/true), options.vocab_limit);
   }
   return result;
+}
+
+GenerateResult generate(TransformerImpl& model, const std::vector<int64_t>& prompt, const GenerateOptions& options,
+                        const std::atomic<bool>* cancel) {
+  check_prompt(model, prompt);
+  check_generate_options(model, options);
+  GenerateResult result;
+  if (options.max_new_tokens == 0) return result;
+  EvalModeGuard eval_mode(model);
+  torch::NoGradGuard no_grad;
+  if (cancel && cancel->load(std::memory_order_relaxed)) {
+    result.reason = StopReason::Cancelled;
+    return result;
+  }
+  ModelState state = model.initial_state(1);
+  auto ids = torch::tensor(prompt, torch::kLong).unsqueeze(0);
+  torch::Tensor row = last_logits_row(model.forward(ids, &state, /*use_cache=*/true));
+  return continue_generation(model, state, row, options, cancel, /*feed_last=*/false);
 }
 
 }  // namespace memtx::infer

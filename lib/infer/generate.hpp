@@ -5,7 +5,8 @@
 //             stop before t_n is kept when it is a stop token; stop after it when max_new_tokens tokens
 //             were made; stop before sampling when *cancel is set; otherwise z = model([t_n], state, use_cache)
 // The model runs in eval mode without autograd and gets its training mode back afterwards. The global
-// torch RNG is neither used nor changed, so the same seed always gives the same tokens.
+// torch RNG is neither used nor changed, so the same seed always gives the same tokens. The steps after the
+// prefill are continue_generation, which sessions (session.hpp) also use to continue their stream.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -38,5 +39,21 @@ struct GenerateResult {
 // options, a prompt or stop token outside the vocabulary, or vocab_limit outside [0, vocab_size].
 MEMTX_API GenerateResult generate(TransformerImpl& model, const std::vector<int64_t>& prompt,
                                   const GenerateOptions& options, const std::atomic<bool>* cancel = nullptr);
+
+// The checks of generate() that do not concern the prompt (stop tokens, max_new_tokens, vocab_limit, sampling).
+MEMTX_API void check_generate_options(const TransformerImpl& model, const GenerateOptions& options);
+
+// The steps after the prefill: continues the sequence that `state` holds (batch 1), whose last token's logits
+// are `row` ([vocab] float32 on the CPU, the whole vocabulary; vocab_limit is applied when sampling). With
+// feed_last, every kept token, the last one too, is run through the model: on return `state` holds the
+// sequence plus the new tokens and `row` the logits after the last of them (a session's case). Without, the
+// last new token is only sampled (plain generation saves that step). A stop token is never fed. The caller
+// checked the options (check_generate_options) and holds the eval-mode and no-grad guards.
+MEMTX_API GenerateResult continue_generation(TransformerImpl& model, ModelState& state, torch::Tensor& row,
+                                             const GenerateOptions& options, const std::atomic<bool>* cancel,
+                                             bool feed_last);
+
+// The logits of the last position of [1, T, V] as a float32 CPU row [V].
+MEMTX_API torch::Tensor last_logits_row(const torch::Tensor& logits);
 
 }  // namespace memtx::infer

@@ -50,6 +50,10 @@ std::vector<fs::path> weight_files(const fs::path& dir) {
 }  // namespace
 
 Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry, HfModelInfo* info_out) {
+  return hf_config_to_memtx(dir_text, registry.schema(), info_out);
+}
+
+Config hf_config_to_memtx(const std::string& dir_text, std::shared_ptr<const Schema> schema, HfModelInfo* info_out) {
   const fs::path file = fs::path(dir_text) / "config.json";
   auto j = read_json(file);
   HfModelInfo info;
@@ -61,7 +65,7 @@ Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry,
   const HfArchitecture& arch = hf_architecture_for(info.model_type, file);
   info.layer_prefix = arch.layer_prefix;
   info.mixer_name = arch.mixer_name;
-  Config c(registry.schema());
+  Config c(std::move(schema));
   c.set("memory.vanilla_mode", true);
   c.set("model.device", std::string("cpu"));
   arch.map_config(j, file, c);
@@ -73,17 +77,20 @@ std::string hf_to_memtx_name(const std::string& hf, const HfModelInfo& info) {
   return hf_architecture_for(info.model_type, "config.json").map_name(hf);
 }
 
-void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info) {
+void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info,
+                     const std::vector<std::string>* targets) {
   auto params = model.named_parameters(/*recurse=*/true);
-  std::set<std::string> missing;
-  for (const auto& p : params) missing.insert(p.key());
+  std::set<std::string> wanted, missing;
+  if (targets) wanted.insert(targets->begin(), targets->end());
+  else for (const auto& p : params) wanted.insert(p.key());
+  missing = wanted;
   torch::NoGradGuard no_grad;
   for (const auto& path : weight_files(dir)) {
     auto file = io::read_safetensors(path.string());
     for (const auto& [hf_name, tensor] : file.tensors) {
       const std::string name = hf_to_memtx_name(hf_name, info);
       if (name.empty()) continue;
-      auto* target = params.find(name);
+      auto* target = wanted.count(name) ? params.find(name) : nullptr;
       if (!target) {
         throw Error(StatusCode::Io, path.string() + ": tensor '" + hf_name + "' (memtx '" + name +
                                         "') has no counterpart in the memtx model");

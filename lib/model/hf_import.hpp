@@ -12,10 +12,16 @@ namespace memtx {
 
 // config.json -> memtx Config (schema from the registry). Throws Error(NotFound/Io/Config) naming the file.
 MEMTX_API Config hf_config_to_memtx(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
+// The same over a given schema (every key the mapping sets is a built-in one).
+MEMTX_API Config hf_config_to_memtx(const std::string& dir, std::shared_ptr<const Schema> schema,
+                                    HfModelInfo* info = nullptr);
 // HF tensor name -> memtx parameter name ("" when the tensor has no memtx counterpart, e.g. inv_freq).
 MEMTX_API std::string hf_to_memtx_name(const std::string& hf_name, const HfModelInfo& info);
-// Loads the folder's safetensors into the model (strict, by name).
-MEMTX_API void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info);
+// Loads the folder's safetensors into the model (strict, by name). targets: the names of the parameters the
+// folder must fill (adapter mode: the base model's, not the memory layers memtx adds); null: every parameter.
+// Every tensor of the files must map onto a target, and every target must be filled.
+MEMTX_API void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info,
+                               const std::vector<std::string>* targets = nullptr);
 // Config + weights.
 MEMTX_API Transformer load_hf_model(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
 

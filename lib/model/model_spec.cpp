@@ -29,24 +29,18 @@ torch::Dtype resolve_dtype(const std::string& name) {
   return torch::kFloat32;
 }
 
-// Features whose keys are parsed and validated now but whose implementation arrives with later plugins.
+// Features implemented by plugins that may be missing from the registry.
 void check_available(const Config& c, const Registry& registry) {
-  const bool memory_layers = !c.get_bool("memory.vanilla_mode") && c.get_bool("memory.use_memory_adapter") &&
+  const bool memory_layers = !c.get_bool("memory.vanilla_mode") &&
+                             (c.get_bool("memory.use_memory_adapter") || c.get_bool("memory.use_both_memory_and_lora")) &&
                              c.get_string("memory.memory_layer_placement") != "none";
   if (memory_layers && !registry.find("memory")) {
     throw Error(StatusCode::NotFound,
                 "memory cross-attention layers are requested (memory.use_memory_adapter: true, "
                 "memory.memory_layer_placement: " + c.get_string("memory.memory_layer_placement") +
-                    ") but no 'memory' variant is registered; set memory.vanilla_mode: true or "
-                    "memory.memory_layer_placement: none for a model without memory layers");
-  }
-  if (!c.get_bool("memory.vanilla_mode") && (c.get_bool("memory.use_lora") || c.get_bool("memory.use_both_memory_and_lora"))) {
-    throw Error(StatusCode::Config, "memory.use_lora: LoRA is not yet supported by this build of memtx");
-  }
-  if (c.get_opt_string("model.base_model_name")) {
-    throw Error(StatusCode::Config,
-                "model.base_model_name: adapter mode is not yet supported; load a Hugging Face folder with "
-                "memtx_model_load_hf instead");
+                    ") but no 'memory' variant is registered (the memory plugin, libmemtx_memory.so, is not loaded); "
+                    "set memory.vanilla_mode: true or memory.memory_layer_placement: none for a model without "
+                    "memory layers");
   }
 }
 
@@ -79,6 +73,12 @@ ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
   for (int64_t i = 0; i < s.num_layers; ++i) s.layer_variants.push_back(list[i % list.size()]);
   for (const auto& name : list) {
+    if (name == "memory") {
+      throw Error(StatusCode::Config,
+                  std::string("attention.") + (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant") +
+                      ": 'memory' is the memory cross-attention sublayer, which memory.memory_layer_placement adds to "
+                      "blocks next to their self-attention; it cannot be a block's attention variant");
+    }
     if (!registry.find(name)) {
       throw Error(StatusCode::NotFound, "unknown attention variant '" + name + "' (attention." +
                                             (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant") +

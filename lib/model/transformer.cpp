@@ -1,20 +1,24 @@
 // model/transformer.cpp: decoder assembly, forward pass and description (see transformer.hpp).
 #include "model/transformer.hpp"
 
+#include "model/adapter.hpp"
 #include "model/grad_checkpoint.hpp"
+#include "model/lora.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace memtx {
 
-BlockImpl::BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention)
-    : index_(index), dropout_(spec.dropout) {
+BlockImpl::BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention,
+                     MemorySublayer memory_sublayer, bool memory_after_mlp)
+    : index_(index), dropout_(spec.dropout), memory_after_mlp_(memory_after_mlp) {
   attn_norm = register_module("attn_norm", Norm(spec.hidden_dim, spec.norm_eps, spec.use_rms_norm));
   attn = register_module("attn", std::move(attention));
   if (spec.use_mlp) {
     mlp_norm = register_module("mlp_norm", Norm(spec.hidden_dim, spec.norm_eps, spec.use_rms_norm));
     mlp = register_module("mlp", Mlp(spec.hidden_dim, spec.intermediate_dim, spec.swiglu, spec.mlp_bias));
   }
+  if (memory_sublayer) memory = register_module("memory", memory_sublayer);
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, AttentionContext& ctx,
@@ -27,19 +31,32 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, AttentionContext& ctx,
     (*capture)[prefix + "out"] = a_out.detach();
   }
   auto h = x + torch::dropout(a_out, dropout_, is_training());
-  if (!mlp) return h;
-  return h + torch::dropout(mlp->forward(mlp_norm->forward(h)), dropout_, is_training());
+  if (memory && !memory_after_mlp_) h = memory->forward(h, ctx);
+  if (mlp) h = h + torch::dropout(mlp->forward(mlp_norm->forward(h)), dropout_, is_training());
+  if (memory && memory_after_mlp_) h = memory->forward(h, ctx);
+  return h;
 }
 
 TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
-    : config_(std::make_unique<Config>(config)), spec_(ModelSpec::from_config(*config_, registry)) {
+    : config_(std::make_unique<Config>(resolve_base_model_config(config))),
+      spec_(ModelSpec::from_config(*config_, registry)) {
   spec_.attention.config = config_.get();
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(spec_.vocab_size, spec_.hidden_dim));
   layers = register_module("layers", torch::nn::ModuleList());
+  memory_layout_ = memtx::memory_layout(MemoryLayoutOptions::from_config(*config_));
+  banks.resize(static_cast<size_t>(memory_layout_.num_banks));
+  const bool memory_after_mlp = config_->get_string("memory.memory_block_variant") == "B";
   for (int64_t i = 0; i < spec_.num_layers; ++i) {
     auto attention = registry.create(spec_.layer_variants[i], spec_.layer_spec(i));
-    blocks.push_back(Block(spec_, i, std::move(attention)));
+    MemorySublayer memory{nullptr};
+    if (memory_layout_.has_memory(i))
+      memory = make_memory_sublayer(spec_, registry, i, banks[static_cast<size_t>(memory_layout_.bank_of_layer[i])]);
+    blocks.push_back(Block(spec_, i, std::move(attention), memory, memory_after_mlp));
     layers->push_back(blocks.back());
+  }
+  if (!banks.empty()) {
+    memory_banks = register_module("memory_banks", torch::nn::ModuleList());
+    for (auto& bank : banks) memory_banks->push_back(bank);
   }
   norm = register_module("norm", Norm(spec_.hidden_dim, spec_.norm_eps, spec_.use_rms_norm));
   if (!spec_.tie_embeddings) {
@@ -58,6 +75,7 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
   detach_every_ = config_->get_int("infini_attention.detach_every");
   initialize();
   to(spec_.device, spec_.dtype);
+  attach_adapters(*this);  // adapter mode's base weights and freezing, LoRA (model/adapter.hpp)
 }
 
 void TransformerImpl::initialize() {
@@ -75,6 +93,12 @@ void TransformerImpl::initialize() {
       }
     }
   }
+  // Memory sublayers and banks draw after everything else, so the rest of the model is initialised exactly as
+  // without them (with memory.wo_init_zero the model then computes exactly the logits of the model without).
+  const bool zero_output = config_->get_bool("memory.wo_init_zero");
+  for (auto& block : blocks)
+    if (block->memory) block->memory->reset_parameters(std, zero_output);
+  for (auto& bank : banks) bank->reset_parameters();
 }
 
 ModelState TransformerImpl::initial_state(int64_t batch) {
@@ -102,6 +126,7 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
     throw Error(StatusCode::InvalidArgument, "forward: state has " + std::to_string(state->layers.size()) +
                                                  " layers, model has " + std::to_string(blocks.size()));
   }
+  refresh_lora(*this);  // LoRA-wrapped projections take their effective weights (model/lora.hpp)
   if (segment_length_ == 0) return run_blocks(tokens, state, use_cache, capture);
   return run_segments(tokens, state, use_cache, capture);
 }
@@ -148,6 +173,7 @@ torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelStat
     ctx.use_cache = use_cache;
     ctx.segment_length = segment_length_;
     const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
+                           !blocks[i]->has_router_loss() &&
                            !capture && x.requires_grad();
     x = recompute ? checkpointed(checkpoint_bodies_[i], x) : blocks[i]->forward(x, ctx, capture);
   }
@@ -163,19 +189,24 @@ std::string TransformerImpl::describe_json() const {
     return n;
   };
   nlohmann::json layers_json = nlohmann::json::array();
-  int64_t attention_total = 0, mlp_total = 0;
+  int64_t attention_total = 0, mlp_total = 0, memory_total = 0;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const auto& b = blocks[i];
-    const int64_t a = count(*b->attn), m = b->mlp ? count(*b->mlp) : 0;
+    const int64_t a = count(*b->attn), m = b->mlp ? count(*b->mlp) : 0, mem = b->memory ? count(*b->memory) : 0;
     attention_total += a;
     mlp_total += m;
+    memory_total += mem;
+    const int64_t bank = memory_layout_.bank_of_layer.empty() ? -1 : memory_layout_.bank_of_layer[i];
     layers_json.push_back({{"index", i},
                            {"variant", spec_.layer_variants[i]},
                            {"recurrent", b->attn->is_recurrent()},
                            {"attention_parameters", a},
                            {"mlp_parameters", m},
+                           {"memory_bank", bank >= 0 ? nlohmann::json(bank) : nlohmann::json()},
+                           {"memory_parameters", mem},
                            {"parameters", count(*b)}});
   }
+  for (const auto& bank : banks) memory_total += count(*bank);
   const int64_t total = count(*this);
   nlohmann::json j = {
       {"vocab_size", spec_.vocab_size},
@@ -189,11 +220,16 @@ std::string TransformerImpl::describe_json() const {
       {"device", spec_.device.str()},
       {"dtype", std::string(c10::toString(spec_.dtype))},
       {"layers", layers_json},
+      {"memory_banks", memory_layout_.num_banks},
+      {"memory_block_variant", memory_layout_.num_banks > 0
+                                   ? nlohmann::json(config_->get_string("memory.memory_block_variant"))
+                                   : nlohmann::json()},
       {"parameters",
        {{"total", total},
         {"embedding", embed_tokens->weight.numel()},
         {"attention", attention_total},
         {"mlp", mlp_total},
+        {"memory", memory_total},
         {"lm_head", lm_head ? lm_head->weight.numel() : 0}}}};
   return j.dump(2);
 }

@@ -1,5 +1,9 @@
 // model/transformer.hpp: the decoder. tokens -> embed_tokens -> blocks -> norm -> lm_head (or tied).
 //   block: h = x + drop(attn(attn_norm(x)));  y = h + drop(mlp(mlp_norm(h)))   (pre-norm, residuals)
+//   Blocks chosen by memory.memory_layer_placement also hold a memory sublayer (model/memory_sublayer.hpp),
+//   between attention and MLP (memory.memory_block_variant A) or after the MLP followed by a second MLP (B);
+//   its bank is one of memory_banks.<j> (model/memory_layout.hpp maps blocks to banks). A memory layer's
+//   router window lives in its block's LayerState under keys "memory.*".
 // Each block's attention is the layer's variant, created through the plugin registry. Parameter names
 // (embed_tokens.weight, layers.<i>.attn.q_proj.weight, layers.<i>.mlp.up_proj.weight, norm.weight,
 // lm_head.weight) are what checkpoints and memtx_model_describe use.
@@ -8,6 +12,8 @@
 #include <map>
 
 #include "model/layers.hpp"
+#include "model/memory_layout.hpp"
+#include "model/memory_sublayer.hpp"
 #include "model/model_spec.hpp"
 
 namespace memtx {
@@ -20,16 +26,22 @@ struct ModelState {
 
 class MEMTX_API BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention);
+  // memory (optional): the block's memory sublayer, run after the MLP when memory_after_mlp (variant B).
+  BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention,
+            MemorySublayer memory = MemorySublayer{nullptr}, bool memory_after_mlp = false);
   torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx,
                         std::map<std::string, torch::Tensor>* capture);
+  // True when the memory sublayer leaves a router loss in auxiliary_loss() (not recomputed under checkpointing).
+  bool has_router_loss() const { return memory && memory->cross_attn->has_router_loss(); }
   Norm attn_norm{nullptr}, mlp_norm{nullptr};
   std::shared_ptr<AttentionModuleImpl> attn;
   Mlp mlp{nullptr};
+  MemorySublayer memory{nullptr};  // null in blocks without memory
 
  private:
   int64_t index_;
   double dropout_;
+  bool memory_after_mlp_ = false;
 };
 TORCH_MODULE(Block);
 
@@ -53,6 +65,7 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
 
   const ModelSpec& spec() const { return spec_; }
   const Config& config() const { return *config_; }
+  Config& mutable_config() { return *config_; }  // for changes that keep the structure (merge_lora)
   std::string describe_json() const;  // layers, variants, parameter counts, dims, device, dtype
 
   // Gradient checkpointing (training.gradient_checkpointing): in training mode with gradients recorded, blocks
@@ -68,11 +81,17 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::vector<Block> blocks;
   Norm norm{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when tied to embed_tokens
+  // The memory banks, registered once as "memory_banks.<j>" (null list when there are none), and which block
+  // reads which bank.
+  torch::nn::ModuleList memory_banks{nullptr};
+  std::vector<std::shared_ptr<MemoryBankImpl>> banks;
+  const MemoryLayout& memory_layout() const { return memory_layout_; }
 
  private:
   void initialize();
   std::unique_ptr<Config> config_;
   ModelSpec spec_;
+  MemoryLayout memory_layout_;
   torch::Tensor run_segments(const torch::Tensor& tokens, ModelState* state, bool use_cache,
                              std::map<std::string, torch::Tensor>* capture);
   torch::Tensor run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,

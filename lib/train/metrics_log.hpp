@@ -2,6 +2,10 @@
 //   {"type": "train", "step", "epoch", "loss", "lr", "grad_norm", "tokens_per_second", "tokens", "elapsed"}
 //   {"type": "eval", "step", "eval_loss", "eval_perplexity", "eval_tokens"}
 //   {"type": "event", "step", "event": "nonfinite" | "checkpoint" | "early_stop" | "cancelled", ...}
+//   {"type": "layers", "step", "values": {"layers.<i>.attn.<name>": value}}  variants' diagnostics
+//     (infini_attention.logging, every logging_interval steps: gate.head<h>, memory_norm.kv<g>, ...)
+//   {"type": "router", "step", "values": {"layers.<i>.memory.<loss>": value}}  memory chapter routers, written
+//     with each "train" record: load_balance, auxiliary, z_loss (unweighted), means over the window's forwards
 //   (variants may add their own types, e.g. "infini"; readers skip types they do not know)
 // A new run starts the file afresh; a resumed run keeps the records up to the checkpoint's step and drops
 // the later ones that the interrupted run wrote, so the file reads as one uninterrupted run.

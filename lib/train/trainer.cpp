@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.hpp"
 #include "infer/evaluate.hpp"
 #include "memtx/error.hpp"
+#include "model/adapter.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
 #include "train/grad_utils.hpp"
@@ -33,7 +35,8 @@ struct Settings {
   int64_t batch_size, accumulation, logging_steps, eval_steps, save_steps, max_skipped, patience;
   std::optional<int64_t> eval_max_batches, num_threads;
   double max_grad_norm, threshold;
-  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled;
+  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled, layer_logging;
+  int64_t layer_logging_interval;
   std::string output_dir, resume, mixed_precision, save_precision;
 };
 
@@ -63,6 +66,8 @@ Settings read_settings(const Config& c) {
   s.stop_on_nonfinite = c.get_string("training.on_nonfinite_loss") == "stop";
   s.gradient_checkpointing = c.get_bool("training.gradient_checkpointing");
   s.eval_enabled = c.get_opt_string("training.eval_split").has_value();
+  s.layer_logging = c.get_bool("infini_attention.logging");
+  s.layer_logging_interval = c.get_int("infini_attention.logging_interval");
   s.output_dir = c.get_string("training.output_dir");
   s.resume = c.get_opt_string("training.resume_from_checkpoint").value_or("");
   s.mixed_precision = c.get_string("training.mixed_precision");
@@ -87,7 +92,8 @@ class Run {
         s_(read_settings(config)) {}
 
   void execute() {
-    check_config_compatible(model_.config(), config_, "the model's configuration");
+    // In adapter mode the base folder's config.json fixes the architecture (model/adapter.hpp).
+    check_config_compatible(model_.config(), resolve_base_model_config(config_), "the model's configuration");
     if (s_.num_threads) at::set_num_threads(static_cast<int>(*s_.num_threads));
     prepare_device();
     prepare_data();
@@ -213,13 +219,44 @@ class Run {
     return out;
   }
 
+  // The layers' weighted auxiliary losses of the last forward: every block's attention and memory sublayer
+  // (the memory router's load-balance, auxiliary and z losses times their coefficients).
   torch::Tensor auxiliary_losses() {
     torch::Tensor total;
-    for (auto& block : model_.blocks) {
-      torch::Tensor aux = block->attn->auxiliary_loss();
+    auto add = [&total](const torch::Tensor& aux) {
       if (aux.defined()) total = total.defined() ? total + aux : aux;
+    };
+    for (auto& block : model_.blocks) {
+      add(block->attn->auxiliary_loss());
+      if (block->memory) add(block->memory->cross_attn->auxiliary_loss());
     }
     return total;
+  }
+
+  // Adds the memory routers' unweighted losses of the last forward to the logging window's sums.
+  void accumulate_router_losses() {
+    for (size_t i = 0; i < model_.blocks.size(); ++i) {
+      const auto& memory = model_.blocks[i]->memory;
+      if (!memory) continue;
+      for (const auto& [name, value] : memory->cross_attn->router_losses()) {
+        const std::string key = "layers." + std::to_string(i) + ".memory." + name;
+        torch::Tensor v = value.detach().to(torch::kFloat64);
+        auto it = router_sums_.find(key);
+        if (it == router_sums_.end()) router_sums_.emplace(key, v);
+        else it->second = it->second + v;
+      }
+    }
+    ++router_forwards_;
+  }
+
+  // {"type": "router", "step", "values": {"layers.<i>.memory.<loss>": mean over the window's forward passes}}.
+  void log_router_losses(int64_t step) {
+    if (router_sums_.empty()) return;
+    Json values = Json::object();
+    for (const auto& [key, sum] : router_sums_) values[key] = sum.item<double>() / static_cast<double>(router_forwards_);
+    metrics_->write({{"type", "router"}, {"step", step}, {"values", values}});
+    router_sums_.clear();
+    router_forwards_ = 0;
   }
 
   // Forward and backward over the micro-batches; returns the step's mean loss, or nullopt when cancelled.
@@ -237,11 +274,22 @@ class Run {
         objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
         torch::Tensor aux = auxiliary_losses();
         if (aux.defined()) objective = objective + aux.to(torch::kFloat32) / k;
+        accumulate_router_losses();
       }
       (objective * scaler_.scale()).backward();
       loss_sum += lm_sum.item<double>();
     }
     return loss_sum / static_cast<double>(std::max<int64_t>(count, 1));
+  }
+
+  // The variants' own diagnostics (infini: gate values per head, memory norms, segment activations, gate
+  // gradient norms), read after the step's backward pass: {"type": "layers", "step", "values": {name: value}}.
+  void log_layer_metrics(int64_t step) {
+    Json values = Json::object();
+    for (size_t i = 0; i < model_.blocks.size(); ++i)
+      for (const auto& [name, value] : model_.blocks[i]->attn->metrics())
+        values["layers." + std::to_string(i) + ".attn." + name] = value;
+    if (!values.empty()) metrics_->write({{"type", "layers"}, {"step", step}, {"values", values}});
   }
 
   // Non-finite loss or gradient: record it, then stop or skip.
@@ -274,6 +322,7 @@ class Run {
     }
     auto loss = accumulate(micro, count);
     if (!loss) return false;
+    if (s_.layer_logging && step_number % s_.layer_logging_interval == 0) log_layer_metrics(step_number);
     last_loss_ = *loss;
     last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
     const bool finite_loss = std::isfinite(*loss);
@@ -345,6 +394,7 @@ class Run {
                      {"tokens", p.tokens_seen}, {"elapsed", p.elapsed_seconds}});
     window_loss_ = 0;
     window_steps_ = 0;
+    log_router_losses(p.step);
   }
 
   void save() {
@@ -483,6 +533,8 @@ class Run {
   int64_t last_saved_step_ = -1, last_eval_step_ = -1, first_step_ = 0;
   int64_t consecutive_skips_ = 0, tokens_this_run_ = 0, window_steps_ = 0;
   double window_loss_ = 0, last_loss_ = std::numeric_limits<double>::quiet_NaN();
+  std::map<std::string, torch::Tensor> router_sums_;  // memory router losses summed over the logging window
+  int64_t router_forwards_ = 0;
   double last_lr_ = 0, last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
   double last_eval_loss_ = std::numeric_limits<double>::quiet_NaN();
   Clock::time_point start_ = Clock::now();

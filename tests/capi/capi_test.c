@@ -349,6 +349,282 @@ static void test_tokenizer_files(memtx_context* ctx) {
   rmdir(hf);
 }
 
+/* Passkey retrieval: a grid of cells as JSON (a fresh model knows no key), option errors by name. */
+static void test_passkey(memtx_context* ctx) {
+  memtx_config* cfg = NULL;
+  memtx_model* model = NULL;
+  char* text = NULL;
+  const char* p = NULL;
+  int cells = 0;
+  EXPECT_OK(memtx_config_parse(ctx,
+                               "model:\n  hidden_dim: 32\n  num_heads: 4\n  num_layers: 2\n  intermediate_dim: 64\n"
+                               "  vocab_size: 260\n  max_seq_len: 256\n  device: cpu\nmemory:\n  vanilla_mode: true\n"
+                               "attention:\n  attention_list: [causal, infini]\ninfini_attention:\n  segment_length: 32\n",
+                               &cfg));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+  EXPECT_OK(memtx_passkey(model, "{\"lengths\": [128, 200], \"depths\": [0, 1], \"trials\": 2, \"seed\": 3}", &text));
+  CHECK(text && strstr(text, "\"segment_length\": 32") && strstr(text, "\"chunk_tokens\": 32"));
+  CHECK(text && strstr(text, "\"accuracy\": 0.0") && strstr(text, "\"passkey\": \""));
+  /* the depth-0 cells put the needle at token 0, in the first segment */
+  CHECK(text && strstr(text, "\"first_needle_begin\": 0") && strstr(text, "\"first_needle_segment\": 0"));
+  for (p = text; p && (p = strstr(p, "\"mean_log_likelihood\"")) != NULL; ++p) ++cells;
+  CHECK(cells == 4);
+  memtx_string_free(text);
+  text = NULL;
+  EXPECT_STATUS(memtx_passkey(model, "{\"depths\": [1.5]}", &text), MEMTX_INVALID_ARGUMENT, "depth 1.5");
+  CHECK(text == NULL);
+  EXPECT_STATUS(memtx_passkey(model, "{\"lenghts\": [128]}", &text), MEMTX_INVALID_ARGUMENT, "unknown key \"lenghts\"");
+  EXPECT_STATUS(memtx_passkey(model, "{\"lengths\": [20]}", &text), MEMTX_INVALID_ARGUMENT, "length 20");
+  EXPECT_STATUS(memtx_passkey(model, "{\"trials\": 0}", &text), MEMTX_INVALID_ARGUMENT, "\"trials\" must be >= 1");
+  EXPECT_STATUS(memtx_passkey(model, "{\"digits\": \"five\"}", &text), MEMTX_INVALID_ARGUMENT, "\"digits\" must be an integer");
+  EXPECT_STATUS(memtx_passkey(model, "[1, 2", &text), MEMTX_INVALID_ARGUMENT, "not valid JSON");
+  EXPECT_STATUS(memtx_passkey(NULL, NULL, &text), MEMTX_INVALID_ARGUMENT, "model is NULL");
+  EXPECT_STATUS(memtx_passkey(model, NULL, NULL), MEMTX_INVALID_ARGUMENT, "out_json is NULL");
+  memtx_model_free(model);
+  memtx_config_free(cfg);
+}
+
+/* Sessions: a stream fed in pieces gives the whole forward's logits and loss, bounded state with segments,
+ * generation that continues the stream and equals memtx_generate on the same prefix, reset, errors. */
+static double max_abs_diff_f(const float* a, const float* b, size_t n) {
+  double worst = 0.0;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    double d = (double)a[i] - (double)b[i];
+    if (d < 0) d = -d;
+    if (d > worst) worst = d;
+  }
+  return worst;
+}
+
+static void test_sessions(memtx_context* ctx) {
+  enum { V = 260, T = 37 };
+  memtx_config* cfg = NULL;
+  memtx_model* model = NULL;
+  memtx_session* session = NULL;
+  memtx_session* fresh = NULL;
+  int64_t tokens[T];
+  float* whole = malloc(sizeof(float) * T * V);
+  float* last = malloc(sizeof(float) * V);
+  float* again = malloc(sizeof(float) * V);
+  const size_t pieces[5] = {3, 5, 7, 1, 13};
+  size_t start = 0, i = 0, predicted = 0;
+  double worst = 0.0, loss = 0.0, expected = 0.0;
+  int64_t bytes8 = 0;
+  memtx_generate_options opt = memtx_generate_default_options();
+
+  for (i = 0; i < T; ++i) tokens[i] = (int64_t)((i * 37 + 11) % 256);
+  EXPECT_OK(memtx_config_parse(ctx,
+                               "model:\n  hidden_dim: 32\n  num_heads: 4\n  num_layers: 2\n  intermediate_dim: 64\n"
+                               "  vocab_size: 260\n  max_seq_len: 256\n  device: cpu\n  init_std: 0.2\n"
+                               "memory:\n  vanilla_mode: true\nattention:\n  attention_list: [causal, infini]\n"
+                               "infini_attention:\n  segment_length: 8\n  balance_init_type: normal\n",
+                               &cfg));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+  EXPECT_OK(memtx_forward(model, tokens, 1, T, whole, (size_t)T * V));
+
+  EXPECT_STATUS(memtx_session_create(NULL, &session), MEMTX_INVALID_ARGUMENT, "model is NULL");
+  EXPECT_STATUS(memtx_session_create(model, NULL), MEMTX_INVALID_ARGUMENT, "out is NULL");
+  memtx_session_free(NULL);
+  CHECK(memtx_session_position(NULL) == 0 && memtx_session_state_bytes(NULL) == 0);
+  EXPECT_OK(memtx_session_create(model, &session));
+  CHECK(memtx_session_position(session) == 0);
+  CHECK(memtx_session_state_bytes(session) > 0); /* the infini layer's empty memory */
+  EXPECT_STATUS(memtx_session_feed(session, NULL, 0, last, V), MEMTX_INVALID_ARGUMENT, "the stream is empty");
+  EXPECT_OK(memtx_session_feed(session, NULL, 0, NULL, 0)); /* nothing to feed */
+  {
+    size_t count = 99;
+    EXPECT_STATUS(memtx_session_generate(session, &opt, tokens, 4, &count), MEMTX_INVALID_ARGUMENT, "the stream is empty");
+    CHECK(count == 0);
+  }
+
+  /* pieces of sizes that do not divide the segment length: the last logits of each piece are the whole
+   * forward's at that position */
+  for (i = 0; start < T; ++i) {
+    size_t n = pieces[i % 5];
+    double d;
+    if (start + n > T) n = T - start;
+    EXPECT_OK(memtx_session_feed(session, tokens + start, n, last, V));
+    start += n;
+    d = max_abs_diff_f(last, whole + (start - 1) * V, V);
+    if (d > worst) worst = d;
+  }
+  CHECK(worst < 1e-4);
+  CHECK(memtx_session_position(session) == T);
+  /* errors leave the stream unchanged */
+  {
+    int64_t bad[2] = {5, 300};
+    EXPECT_STATUS(memtx_session_feed(session, bad, 2, NULL, 0), MEMTX_INVALID_ARGUMENT, "outside the vocabulary");
+    EXPECT_STATUS(memtx_session_feed(session, tokens, 2, last, V - 1), MEMTX_INVALID_ARGUMENT, "capacity");
+    EXPECT_STATUS(memtx_session_feed(session, NULL, 2, NULL, 0), MEMTX_INVALID_ARGUMENT, "tokens is NULL");
+    EXPECT_STATUS(memtx_session_feed(NULL, tokens, 2, NULL, 0), MEMTX_INVALID_ARGUMENT, "session is NULL");
+    CHECK(memtx_session_position(session) == T);
+    EXPECT_OK(memtx_session_feed(session, NULL, 0, again, V)); /* no tokens: the last logits again */
+    CHECK(memcmp(last, again, sizeof(float) * V) == 0);
+  }
+
+  /* the next-token loss: every token but the first is predicted, and pieces give the loss of one piece */
+  EXPECT_OK(memtx_session_reset(session));
+  CHECK(memtx_session_position(session) == 0);
+  EXPECT_OK(memtx_session_feed_loss(session, tokens, T, &expected, &predicted));
+  CHECK(predicted == T - 1 && expected > 0.0);
+  EXPECT_OK(memtx_session_reset(session));
+  predicted = 0;
+  for (start = 0, i = 0; start < T; ++i) {
+    size_t n = pieces[(i + 2) % 5];
+    if (start + n > T) n = T - start;
+    EXPECT_OK(memtx_session_feed_loss(session, tokens + start, n, &loss, &predicted));
+    start += n;
+  }
+  CHECK(predicted == T - 1);
+  CHECK(loss - expected < 1e-4 && expected - loss < 1e-4);
+  EXPECT_STATUS(memtx_session_feed_loss(session, tokens, 1, NULL, &predicted), MEMTX_INVALID_ARGUMENT, "out_loss_sum is NULL");
+
+  /* bounded state: after every 8 tokens (the segment length) the same bytes */
+  EXPECT_OK(memtx_session_reset(session));
+  for (i = 0; i < 12; ++i) {
+    EXPECT_OK(memtx_session_feed(session, tokens + (i % 4) * 8, 8, NULL, 0));
+    if (i == 0) bytes8 = memtx_session_state_bytes(session);
+    else CHECK(memtx_session_state_bytes(session) == bytes8);
+  }
+  CHECK(memtx_session_position(session) == 96);
+
+  /* reset: the same logits as a fresh session */
+  EXPECT_OK(memtx_session_reset(session));
+  EXPECT_OK(memtx_session_create(model, &fresh));
+  EXPECT_OK(memtx_session_feed(session, tokens, 11, last, V));
+  EXPECT_OK(memtx_session_feed(fresh, tokens, 11, again, V));
+  CHECK(memcmp(last, again, sizeof(float) * V) == 0);
+  memtx_session_free(fresh);
+  fresh = NULL;
+
+  /* generation continues the stream and equals memtx_generate on the same prefix (greedy and sampled) */
+  {
+    int64_t a[10], b[10];
+    size_t na = 0, nb = 0;
+    int sampled;
+    opt.max_new_tokens = 10;
+    opt.stop_at_eos = 0;
+    for (sampled = 0; sampled < 2; ++sampled) {
+      opt.temperature = sampled ? 1.0f : 0.0f;
+      opt.seed = 9;
+      EXPECT_OK(memtx_generate(model, tokens, 13, &opt, a, 10, &na));
+      EXPECT_OK(memtx_session_reset(session));
+      EXPECT_OK(memtx_session_feed(session, tokens, 6, NULL, 0));
+      EXPECT_OK(memtx_session_feed(session, tokens + 6, 7, NULL, 0));
+      EXPECT_OK(memtx_session_generate(session, &opt, b, 10, &nb));
+      CHECK(na == 10 && nb == 10 && memcmp(a, b, sizeof a) == 0);
+      CHECK(memtx_session_position(session) == 23);
+    }
+    /* the new tokens are part of the stream: feeding one more token gives the whole forward's logits */
+    {
+      int64_t all[24];
+      float* all_logits = malloc(sizeof(float) * 24 * V);
+      memcpy(all, tokens, 13 * sizeof(int64_t));
+      memcpy(all + 13, b, 10 * sizeof(int64_t));
+      all[23] = 42;
+      EXPECT_OK(memtx_forward(model, all, 1, 24, all_logits, (size_t)24 * V));
+      EXPECT_OK(memtx_session_feed(session, all + 23, 1, last, V));
+      CHECK(max_abs_diff_f(last, all_logits + 23 * V, V) < 1e-4);
+      free(all_logits);
+    }
+    EXPECT_STATUS(memtx_session_generate(session, &opt, NULL, 4, &nb), MEMTX_INVALID_ARGUMENT, "out_tokens is NULL");
+    opt.temperature = -1.0f;
+    EXPECT_STATUS(memtx_session_generate(session, &opt, b, 10, &nb), MEMTX_INVALID_ARGUMENT, "temperature");
+    opt.temperature = 0.0f;
+    CHECK(memtx_session_position(session) == 24);
+  }
+
+  /* text: feed_text + generate_text equal memtx_generate_text on the same prompt */
+  {
+    char* text = NULL;
+    char* reference = NULL;
+    opt.max_new_tokens = 12;
+    opt.stop_at_eos = 1;
+    EXPECT_OK(memtx_generate_text(model, "Hello", &opt, &reference));
+    EXPECT_OK(memtx_session_reset(session));
+    EXPECT_OK(memtx_session_feed_text(session, "Hel", NULL, 0));
+    EXPECT_OK(memtx_session_feed_text(session, "lo", last, V));
+    CHECK(memtx_session_position(session) == 5);
+    EXPECT_OK(memtx_session_generate_text(session, &opt, &text));
+    CHECK(text && reference && strcmp(text, reference) == 0);
+    memtx_string_free(text);
+    memtx_string_free(reference);
+    EXPECT_STATUS(memtx_session_feed_text(session, NULL, NULL, 0), MEMTX_INVALID_ARGUMENT, "text is NULL");
+    EXPECT_STATUS(memtx_session_generate_text(session, &opt, NULL), MEMTX_INVALID_ARGUMENT, "out_text is NULL");
+  }
+  EXPECT_STATUS(memtx_session_reset(NULL), MEMTX_INVALID_ARGUMENT, "session is NULL");
+
+  memtx_session_free(session); /* the session before its model */
+  memtx_model_free(model);
+  memtx_config_free(cfg);
+  free(whole);
+  free(last);
+  free(again);
+}
+
+/* Adapter mode and LoRA: a LoRA adapter on the qwen2-tiny folder gives the folder's logits exactly (B = 0);
+ * merging keeps them and leaves a model whose saved folder loads without the base; errors by name. */
+static void test_adapter_lora(memtx_context* ctx) {
+  enum { T = 6, V = 512 };
+  const int64_t tokens[T] = {1, 7, 42, 300, 511, 3};
+  float* expected = malloc(sizeof(float) * T * V);
+  float* logits = malloc(sizeof(float) * T * V);
+  char text[1024], dir[256];
+  char* value = NULL;
+  memtx_config* cfg = NULL;
+  memtx_config* merged = NULL;
+  memtx_model* base = NULL;
+  memtx_model* adapted = NULL;
+  memtx_model* loaded = NULL;
+  memtx_model* other = NULL;
+  snprintf(dir, sizeof dir, "/tmp/memtx_capi_%d_merged", (int)getpid());
+  snprintf(text, sizeof text,
+           "model:\n  base_model_name: %s/hf/qwen2-tiny\n  device: cpu\nmemory:\n  use_memory_adapter: false\n"
+           "  use_lora: true\n  lora_targets: [q_proj, v_proj, down_proj]\n",
+           MEMTX_FIXTURES_DIR);
+  EXPECT_OK(memtx_model_load_hf(ctx, MEMTX_FIXTURES_DIR "/hf/qwen2-tiny", &base));
+  EXPECT_OK(memtx_forward(base, tokens, 1, T, expected, T * V));
+  EXPECT_OK(memtx_config_parse(ctx, text, &cfg));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &adapted));
+  CHECK(memtx_model_vocab_size(adapted) == V); /* the folder's architecture, not the config's defaults */
+  EXPECT_OK(memtx_forward(adapted, tokens, 1, T, logits, T * V));
+  CHECK(memcmp(logits, expected, sizeof(float) * T * V) == 0);
+
+  EXPECT_OK(memtx_model_merge_lora(adapted));
+  EXPECT_OK(memtx_forward(adapted, tokens, 1, T, logits, T * V));
+  CHECK(memcmp(logits, expected, sizeof(float) * T * V) == 0);
+  EXPECT_OK(memtx_model_config(adapted, &merged));
+  EXPECT_OK(memtx_config_get(merged, "memory.use_lora", &value));
+  CHECK(value && strcmp(value, "false") == 0);
+  memtx_string_free(value);
+  EXPECT_OK(memtx_config_get(merged, "model.base_model_name", &value));
+  CHECK(value && strcmp(value, "null") == 0);
+  memtx_string_free(value);
+  EXPECT_OK(memtx_model_save(adapted, dir));
+  EXPECT_OK(memtx_model_load(ctx, dir, &loaded));
+  remove_model_dir(dir);
+  memset(logits, 0, sizeof(float) * T * V);
+  EXPECT_OK(memtx_forward(loaded, tokens, 1, T, logits, T * V));
+  CHECK(memcmp(logits, expected, sizeof(float) * T * V) == 0);
+  EXPECT_OK(memtx_model_merge_lora(loaded)); /* no adapters: unchanged */
+  EXPECT_STATUS(memtx_model_merge_lora(NULL), MEMTX_INVALID_ARGUMENT, "model is NULL");
+
+  EXPECT_OK(memtx_config_set(cfg, "memory.lora_targets", "[q_proj, w_qkv]"));
+  EXPECT_STATUS(memtx_model_create(ctx, cfg, &other), MEMTX_CONFIG,
+                "'w_qkv' is not a projection of any layer of this model; available: q_proj, k_proj, v_proj, o_proj");
+  CHECK(other == NULL);
+  EXPECT_OK(memtx_config_set(cfg, "model.base_model_name", "/nonexistent/base"));
+  EXPECT_STATUS(memtx_model_create(ctx, cfg, &other), MEMTX_NOT_FOUND, "model.base_model_name: '/nonexistent/base'");
+  memtx_model_free(loaded);
+  memtx_model_free(adapted);
+  memtx_model_free(base);
+  memtx_config_free(merged);
+  memtx_config_free(cfg);
+  free(logits);
+  free(expected);
+}
+
 int main(void) {
   memtx_context* ctx = NULL;
   memtx_config* cfg = NULL;
@@ -494,6 +770,9 @@ int main(void) {
 
   test_inference(ctx);
   test_tokenizer_files(ctx);
+  test_passkey(ctx);
+  test_sessions(ctx);
+  test_adapter_lora(ctx);
 
   memtx_config_free(cfg);
   memtx_context_free(ctx);

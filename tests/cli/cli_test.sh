@@ -2,7 +2,8 @@
 # memtx-cli end to end: verify-config accepts every file in configs/ and rejects every file in
 # tests/config/broken/ with the message its first line expects (`# expect: ...`); check-fixture passes on the
 # Hugging Face fixtures and fails (exit 1) when the tolerance is broken; plugins lists causal and infinite;
-# the seeds' config flags (--attention_list causal infinite, --use_qk_norm, ...); plot on a small metrics file.
+# the seeds' config flags (--attention_list causal infinite, --use_qk_norm, ...); plot on a small metrics file;
+# passkey (grid, JSON, heat map); train (checkpoints, SIGINT, resume, variant mixes); session (streaming).
 # Usage: cli_test.sh CLI SOURCE_DIR FIXTURES_DIR
 set -uo pipefail
 cli=$1 src=$2 fixtures=$3
@@ -179,6 +180,107 @@ else
   bad "train for the eval test: $out"
 fi
 rm -rf "$infer_dir"
+
+# passkey: a lengths x depths grid with a fresh infini model: a line per cell and the accuracy grid, a JSON
+# report with every cell (the depth-0 needle at token 0, in segment 0), a heat map SVG; bad options fail.
+pk_dir=$(mktemp -d)
+pcfg=(--config "$src/configs/tiny_causal.yaml" --set model.hidden_dim=32 --set model.intermediate_dim=64
+      --set model.num_layers=2 --attention_list causal infini --segment_length 32)
+if out=$("$cli" passkey "${pcfg[@]}" --lengths 128 256 --depths 0 0.5 1 --trials 2 --json "$pk_dir/pk.json" \
+     --svg "$pk_dir/pk.svg" 2>&1); then ok; else bad "passkey: $out"; fi
+[[ "$out" == *"accuracy (rows: depth, columns: length)"* && "$out" == *"overall "*"(0/12)"* ]] && ok || bad "passkey table: $out"
+python3 - "$pk_dir/pk.json" <<'PY' && ok || bad "passkey json: $(head -c 600 "$pk_dir/pk.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cells = r["cells"]
+assert [(c["length"], c["depth"]) for c in cells] == [(128, 0), (128, 0.5), (128, 1), (256, 0), (256, 0.5), (256, 1)]
+assert all(c["trials"] == 2 and len(c["results"]) == 2 for c in cells)
+assert cells[0]["first_needle_begin"] == 0 and cells[0]["first_needle_segment"] == 0
+assert cells[5]["first_needle_segment"] >= 4
+assert r["segment_length"] == 32 and r["chunk_tokens"] == 32 and r["lengths"] == [128, 256]
+PY
+for want in '<rect class="cell"' ">prompt length (tokens)</text>" ">needle depth" ">256</text>" ">0.5</text>" "</svg>"; do
+  grep -q -- "$want" "$pk_dir/pk.svg" && ok || bad "pk.svg lacks $want"
+done
+[ "$(grep -c '<rect class="cell"' "$pk_dir/pk.svg")" -eq 6 ] && ok || bad "pk.svg should have 6 cells"
+if out=$("$cli" passkey "${pcfg[@]}" --lengths 128 --depths 1.5 2>&1); then bad "depth 1.5 accepted"
+elif [[ "$out" != *"outside [0, 1]"* ]]; then bad "depth 1.5 message: $out"; else ok; fi
+if out=$("$cli" passkey "${pcfg[@]}" --lengths 40 --depths 0 2>&1); then bad "length 40 accepted"
+elif [[ "$out" != *"INVALID_ARGUMENT"*"length 40"* ]]; then bad "length 40 message: $out"; else ok; fi
+rm -rf "$pk_dir"
+
+# train: a short run writes checkpoints, final_model and one metrics record per step; Ctrl-C (SIGINT) stops a run
+# after writing a checkpoint (exit 130) and --resume latest continues it; the seeds' --attention_list mixes variants.
+tr_dir=$(mktemp -d)
+small=(--config "$src/configs/tiny_causal.yaml" --hidden_dim 32 --intermediate_dim 64 --num_layers 2 --max_length 32
+       --batch_size 2 --logging_steps 1 --save_steps 2 --eval_steps 2 --warmup_steps 1)
+if out=$("$cli" train "${small[@]}" --max_steps 3 --output_dir "$tr_dir/a" --quiet 2>&1) \
+   && [[ "$out" == *"status:          completed after 3 steps"* && -f "$tr_dir/a/final_model/model.safetensors" \
+      && -d "$tr_dir/a/checkpoint-2" && -d "$tr_dir/a/checkpoint-3" ]] \
+   && [ "$(grep -c '"type":"train"' "$tr_dir/a/metrics.jsonl")" -eq 3 ]; then ok; else bad "train: $out"; fi
+"$cli" train "${small[@]}" --max_steps 100000 --save_steps 100000 --output_dir "$tr_dir/b" >"$tr_dir/b.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q '"type":"train"' "$tr_dir/b/metrics.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$pid"; wait "$pid"; code=$?
+latest=$(cat "$tr_dir/b/latest" 2>/dev/null)
+if [ "$code" -eq 130 ] && [[ "$latest" == checkpoint-* && -f "$tr_dir/b/$latest/trainer_state.json" ]] \
+   && grep -q "cancelled" "$tr_dir/b.log"; then ok; else bad "SIGINT: exit $code, latest '$latest': $(tail -3 "$tr_dir/b.log")"; fi
+stopped=${latest#checkpoint-}
+if out=$("$cli" train "${small[@]}" --max_steps $((stopped + 2)) --save_steps 100000 --output_dir "$tr_dir/b" \
+         --resume latest --quiet 2>&1) && [[ "$out" == *"completed after $((stopped + 2)) steps"* ]]; then ok
+else bad "resume after SIGINT: $out"; fi
+if out=$("$cli" train "${small[@]}" --attention_list causal infini ssm --segment_length 8 --max_steps 2 \
+         --output_dir "$tr_dir/c" --quiet 2>&1) && [[ "$out" == *"completed after 2 steps"* ]]; then ok
+else bad "train --attention_list causal infini ssm: $out"; fi
+if out=$("$cli" train "${small[@]}" --max_steps 2 --log_to_wandb --output_dir "$tr_dir/d" 2>&1); then bad "wandb accepted"
+elif [[ "$out" != *"training.log_to_wandb"* ]]; then bad "wandb message: $out"; else ok; fi
+rm -rf "$tr_dir"
+
+# session: stdin lines are fed, /generate continues the stream (greedy equals `generate` on the same prompt),
+# /state, /reset; --file feeds a file in pieces: with segments the state bytes stay constant at segment ends,
+# and the mean loss does not depend on the piece size; bad commands and options fail with their cause.
+ss_dir=$(mktemp -d)
+scfg=(--config "$src/configs/tiny_causal.yaml" --set model.hidden_dim=32 --set model.intermediate_dim=64
+      --attention_list causal infini --segment_length 8)
+out=$(printf 'Hello world\n/state\n/generate 8 --temperature 0 --ignore_eos\n/state\n/reset\n/state\n' \
+      | "$cli" session "${scfg[@]}" 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *"fed 11 tokens, position 11"*"position 11, state bytes "*"position 19, state bytes "*"reset, position 0"*"position 0, state bytes "* ]] \
+  && ok || bad "session interactive: rc=$rc $out"
+expected=$("$cli" generate "${scfg[@]}" --prompt "Hello" --max_new_tokens 12 --temperature 0 2>/dev/null)
+got=$(printf 'Hello\n/generate 12 --temperature 0\n' | "$cli" session "${scfg[@]}" 2>/dev/null | tail -n +2)
+[[ -n "$expected" && "$got" == "$expected" ]] && ok || bad "session /generate vs generate: '$got' / '$expected'"
+out=$(printf 'Hi\n/bogus\n/generate\n/generate 2 --top_k\n/state\n' | "$cli" session "${scfg[@]}" 2>&1); rc=$?
+[[ $rc -eq 1 && "$out" == *"unknown command '/bogus'"* && "$out" == *"/generate needs the number of tokens"* \
+   && "$out" == *"--top_k expects a value"* && "$out" == *"position 2, state bytes"* ]] && ok || bad "session errors: rc=$rc $out"
+python3 -c "print('The quick brown fox jumps over the lazy dog. ' * 8, end='')" >"$ss_dir/text.txt"  # 360 bytes
+"$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 8 >"$ss_dir/p8" 2>&1
+"$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 7 >"$ss_dir/p7" 2>&1
+"$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 1000 >"$ss_dir/p1000" 2>&1
+python3 - "$ss_dir" <<'PY' && ok || bad "session --file: $(tail -3 "$ss_dir/p8") / $(tail -2 "$ss_dir/p7")"
+import sys
+d = sys.argv[1]
+def lines(name):
+    rows = [l.split() for l in open(f"{d}/{name}")]
+    pieces = [dict(zip(r[0::2], r[1::2])) for r in rows if r[0] == "position"]
+    summary = dict(zip(rows[-1][0::2], rows[-1][1::2]))
+    return pieces, summary
+p8, s8 = lines("p8")
+p7, s7 = lines("p7")
+p1000, s1000 = lines("p1000")
+assert len(p8) == 45 and p8[-1]["position"] == "360" and len(p7) == 52 and len(p1000) == 1
+assert len({p["state_bytes"] for p in p8}) == 1, "state bytes change between segment ends"
+assert int(p8[0]["state_bytes"]) > 0
+assert s8["tokens"] == "360" and s8["predicted"] == "359"
+losses = [float(s["mean_loss"]) for s in (s8, s7, s1000)]
+assert max(losses) - min(losses) < 1e-5, losses
+PY
+if out=$("$cli" session "${scfg[@]}" --file "$ss_dir/none.txt" 2>&1); then bad "session missing file accepted"
+elif [[ "$out" != *"cannot read the file"*"none.txt"* ]]; then bad "session missing file message: $out"; else ok; fi
+if out=$("$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 0 2>&1); then bad "session --piece 0 accepted"
+elif [[ "$out" != *"--piece must be >= 1"* ]]; then bad "session --piece 0 message: $out"; else ok; fi
+if out=$("$cli" session 2>&1 </dev/null); then bad "session without a model accepted"
+elif [[ "$out" != *"a model is required"* ]]; then bad "session without a model message: $out"; else ok; fi
+rm -rf "$ss_dir"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

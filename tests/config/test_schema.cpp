@@ -106,6 +106,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"memory.top_k_chapters", 20},
       {"memory.routing_strategy_train", "sequence"},
       {"memory.routing_strategy_inference", "sequence"},
+      {"memory.routing_window_size", 128},  // memtx: the rolling router's window
       {"memory.use_load_balance_loss", true},
       {"memory.load_balance_coefficient", 0.01},
       {"memory.use_auxiliary_loss", false},

@@ -210,3 +210,30 @@ TEST(Trainer, GradientCheckpointingTrainsTheSameAsWithout) {
 
 }  // namespace
 }  // namespace memtx::test
+
+namespace memtx::test {
+namespace {
+
+TEST(Trainer, InfiniModelTrainsInSegmentsAndLogsItsGates) {
+  ScratchDir dir("infini");
+  const auto report = run_training(trainer_config(
+      dir.path(), {"attention.attention_list=[causal, infini]", "infini_attention.segment_length=8",
+                   "infini_attention.logging=true", "infini_attention.logging_interval=2", "training.max_steps=12",
+                   "training.eval_steps=12", "training.save_steps=12", "training.gradient_checkpointing=true"}));
+  ASSERT_EQ(report.status, "completed");
+  const auto losses = train_losses(report.metrics_file);
+  EXPECT_LT(losses.rbegin()->second, losses.begin()->second);
+  int layer_records = 0;
+  for (const auto& r : read_metrics(report.metrics_file)) {
+    if (r["type"] != "layers") continue;
+    ++layer_records;
+    EXPECT_TRUE(r["values"].contains("layers.1.attn.gate.head0")) << r.dump();
+    const double gate = r["values"]["layers.1.attn.gate.head0"].get<double>();
+    EXPECT_GT(gate, 0.0);
+    EXPECT_LT(gate, 1.0);
+  }
+  EXPECT_EQ(layer_records, 6);
+}
+
+}  // namespace
+}  // namespace memtx::test

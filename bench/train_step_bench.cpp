@@ -1,0 +1,273 @@
+// bench/train_step_bench.cpp: CPU training throughput of a small memtx model, one optimizer step at a time,
+// doing exactly what the memtx trainer does per step (its peer is bench/train_step_peer.py, the same model in
+// PyTorch from Python; bench/run_train_bench.sh runs both and prints the ratio):
+//   logits = model(x)                                   memtx::Transformer built from a Config (causal plugin)
+//   loss   = masked_lm_loss_sum(logits, y, w) / count   train/lm_loss.hpp
+//   loss.backward()
+//   first_nonfinite_grad(params)                        the trainer's skip-step check (train/grad_utils.hpp)
+//   clip_grad_norm(params, max_grad_norm)               train/grad_utils.hpp
+//   optimizer.step()                                    make_optimizer(build_param_groups(...)), AdamW
+//   optimizer.zero_grad()                               (zeroes the gradients, as torch 1.13 does by default)
+// Model: L layers x D hidden, H heads (kv heads = H unless --kv-heads), SwiGLU MLP, RMSNorm, RoPE (half
+// layout), causal attention (the fused SDPA path unless --explicit-attention), tied embeddings, float32.
+// Before building the model it calls train::retain_freed_host_memory() (train/host_memory.hpp), as a training
+// run should, so steps reuse freed memory instead of faulting in fresh pages; --default-malloc leaves glibc's
+// settings alone.
+// Warm-up steps are not timed; the step time reported is the median of the timed steps, tokens/s = B*T / it.
+// Phases are timed with a steady clock between calls (on the CPU every op has finished when it returns);
+// cpu_ms_per_step is the median process CPU time per step (all threads), a figure less disturbed than the
+// wall clock when other programs share the cores; page_faults_per_step counts the minor page faults (fresh
+// pages taken from the kernel) of a timed step.
+// Prints one JSON line on stdout and a readable line on stderr. Plugins come from the build tree (or
+// MEMTX_PLUGIN_PATH).
+// --threads N sets at::set_num_threads(N) (LibTorch's OpenMP pool) and OpenBLAS's pool to N.
+// Usage: train_step_bench [--threads N] [--steps N] [--warmup N] [--batch N] [--seq N] [--hidden N]
+//          [--layers N] [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--lr X] [--weight-decay X]
+//          [--max-grad-norm X] [--explicit-attention] [--untied] [--default-malloc]
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+#include <nlohmann/json.hpp>
+
+#include "model/transformer.hpp"
+#include "plugin/registry.hpp"
+#include "train/grad_utils.hpp"
+#include "train/host_memory.hpp"
+#include "train/lm_loss.hpp"
+#include "train/optimizer.hpp"
+#include "train/param_groups.hpp"
+
+namespace {
+
+struct Options {
+  int64_t threads = 0;  // 0: leave LibTorch's default
+  int64_t steps = 10, warmup = 3;
+  int64_t batch = 8, seq = 256;
+  int64_t hidden = 256, layers = 4, heads = 4, kv_heads = 0, intermediate = 704, vocab = 4096;
+  double lr = 1e-3, weight_decay = 0.1, max_grad_norm = 1.0;
+  bool explicit_attention = false, untied = false, default_malloc = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("option " + a + " needs a value");
+      return argv[++i];
+    };
+    auto int_opt = [&](int64_t& v, int64_t min) {
+      v = std::stoll(next());
+      if (v < min) throw std::runtime_error("option " + a + " must be >= " + std::to_string(min));
+    };
+    if (a == "--threads") int_opt(o.threads, 0);
+    else if (a == "--steps") int_opt(o.steps, 1);
+    else if (a == "--warmup") int_opt(o.warmup, 0);
+    else if (a == "--batch") int_opt(o.batch, 1);
+    else if (a == "--seq") int_opt(o.seq, 1);
+    else if (a == "--hidden") int_opt(o.hidden, 1);
+    else if (a == "--layers") int_opt(o.layers, 1);
+    else if (a == "--heads") int_opt(o.heads, 1);
+    else if (a == "--kv-heads") int_opt(o.kv_heads, 0);
+    else if (a == "--intermediate") int_opt(o.intermediate, 1);
+    else if (a == "--vocab") int_opt(o.vocab, 2);
+    else if (a == "--lr") o.lr = std::stod(next());
+    else if (a == "--weight-decay") o.weight_decay = std::stod(next());
+    else if (a == "--max-grad-norm") o.max_grad_norm = std::stod(next());
+    else if (a == "--explicit-attention") o.explicit_attention = true;
+    else if (a == "--untied") o.untied = true;
+    else if (a == "--default-malloc") o.default_malloc = true;
+    else throw std::runtime_error("unknown option '" + a + "' (see the usage at the top of train_step_bench.cpp)");
+  }
+  if (o.kv_heads == 0) o.kv_heads = o.heads;
+  return o;
+}
+
+memtx::Config make_config(const memtx::Registry& registry, const Options& o) {
+  memtx::Config c(registry.schema());
+  c.set("model.hidden_dim", o.hidden);
+  c.set("model.num_heads", o.heads);
+  c.set("model.num_layers", o.layers);
+  c.set("model.intermediate_dim", o.intermediate);
+  c.set("model.vocab_size", o.vocab);
+  c.set("model.max_seq_len", std::max<int64_t>(o.seq, 256));
+  c.set("model.mlp_type", std::string("swiglu"));
+  c.set("model.use_rms_norm", true);
+  c.set("model.use_rope", true);
+  c.set("model.rope_layout", std::string("half"));
+  c.set("model.tie_embeddings", !o.untied);
+  c.set("model.device", std::string("cpu"));
+  c.set("model.dtype", std::string("float32"));
+  c.set("memory.vanilla_mode", true);
+  c.set("attention.attention_variant", std::string("causal"));
+  if (o.kv_heads != o.heads) c.set("attention.n_kv_group", o.kv_heads);
+  c.set("attention.disable_flash_attention", o.explicit_attention);
+  c.set("training.optimizer", std::string("adamw"));
+  c.set("training.base_model_lr", o.lr);
+  c.set("training.weight_decay", o.weight_decay);
+  c.set("training.max_grad_norm", o.max_grad_norm);
+  return c;
+}
+
+// Random token rows of length T + 1, every target counted (mask 1), through the trainer's batch conversion.
+memtx::train::LmBatch random_batch(const Options& o, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto tokens = torch::randint(0, o.vocab, {o.batch * (o.seq + 1)}, torch::kLong);
+  memtx::data::Batch b;
+  b.tokens.assign(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
+  b.mask.assign(b.tokens.size(), 1);
+  b.batch = o.batch;
+  b.length = o.seq;
+  return memtx::train::to_lm_batch(b, torch::kCPU);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+long minor_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+double peak_rss_mb() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+using Clock = std::chrono::steady_clock;
+double ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+// LibTorch's at::set_num_threads sizes its OpenMP pool only; OpenBLAS (the pthread build Debian ships) keeps
+// its own pool, OPENBLAS_NUM_THREADS or all cores. Set it to the same count when OpenBLAS is the BLAS in use.
+// Returns OpenBLAS's thread count afterwards, or -1 when this process has no OpenBLAS.
+int set_blas_threads(int n) {
+  using SetFn = void (*)(int);
+  using GetFn = int (*)();
+  auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (set && n > 0) set(n);
+  return get ? get() : -1;
+}
+
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+int run(const Options& o) {
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+  const int blas_threads = set_blas_threads(static_cast<int>(o.threads));
+  const bool retained = !o.default_malloc && memtx::train::retain_freed_host_memory();
+  memtx::Registry registry;
+  registry.load_default_plugins();
+  if (!registry.find("causal")) {
+    std::fprintf(stderr, "train_step_bench: no 'causal' variant found (build memtx_plugin_causal or set MEMTX_PLUGIN_PATH)\n");
+    return 1;
+  }
+  const memtx::Config config = make_config(registry, o);
+  memtx::Transformer model(config, registry);
+  model->train();
+
+  const auto groups = memtx::train::build_param_groups(*model, memtx::train::param_group_settings(config));
+  const auto params = memtx::train::grouped_parameters(groups);
+  const auto settings = memtx::train::optimizer_settings(config);
+  auto optimizer = memtx::train::make_optimizer(groups, settings);
+  const double max_grad_norm = config.get_float("training.max_grad_norm");
+  int64_t n_params = 0;
+  for (const auto& [name, p] : params) n_params += p.numel();
+
+  std::vector<memtx::train::LmBatch> batches;
+  for (uint64_t i = 0; i < 4; ++i) batches.push_back(random_batch(o, 1000 + i));
+
+  const char* phase_names[] = {"forward", "loss", "backward", "nonfinite_check", "clip", "optimizer", "zero_grad"};
+  constexpr int kPhases = 7;
+  std::map<std::string, std::vector<double>> phases;
+  std::vector<double> step_ms, cpu_ms;
+  long faults_timed = 0;
+  double loss_first = 0, loss_last = 0;
+  for (int64_t step = 0; step < o.warmup + o.steps; ++step) {
+    const auto& b = batches[step % batches.size()];
+    Clock::time_point t[kPhases + 1];
+    const double cpu0 = process_cpu_ms();
+    const long faults0 = minor_faults();
+    t[0] = Clock::now();
+    auto logits = model->forward(b.inputs);
+    t[1] = Clock::now();
+    auto loss = memtx::train::masked_lm_loss_sum(logits, b.targets, b.weights) / double(b.target_count);
+    t[2] = Clock::now();
+    loss.backward();
+    t[3] = Clock::now();
+    if (auto bad = memtx::train::first_nonfinite_grad(params)) throw std::runtime_error("non-finite gradient in " + *bad);
+    t[4] = Clock::now();
+    memtx::train::clip_grad_norm(params, max_grad_norm);
+    t[5] = Clock::now();
+    optimizer->step();
+    t[6] = Clock::now();
+    optimizer->zero_grad();
+    t[7] = Clock::now();
+    const double cpu1 = process_cpu_ms();
+    const long faults1 = minor_faults();
+    const double value = loss.item<double>();
+    if (step == 0) loss_first = value;
+    loss_last = value;
+    if (step < o.warmup) continue;
+    step_ms.push_back(ms(t[0], t[kPhases]));
+    cpu_ms.push_back(cpu1 - cpu0);
+    faults_timed += faults1 - faults0;
+    for (int k = 0; k < kPhases; ++k) phases[phase_names[k]].push_back(ms(t[k], t[k + 1]));
+  }
+
+  const int64_t tokens_per_step = o.batch * o.seq;
+  const double step_median = median(step_ms);
+  const double step_mean = std::accumulate(step_ms.begin(), step_ms.end(), 0.0) / double(step_ms.size());
+  nlohmann::json phase_json;
+  for (const char* name : phase_names) phase_json[name] = median(phases[name]);
+  const bool fused = !o.explicit_attention;
+  nlohmann::json j = {
+      {"bench", "train_step"}, {"impl", "memtx"}, {"device", "cpu"}, {"dtype", "float32"},
+      {"threads", at::get_num_threads()}, {"blas_threads", blas_threads}, {"libtorch", TORCH_VERSION},
+      {"batch", o.batch}, {"seq_len", o.seq}, {"hidden", o.hidden}, {"layers", o.layers}, {"heads", o.heads},
+      {"kv_heads", o.kv_heads}, {"intermediate", o.intermediate}, {"vocab", o.vocab},
+      {"tie_embeddings", !o.untied}, {"attention", fused ? "sdpa" : "explicit"}, {"parameters", n_params},
+      {"optimizer", memtx::train::optimizer_kind_name(settings.kind)}, {"lr", o.lr},
+      {"weight_decay", o.weight_decay}, {"beta1", settings.beta1}, {"beta2", settings.beta2}, {"eps", settings.eps},
+      {"max_grad_norm", max_grad_norm}, {"param_groups", groups.size()},
+      {"warmup_steps", o.warmup}, {"steps", o.steps}, {"tokens_per_step", tokens_per_step},
+      {"ms_per_step", step_median}, {"ms_per_step_mean", step_mean}, {"cpu_ms_per_step", median(cpu_ms)},
+      {"host_memory", retained ? "retained" : "default"},
+      {"page_faults_per_step", double(faults_timed) / double(o.steps)},
+      {"tokens_per_s", double(tokens_per_step) / (step_median / 1000.0)}, {"phase_ms", phase_json},
+      {"loss_first", loss_first}, {"loss_last", loss_last}, {"peak_rss_mb", peak_rss_mb()}};
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "memtx: %.0f tokens/s, %.1f ms/step (median of %lld), %d threads, %lld params, loss %.4f -> %.4f\n",
+               j["tokens_per_s"].get<double>(), step_median, static_cast<long long>(o.steps), at::get_num_threads(),
+               static_cast<long long>(n_params), loss_first, loss_last);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train_step_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,182 @@
+// capi/session.cpp: the session calls of the C API (streaming inference over one sequence, infer/session.hpp).
+// memtx_session_generate(_text) clear the model's cancel flag when they start; memtx_cancel then stops them.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "capi/generate_options.hpp"
+#include "capi/handles.hpp"
+#include "infer/session.hpp"
+
+using namespace memtx::capi;
+using memtx::Error;
+using memtx::StatusCode;
+
+struct memtx_session {
+  memtx_model* model = nullptr;
+  std::unique_ptr<memtx::infer::Session> session;
+};
+
+namespace {
+
+std::vector<int64_t> token_vector(const int64_t* tokens, size_t n, const char* fn) {
+  if (n > 0) require(tokens, fn, "tokens");
+  return n > 0 ? std::vector<int64_t>(tokens, tokens + n) : std::vector<int64_t>();
+}
+
+// Checks out/capacity before anything is fed (so a bad call leaves the stream unchanged).
+void check_logits_out(const memtx_session& s, const float* out, size_t capacity, const std::string& fn) {
+  if (!out) return;
+  const int64_t vocab = s.model->model->spec().vocab_size;
+  if (capacity < static_cast<size_t>(vocab))
+    throw Error(StatusCode::InvalidArgument, fn + ": capacity " + std::to_string(capacity) +
+                                                 " floats is less than the vocabulary size " + std::to_string(vocab));
+}
+
+void write_last_logits(const memtx_session& s, float* out, const std::string& fn) {
+  if (!out) return;
+  const torch::Tensor& row = s.session->last_logits();
+  if (!row.defined())
+    throw Error(StatusCode::InvalidArgument, fn + ": the stream is empty, there are no last logits to write");
+  auto contiguous = row.contiguous();
+  std::memcpy(out, contiguous.data_ptr<float>(), static_cast<size_t>(contiguous.numel()) * sizeof(float));
+}
+
+// A fed piece: the last logits are written after the feed; an empty stream with out given fails first.
+void feed(memtx_session& s, const std::vector<int64_t>& ids, float* out, size_t capacity, const std::string& fn) {
+  check_logits_out(s, out, capacity, fn);
+  if (out && ids.empty() && s.session->position() == 0)
+    throw Error(StatusCode::InvalidArgument, fn + ": the stream is empty, there are no last logits to write");
+  try {
+    s.session->feed(ids);
+  } catch (const Error& e) {
+    throw Error(e.code(), fn + ": " + e.what());
+  }
+  write_last_logits(s, out, fn);
+}
+
+memtx::infer::GenerateResult generate(memtx_session& s, memtx::infer::GenerateOptions g, const std::string& fn) {
+  try {
+    return s.session->generate(g, &s.model->cancel_requested);
+  } catch (const Error& e) {
+    throw Error(e.code(), fn + ": " + e.what());
+  }
+}
+
+Error cancelled(const std::string& fn, size_t made) {
+  return Error(StatusCode::Cancelled, fn + ": cancelled by memtx_cancel after " + std::to_string(made) +
+                                          " new tokens (they are part of the stream)");
+}
+
+}  // namespace
+
+extern "C" {
+
+memtx_status* memtx_session_create(memtx_model* model, memtx_session** out) {
+  return guarded("memtx_session_create", [&] {
+    require(model, "memtx_session_create", "model");
+    require(out, "memtx_session_create", "out");
+    *out = nullptr;
+    auto s = std::make_unique<memtx_session>();
+    s->model = model;
+    s->session = std::make_unique<memtx::infer::Session>(*model->model);
+    *out = s.release();
+  });
+}
+
+void memtx_session_free(memtx_session* session) { delete session; }
+
+memtx_status* memtx_session_feed(memtx_session* session, const int64_t* tokens, size_t n, float* out_last_logits,
+                                 size_t capacity) {
+  return guarded("memtx_session_feed", [&] {
+    require(session, "memtx_session_feed", "session");
+    feed(*session, token_vector(tokens, n, "memtx_session_feed"), out_last_logits, capacity, "memtx_session_feed");
+  });
+}
+
+memtx_status* memtx_session_feed_text(memtx_session* session, const char* text, float* out_last_logits,
+                                      size_t capacity) {
+  return guarded("memtx_session_feed_text", [&] {
+    require(session, "memtx_session_feed_text", "session");
+    require(text, "memtx_session_feed_text", "text");
+    check_logits_out(*session, out_last_logits, capacity, "memtx_session_feed_text");
+    const std::vector<int64_t> ids = model_tokenizer(*session->model).encode(text);
+    feed(*session, ids, out_last_logits, capacity, "memtx_session_feed_text");
+  });
+}
+
+memtx_status* memtx_session_feed_loss(memtx_session* session, const int64_t* tokens, size_t n, double* out_loss_sum,
+                                      size_t* out_predicted) {
+  return guarded("memtx_session_feed_loss", [&] {
+    require(session, "memtx_session_feed_loss", "session");
+    require(out_loss_sum, "memtx_session_feed_loss", "out_loss_sum");
+    require(out_predicted, "memtx_session_feed_loss", "out_predicted");
+    const std::vector<int64_t> ids = token_vector(tokens, n, "memtx_session_feed_loss");
+    memtx::infer::FeedScore score;
+    try {
+      session->session->feed(ids, &score);
+    } catch (const Error& e) {
+      throw Error(e.code(), std::string("memtx_session_feed_loss: ") + e.what());
+    }
+    *out_loss_sum += score.loss_sum;
+    *out_predicted += static_cast<size_t>(score.predicted);
+  });
+}
+
+memtx_status* memtx_session_generate(memtx_session* session, const memtx_generate_options* options,
+                                     int64_t* out_tokens, size_t capacity, size_t* out_count) {
+  return guarded("memtx_session_generate", [&] {
+    const char* fn = "memtx_session_generate";
+    require(session, fn, "session");
+    require(out_count, fn, "out_count");
+    if (capacity > 0) require(out_tokens, fn, "out_tokens");
+    *out_count = 0;
+    session->model->cancel_requested.store(false);
+    memtx::infer::GenerateOptions g = generate_options(*session->model, options, fn);
+    if (g.max_new_tokens < 0)
+      throw Error(StatusCode::InvalidArgument,
+                  std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
+    g.max_new_tokens = std::min<int64_t>(g.max_new_tokens, static_cast<int64_t>(std::min<size_t>(capacity, INT64_MAX)));
+    const auto result = generate(*session, g, fn);
+    if (!result.tokens.empty()) std::memcpy(out_tokens, result.tokens.data(), result.tokens.size() * sizeof(int64_t));
+    *out_count = result.tokens.size();
+    if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
+  });
+}
+
+memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_generate_options* options,
+                                          char** out_text) {
+  return guarded("memtx_session_generate_text", [&] {
+    const char* fn = "memtx_session_generate_text";
+    require(session, fn, "session");
+    require(out_text, fn, "out_text");
+    *out_text = nullptr;
+    session->model->cancel_requested.store(false);
+    const memtx::data::Tokenizer& tokenizer = model_tokenizer(*session->model);
+    memtx::infer::GenerateOptions g = generate_options(*session->model, options, fn);
+    if (g.max_new_tokens < 0)
+      throw Error(StatusCode::InvalidArgument,
+                  std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
+    g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
+    const auto result = generate(*session, g, fn);
+    if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
+    *out_text = copy_string(tokenizer.decode(result.tokens));
+  });
+}
+
+memtx_status* memtx_session_reset(memtx_session* session) {
+  return guarded("memtx_session_reset", [&] {
+    require(session, "memtx_session_reset", "session");
+    session->session->reset();
+  });
+}
+
+int64_t memtx_session_position(const memtx_session* session) { return session ? session->session->position() : 0; }
+
+int64_t memtx_session_state_bytes(const memtx_session* session) {
+  return session ? session->session->state_bytes() : 0;
+}
+
+}  // extern "C"
