@@ -16,6 +16,7 @@
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
 #include "train/grad_utils.hpp"
+#include "train/host_memory.hpp"
 #include "train/lm_loss.hpp"
 #include "train/metrics_log.hpp"
 #include "train/model_weights.hpp"
@@ -142,6 +143,10 @@ class Run {
     if (config_.get_int("training.num_gpus") >= 1 && device_.is_cpu())
       log("training on the CPU: the model is on the CPU (model.device " + config_.get_string("model.device") +
           (torch::cuda::is_available() ? ")" : ", no CUDA device is visible)"));
+    // CPU training frees and reallocates the same large buffers every step: keep freed memory in the process
+    // instead of taking fresh pages from the kernel each step (train/host_memory.hpp).
+    if (device_.is_cpu() && retain_freed_host_memory())
+      log("keeping freed host memory for reuse (glibc malloc settings; process-wide)");
     precision_ = resolve_precision(s_.mixed_precision, device_);
     if (!precision_.note.empty()) log(precision_.note);
     scaler_ = LossScaler(precision_.loss_scaling);
