@@ -41,6 +41,10 @@ void add_config_options(cxxopts::Options& options);
 // --config-file/--config (required or the defaults), then every --set and config flag in command-line order.
 ConfigHandle load_config(memtx_context* ctx, const cxxopts::ParseResult& result, bool required);
 
+// The model named by --model DIR (a memtx folder or checkpoint), --hf DIR (a Hugging Face folder), or a fresh
+// one from --config/--config-file with --set overrides; CliError when none or both folders are given.
+Model open_model(memtx_context* ctx, const cxxopts::ParseResult& result);
+
 // Runs body, printing a CliError as one line on stderr with exit code 1.
 template <typename Body>
 int run(const char* command, Body&& body) {

@@ -15,24 +15,6 @@ void add_model_options(cxxopts::Options& options) {
   add_config_options(options);
 }
 
-// The model named by --model, --hf or (a fresh one) --config/--config-file with --set overrides.
-Model open_model(memtx_context* ctx, const cxxopts::ParseResult& result) {
-  const bool folder = result.count("model") > 0, hf = result.count("hf") > 0;
-  if (folder && hf) throw CliError("give either --model or --hf, not both");
-  memtx_model* raw = nullptr;
-  if (folder) {
-    check(memtx_model_load(ctx, result["model"].as<std::string>().c_str(), &raw));
-  } else if (hf) {
-    check(memtx_model_load_hf(ctx, result["hf"].as<std::string>().c_str(), &raw));
-  } else if (result.count("config-file") || result.count("config")) {
-    auto cfg = load_config(ctx, result, /*required=*/true);
-    check(memtx_model_create(ctx, cfg.get(), &raw));
-  } else {
-    throw CliError("a model is required: --model DIR, --hf DIR or --config FILE");
-  }
-  return Model(raw, memtx_model_free);
-}
-
 void apply_sets(memtx_config* cfg, const cxxopts::ParseResult& result) {
   if (!result.count("set")) return;
   for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {

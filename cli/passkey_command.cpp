@@ -49,26 +49,6 @@ Args expand_lists(const Args& in, const std::vector<std::string>& names) {
   return out;
 }
 
-// The model named by --model, --hf or (fresh weights) --config with overrides.
-Model open_model(memtx_context* ctx, const cxxopts::ParseResult& result) {
-  const bool folder = result.count("model") > 0, hf = result.count("hf") > 0;
-  if (folder && hf) throw CliError("give either --model or --hf, not both");
-  if ((folder || hf) && (result.count("set") || result.count("config-file") || result.count("config")))
-    throw CliError("--config, --set and config flags describe a fresh model; a --model or --hf folder keeps its own config");
-  memtx_model* raw = nullptr;
-  if (folder) {
-    check(memtx_model_load(ctx, result["model"].as<std::string>().c_str(), &raw));
-  } else if (hf) {
-    check(memtx_model_load_hf(ctx, result["hf"].as<std::string>().c_str(), &raw));
-  } else if (result.count("config-file") || result.count("config")) {
-    auto cfg = load_config(ctx, result, /*required=*/true);
-    check(memtx_model_create(ctx, cfg.get(), &raw));
-  } else {
-    throw CliError("a model is required: --model DIR, --hf DIR or --config FILE");
-  }
-  return Model(raw, memtx_model_free);
-}
-
 std::string depth_text(double d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", d);
@@ -111,6 +91,9 @@ int cmd_passkey(const Args& args_in) {
     const std::vector<double> depths = result.count("depths") ? result["depths"].as<std::vector<double>>()
                                                               : std::vector<double>{0, 0.25, 0.5, 0.75, 1};
     auto ctx = open_context(result);
+    if ((result.count("model") || result.count("hf")) &&
+        (result.count("set") || result.count("config-file") || result.count("config")))
+      throw CliError("--config, --set and config flags describe a fresh model; a --model or --hf folder keeps its own config");
     auto model = open_model(ctx.get(), result);
     nlohmann::json base = {{"trials", result["trials"].as<int64_t>()},
                            {"digits", result["digits"].as<int64_t>()},
