@@ -6,7 +6,8 @@
  * - Every fallible call returns memtx_status* : NULL on success, otherwise an object carrying a stable
  *   numeric code and a message naming what is wrong; free it with memtx_status_free. No exception crosses
  *   this boundary and there is no thread-local "last error".
- * - Strings returned to the caller (char** out parameters) are freed with memtx_string_free. Rich results
+ * - Strings returned to the caller (char** out parameters) are freed with memtx_string_free; a failing call
+ *   sets a non-NULL char** out parameter to NULL, and so does a failing _create/_load. Rich results
  *   (model description, plugin list, build info, fixture reports) are JSON text.
  * - Threads: a context is thread-safe; a model is used by one thread at a time.
  * This is the only header the bindings (SWIG) and memtx-cli read. */

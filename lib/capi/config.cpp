@@ -65,6 +65,7 @@ memtx_status* memtx_config_set(memtx_config* cfg, const char* key, const char* v
 
 memtx_status* memtx_config_get(const memtx_config* cfg, const char* key, char** out_value) {
   return guarded("memtx_config_get", [&] {
+    if (out_value) *out_value = nullptr;  // NULL unless the call succeeds
     require(cfg, "memtx_config_get", "cfg");
     require(key, "memtx_config_get", "key");
     require(out_value, "memtx_config_get", "out_value");
@@ -81,6 +82,7 @@ memtx_status* memtx_config_validate(const memtx_config* cfg) {
 
 memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out_text) {
   return guarded("memtx_config_dump", [&] {
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(cfg, "memtx_config_dump", "cfg");
     require(out_text, "memtx_config_dump", "out_text");
     *out_text = copy_string(as_json ? cfg->config.to_json() : cfg->config.to_yaml());
@@ -89,6 +91,7 @@ memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out
 
 memtx_status* memtx_config_schema(memtx_context* ctx, char** out_json) {
   return guarded("memtx_config_schema", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(ctx, "memtx_config_schema", "ctx");
     require(out_json, "memtx_config_schema", "out_json");
     nlohmann::ordered_json keys = nlohmann::ordered_json::array();
@@ -108,6 +111,7 @@ memtx_status* memtx_config_schema(memtx_context* ctx, char** out_json) {
 
 memtx_status* memtx_config_reference(memtx_context* ctx, char** out_markdown) {
   return guarded("memtx_config_reference", [&] {
+    if (out_markdown) *out_markdown = nullptr;  // NULL unless the call succeeds
     require(ctx, "memtx_config_reference", "ctx");
     require(out_markdown, "memtx_config_reference", "out_markdown");
     *out_markdown = copy_string(ctx->registry.schema()->markdown_reference());

@@ -72,6 +72,7 @@ memtx_status* memtx_plugin_load_dir(memtx_context* ctx, const char* dir) {
 
 memtx_status* memtx_plugin_list(memtx_context* ctx, char** out_json) {
   return guarded("memtx_plugin_list", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(ctx, "memtx_plugin_list", "ctx");
     require(out_json, "memtx_plugin_list", "out_json");
     *out_json = copy_string(ctx->registry.describe_json());

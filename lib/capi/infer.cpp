@@ -97,6 +97,7 @@ memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt, size_t p
 memtx_status* memtx_generate_text(memtx_model* model, const char* prompt, const memtx_generate_options* options,
                                   char** out_text) {
   return guarded("memtx_generate_text", [&] {
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_generate_text", "model");
     require(prompt, "memtx_generate_text", "prompt");
     require(out_text, "memtx_generate_text", "out_text");
@@ -122,6 +123,7 @@ memtx_status* memtx_generate_text(memtx_model* model, const char* prompt, const 
 
 memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char** out_json) {
   return guarded("memtx_evaluate", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_evaluate", "model");
     require(out_json, "memtx_evaluate", "out_json");
     *out_json = nullptr;

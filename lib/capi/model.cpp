@@ -45,6 +45,7 @@ void memtx_model_free(memtx_model* model) { delete model; }
 
 memtx_status* memtx_model_describe(memtx_model* model, char** out_json) {
   return guarded("memtx_model_describe", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_model_describe", "model");
     require(out_json, "memtx_model_describe", "out_json");
     *out_json = copy_string(model->model->describe_json());
@@ -134,6 +135,7 @@ memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens, int64_t b
 
 memtx_status* memtx_check_fixture(memtx_context* ctx, const char* dir, char** out_json) {
   return guarded("memtx_check_fixture", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(ctx, "memtx_check_fixture", "ctx");
     require(dir, "memtx_check_fixture", "dir");
     require(out_json, "memtx_check_fixture", "out_json");

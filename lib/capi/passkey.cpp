@@ -122,6 +122,7 @@ extern "C" {
 
 memtx_status* memtx_passkey(memtx_model* model, const char* options_json, char** out_json) {
   return guarded(kFn, [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, kFn, "model");
     require(out_json, kFn, "out_json");
     *out_json = nullptr;

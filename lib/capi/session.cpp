@@ -149,10 +149,10 @@ memtx_status* memtx_session_generate(memtx_session* session, const memtx_generat
 memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_generate_options* options,
                                           char** out_text) {
   return guarded("memtx_session_generate_text", [&] {
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     const char* fn = "memtx_session_generate_text";
     require(session, fn, "session");
     require(out_text, fn, "out_text");
-    *out_text = nullptr;
     session->model->cancel_requested.store(false);
     const memtx::data::Tokenizer& tokenizer = model_tokenizer(*session->model);
     memtx::infer::GenerateOptions g = generate_options(*session->model, options, fn);

@@ -85,6 +85,7 @@ int memtx_abi_version(void) { return MEMTX_ABI_VERSION; }
 
 memtx_status* memtx_build_info(char** out_json) {
   return guarded("memtx_build_info", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(out_json, "memtx_build_info", "out_json");
     const std::string blas = loaded_blas();
     const bool fast = blas.find("openblas") != std::string::npos || blas.find("mkl") != std::string::npos ||

@@ -43,6 +43,7 @@ memtx_status* memtx_tokenize(memtx_model* model, const char* text, int64_t* out_
 
 memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t count, char** out_text) {
   return guarded("memtx_detokenize", [&] {
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_detokenize", "model");
     require(out_text, "memtx_detokenize", "out_text");
     *out_text = nullptr;

@@ -93,6 +93,7 @@ void memtx_cancel(memtx_model* model) {
 
 memtx_status* memtx_train_report(memtx_model* model, char** out_json) {
   return guarded("memtx_train_report", [&] {
+    if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_train_report", "model");
     require(out_json, "memtx_train_report", "out_json");
     std::lock_guard<std::mutex> lock(model->progress_mutex);

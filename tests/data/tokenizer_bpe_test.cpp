@@ -10,6 +10,7 @@
 #include "data/tokenizer.hpp"
 #include "data/tokenizer_bpe.hpp"
 #include "memtx/error.hpp"
+#include "fixture_skip.hpp"
 
 namespace {
 
@@ -73,6 +74,7 @@ StatusCode code_of(const std::function<void()>& f, std::string* message = nullpt
 }
 
 TEST(TokenizerBpe, ReproducesEveryFixtureSample) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   auto tok = load_tokenizer(kFixture + "/tokenizer.json");
   EXPECT_EQ(tok->kind(), "bpe");
   EXPECT_EQ(tok->vocab_size(), 600);
@@ -88,6 +90,7 @@ TEST(TokenizerBpe, ReproducesEveryFixtureSample) {
 }
 
 TEST(TokenizerBpe, FolderSpecAndSpecialTokens) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   auto tok = load_tokenizer(kFixture);
   EXPECT_EQ(tok->token_id("<|endoftext|>"), 0);
   EXPECT_EQ(tok->token_id("<|im_start|>"), 1);
@@ -105,6 +108,7 @@ TEST(TokenizerBpe, FolderSpecAndSpecialTokens) {
 }
 
 TEST(TokenizerBpe, RoundTripsArbitraryBytes) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   auto tok = load_tokenizer(kFixture + "/tokenizer.json");
   std::string all;
   for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
@@ -114,6 +118,7 @@ TEST(TokenizerBpe, RoundTripsArbitraryBytes) {
 }
 
 TEST(TokenizerBpe, InvalidIdsInDecode) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   auto tok = load_tokenizer(kFixture + "/tokenizer.json");
   std::string message;
   EXPECT_EQ(code_of([&] { tok->decode({5, 600}); }, &message), StatusCode::InvalidArgument);

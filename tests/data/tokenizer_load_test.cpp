@@ -9,6 +9,7 @@
 
 #include "data/tokenizer.hpp"
 #include "memtx/error.hpp"
+#include "fixture_skip.hpp"
 
 namespace {
 
@@ -78,6 +79,7 @@ TEST_F(TokenizerLoad, UnsupportedTokenizerTypes) {
 }
 
 TEST_F(TokenizerLoad, TokenizerConfigBesideTheFile) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   fs::copy_file(kFixture / "tokenizer.json", dir_ / "tokenizer.json");
   write("tokenizer_config.json", R"({"bos_token": "<|im_start|>", "eos_token": {"content": "<|im_end|>"},
                                      "pad_token": null})");
@@ -91,6 +93,7 @@ TEST_F(TokenizerLoad, TokenizerConfigBesideTheFile) {
 }
 
 TEST_F(TokenizerLoad, ContentDecidesWhenTheNameDoesNot) {
+  SKIP_WITHOUT_TOKENIZER_FIXTURE();
   std::ifstream in(kFixture / "tokenizer.json", std::ios::binary);
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const fs::path file = write("my_tokenizer.bin", json);
