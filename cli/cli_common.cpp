@@ -129,14 +129,17 @@ ConfigHandle load_config(memtx_context* ctx, const cxxopts::ParseResult& result,
     check(memtx_config_load(ctx, path.c_str(), &raw));
   }
   ConfigHandle cfg(raw, memtx_config_free);
-  if (result.count("set")) {
-    for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {
-      auto eq = assignment.find('=');
-      if (eq == std::string::npos) throw CliError("--set expects key=value, got '" + assignment + "'");
-      check(memtx_config_set(cfg.get(), assignment.substr(0, eq).c_str(), assignment.substr(eq + 1).c_str()));
-    }
-  }
+  apply_set_options(cfg.get(), result);
   return cfg;
+}
+
+void apply_set_options(memtx_config* cfg, const cxxopts::ParseResult& result) {
+  if (!result.count("set")) return;
+  for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos) throw CliError("--set expects key=value, got '" + assignment + "'");
+    check(memtx_config_set(cfg, assignment.substr(0, eq).c_str(), assignment.substr(eq + 1).c_str()));
+  }
 }
 
 Model open_model(memtx_context* ctx, const cxxopts::ParseResult& result) {

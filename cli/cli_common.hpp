@@ -40,6 +40,8 @@ Context open_context(const cxxopts::ParseResult& result);
 void add_config_options(cxxopts::Options& options);
 // --config-file/--config (required or the defaults), then every --set and config flag in command-line order.
 ConfigHandle load_config(memtx_context* ctx, const cxxopts::ParseResult& result, bool required);
+// Applies every --set key=value of the command line to cfg (CliError for a --set without '=').
+void apply_set_options(memtx_config* cfg, const cxxopts::ParseResult& result);
 
 // The model named by --model DIR (a memtx folder or checkpoint), --hf DIR (a Hugging Face folder), or a fresh
 // one from --config/--config-file with --set overrides; CliError when none or both folders are given.

@@ -15,15 +15,6 @@ void add_model_options(cxxopts::Options& options) {
   add_config_options(options);
 }
 
-void apply_sets(memtx_config* cfg, const cxxopts::ParseResult& result) {
-  if (!result.count("set")) return;
-  for (const auto& assignment : result["set"].as<std::vector<std::string>>()) {
-    auto eq = assignment.find('=');
-    if (eq == std::string::npos) throw CliError("--set expects key=value, got '" + assignment + "'");
-    check(memtx_config_set(cfg, assignment.substr(0, eq).c_str(), assignment.substr(eq + 1).c_str()));
-  }
-}
-
 }  // namespace
 
 int cmd_generate(const Args& args) {
@@ -91,7 +82,7 @@ int cmd_eval(const Args& args) {
       memtx_config* raw = nullptr;
       check(memtx_model_config(model.get(), &raw));
       cfg.reset(raw);
-      if (from_folder) apply_sets(cfg.get(), result);
+      if (from_folder) apply_set_options(cfg.get(), result);
     }
     char* raw = nullptr;
     check(memtx_evaluate(model.get(), cfg.get(), &raw));
