@@ -77,7 +77,8 @@ int cmd_passkey(const Args& args_in) {
         "depths", "needle depths in [0, 1] (0 = first tokens, 1 = before the question)",
         cxxopts::value<std::vector<double>>())(
         "trials", "prompts per cell", cxxopts::value<int64_t>()->default_value("10"))(
-        "digits", "pass key digits", cxxopts::value<int64_t>()->default_value("5"))(
+        "digits", "pass key digits (default: those of the model's synthetic:passkey training data, else 5)",
+        cxxopts::value<int64_t>())(
         "seed", "seed of the pass keys", cxxopts::value<uint64_t>()->default_value("0"))(
         "chunk_tokens", "prompt tokens per forward; 0 = the segment length (or 512)",
         cxxopts::value<int64_t>()->default_value("0"))(
@@ -96,10 +97,10 @@ int cmd_passkey(const Args& args_in) {
       throw CliError("--config, --set and config flags describe a fresh model; a --model or --hf folder keeps its own config");
     auto model = open_model(ctx.get(), result);
     nlohmann::json base = {{"trials", result["trials"].as<int64_t>()},
-                           {"digits", result["digits"].as<int64_t>()},
                            {"seed", result["seed"].as<uint64_t>()},
                            {"chunk_tokens", result["chunk_tokens"].as<int64_t>()},
                            {"batch_size", result["batch_size"].as<int64_t>()}};
+    if (result.count("digits")) base["digits"] = result["digits"].as<int64_t>();
     for (double d : depths)
       if (!(d >= 0.0 && d <= 1.0)) throw CliError("--depths: " + depth_text(d) + " is outside [0, 1]");
     nlohmann::json report;

@@ -234,8 +234,9 @@ MEMTX_API memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* c
  * is streamed through the model with one state (bounded memory with infini layers), the answer decoded
  * greedily; a trial is correct when the answer's digits equal the key. Trial t uses the same key in every
  * cell. options_json (NULL = defaults): {"lengths": [1024], "depths": [0, 0.25, 0.5, 0.75, 1],
- * "trials": 10, "digits": 5, "seed": 0, "chunk_tokens": 0 (tokens per forward; 0 = the segment length, or
- * 512), "batch_size": 16 (trials run together)}; unknown keys are INVALID_ARGUMENT.
+ * "trials": 10, "digits": the digits of the model's training data when that is synthetic:passkey, else 5,
+ * "seed": 0, "chunk_tokens": 0 (tokens per forward; 0 = the segment length, or 512), "batch_size": 16
+ * (trials run together)}; unknown keys are INVALID_ARGUMENT.
  * JSON: {"lengths", "depths", "trials", "digits", "seed", "segment_length", "chunk_tokens", "accuracy",
  * "seconds", "cells": [{"length", "depth", "accuracy", "correct", "trials", "digit_accuracy",
  * "mean_log_likelihood" (of the answer, nats), "mean_depth" (realised), "first_needle_begin",

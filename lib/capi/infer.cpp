@@ -101,7 +101,6 @@ memtx_status* memtx_generate_text(memtx_model* model, const char* prompt, const 
     require(model, "memtx_generate_text", "model");
     require(prompt, "memtx_generate_text", "prompt");
     require(out_text, "memtx_generate_text", "out_text");
-    *out_text = nullptr;
     model->cancel_requested.store(false);
     const memtx::data::Tokenizer& tokenizer = model_tokenizer(*model);
     memtx::infer::GenerateOptions g = generate_options(*model, options, "memtx_generate_text");
@@ -126,7 +125,6 @@ memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char**
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_evaluate", "model");
     require(out_json, "memtx_evaluate", "out_json");
-    *out_json = nullptr;
     model->cancel_requested.store(false);
     const memtx::Config& config = cfg ? cfg->config : model->model->config();
     const auto result =

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capi/handles.hpp"
+#include "data/synthetic.hpp"
 #include "infer/passkey.hpp"
 
 using namespace memtx::capi;
@@ -36,8 +37,21 @@ std::vector<nlohmann::json> items(const nlohmann::json& v, const std::string& ke
   return {v};
 }
 
-memtx::infer::PasskeyEvalOptions parse_options(const char* text) {
+// The key length the model was trained on when its training data is synthetic:passkey, else 5.
+int default_digits(const memtx::Config& config) {
+  if (const auto name = config.get_opt_string("training.dataset_name")) {
+    try {
+      if (const auto spec = memtx::data::parse_synthetic_name(*name); spec && spec->generator == "passkey")
+        return spec->digits;
+    } catch (const Error&) {  // a malformed name is the trainer's error to report, not the evaluation's
+    }
+  }
+  return 5;
+}
+
+memtx::infer::PasskeyEvalOptions parse_options(const char* text, int default_digits) {
   memtx::infer::PasskeyEvalOptions o;
+  o.digits = default_digits;
   if (!text || !*text) return o;
   nlohmann::json j;
   try {
@@ -125,9 +139,8 @@ memtx_status* memtx_passkey(memtx_model* model, const char* options_json, char**
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, kFn, "model");
     require(out_json, kFn, "out_json");
-    *out_json = nullptr;
     model->cancel_requested.store(false);
-    const auto options = parse_options(options_json);
+    const auto options = parse_options(options_json, default_digits(model->model->config()));
     const auto& tokenizer = model_tokenizer(*model);
     const auto result = memtx::infer::evaluate_passkey(*model->model, tokenizer, options, &model->cancel_requested);
     if (result.cancelled)

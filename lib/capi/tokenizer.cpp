@@ -46,7 +46,6 @@ memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_detokenize", "model");
     require(out_text, "memtx_detokenize", "out_text");
-    *out_text = nullptr;
     if (count > 0) require(tokens, "memtx_detokenize", "tokens");
     const std::vector<int64_t> ids(tokens, tokens + count);
     *out_text = copy_string(model_tokenizer(*model).decode(ids));

@@ -20,7 +20,7 @@ constexpr const char* kPrefix = "synthetic:";
 
 const std::map<std::string, std::vector<std::string>>& generators() {
   static const std::map<std::string, std::vector<std::string>> table = {
-      {"passkey", {"length", "depth", "digits", "examples"}},
+      {"passkey", {"length", "min_length", "depth", "digits", "examples"}},
       {"associative_recall", {"pairs", "key_length", "value_digits", "examples"}},
   };
   return table;
@@ -80,6 +80,8 @@ std::optional<SyntheticSpec> parse_synthetic_name(const std::string& name) {
       spec.examples = parse_int(name, key, value, 1, int64_t{1} << 40);
     } else if (key == "length") {
       spec.length = parse_int(name, key, value, 1, int64_t{1} << 40);
+    } else if (key == "min_length") {
+      spec.min_length = parse_int(name, key, value, 1, int64_t{1} << 40);
     } else if (key == "digits") {
       spec.digits = static_cast<int>(parse_int(name, key, value, 1, 18));
     } else if (key == "pairs") {
@@ -117,11 +119,19 @@ std::vector<Document> synthetic_documents(const Tokenizer& tokenizer, const Synt
   if (spec.generator == "passkey") {
     const int64_t length = spec.length.value_or(default_length);
     const int64_t minimum = passkey_min_length(tokenizer, spec.digits);
-    if (length < minimum) {
-      throw Error(StatusCode::Config, spec.name + ": passkey length " + std::to_string(length) +
-                                          (spec.length ? " (length=)" : " (training.max_length)") +
+    const int64_t shortest = spec.min_length.value_or(length);
+    if (shortest < minimum) {
+      throw Error(StatusCode::Config, spec.name + ": passkey length " + std::to_string(shortest) +
+                                          (spec.min_length ? " (min_length=)"
+                                           : spec.length   ? " (length=)"
+                                                           : " (training.max_length)") +
                                           " is below the shortest passkey prompt, " + std::to_string(minimum) +
                                           " tokens with this tokenizer");
+    }
+    if (shortest > length) {
+      throw Error(StatusCode::Config, spec.name + ": min_length=" + std::to_string(shortest) + " is above the length, " +
+                                          std::to_string(length) +
+                                          (spec.length ? " (length=)" : " (training.max_length)"));
     }
   }
   std::vector<Document> docs;
@@ -130,11 +140,16 @@ std::vector<Document> synthetic_documents(const Tokenizer& tokenizer, const Synt
     Rng rng(derive_seed(seed, spec.generator, static_cast<uint64_t>(i)));
     if (spec.generator == "passkey") {
       PasskeyOptions o;
-      o.length = spec.length.value_or(default_length);
+      const int64_t length = spec.length.value_or(default_length);
+      o.length = length;
       o.digits = spec.digits;
       o.seed = rng.next();
       o.depth = spec.depth ? *spec.depth : rng.uniform();
-      docs.push_back(passkey_document(make_passkey_example(tokenizer, o), instruction_finetuning));
+      if (spec.min_length)  // drawn only with min_length, so the examples without it stay as they were
+        o.length = *spec.min_length + static_cast<int64_t>(rng.below(static_cast<uint64_t>(length - *spec.min_length + 1)));
+      Document doc = passkey_document(make_passkey_example(tokenizer, o), instruction_finetuning);
+      doc.append(passkey_filler(tokenizer, length - o.length), !instruction_finetuning);
+      docs.push_back(std::move(doc));
     } else {
       RecallOptions o;
       o.pairs = spec.pairs;

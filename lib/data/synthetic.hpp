@@ -1,9 +1,12 @@
 // data/synthetic.hpp: the built-in synthetic datasets, which need no files, so training runs anywhere.
 //
 // training.dataset_name selects one, with optional parameters after '?', joined by '&':
-//   synthetic:passkey[?length=N&depth=D&digits=K&examples=E]
-//     length   tokens per example (prompt + answer); default training.max_length, so with packing every
-//              window holds exactly one example
+//   synthetic:passkey[?length=N&min_length=M&depth=D&digits=K&examples=E]
+//     length   tokens per example; default training.max_length, so with packing every window holds exactly
+//              one example
+//     min_length  with it, each example's prompt + answer is M..N tokens (uniform) and filler text after the
+//              answer (no loss in instruction_finetuning) makes up the N, so the question falls at every
+//              offset within the model's segments; without it, prompt + answer is N tokens
 //     depth    needle depth in [0, 1], or "random" (the default: drawn per example)
 //     digits   pass key digits, default 5
 //     examples training examples, default 500
@@ -30,6 +33,7 @@ struct SyntheticSpec {
   int64_t examples = 0;
   // passkey
   std::optional<int64_t> length;  // default: training.max_length
+  std::optional<int64_t> min_length;  // prompt + answer drawn from [min_length, length]
   std::optional<double> depth;    // nullopt: random per example
   int digits = 5;
   // associative_recall

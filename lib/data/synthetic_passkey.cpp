@@ -123,6 +123,18 @@ PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOpt
   return ex;
 }
 
+std::vector<int64_t> passkey_filler(const Tokenizer& tokenizer, int64_t count) {
+  const Pieces p = encode_pieces(tokenizer, "0");
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
+  for (size_t j = 0; static_cast<int64_t>(out.size()) < count; ++j) {
+    const auto& s = p.sentences[j % kFillerCount];
+    const size_t take = std::min(s.size(), static_cast<size_t>(count) - out.size());
+    out.insert(out.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  return out;
+}
+
 Document passkey_document(const PasskeyExample& example, bool answer_only) {
   return Document::prompt_and_answer(example.prompt, example.answer, answer_only);
 }

@@ -47,6 +47,9 @@ std::string passkey_for_seed(uint64_t seed, int digits);
 PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& options);
 int64_t passkey_min_length(const Tokenizer& tokenizer, int digits = 5);
 
+// `count` tokens of the filler text (its sentences in order, the last one cut), for padding after an answer.
+std::vector<int64_t> passkey_filler(const Tokenizer& tokenizer, int64_t count);
+
 // prompt + answer; answer_only: mask 1 on the answer tokens only, else on every token.
 Document passkey_document(const PasskeyExample& example, bool answer_only);
 

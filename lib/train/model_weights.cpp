@@ -2,18 +2,35 @@
 #include "train/model_weights.hpp"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "memtx/error.hpp"
+#include "model/adapter.hpp"
+#include "model/transformer.hpp"
 
 namespace memtx::train {
 namespace {
 
+// The frozen base weights of an adapter model: they are read from model.base_model_name whenever the model is
+// built, so its files do not repeat them.
+std::set<std::string> weights_from_base_model(const torch::nn::Module& model) {
+  const auto* transformer = dynamic_cast<const TransformerImpl*>(&model);
+  if (!transformer) return {};
+  const Config& config = transformer->config();
+  if (!config.get_opt_string("model.base_model_name") || !config.get_bool("model.freeze_base_model")) return {};
+  const auto names = base_parameter_names(*transformer);
+  return {names.begin(), names.end()};
+}
+
+// The tensors a model file holds: parameters, then buffers, less the frozen base weights of an adapter model.
 NamedTensors live_tensors(const torch::nn::Module& model) {
+  const std::set<std::string> from_base = weights_from_base_model(model);
   NamedTensors out;
-  for (const auto& item : model.named_parameters(/*recurse=*/true)) out.emplace_back(item.key(), item.value());
+  for (const auto& item : model.named_parameters(/*recurse=*/true))
+    if (!from_base.count(item.key())) out.emplace_back(item.key(), item.value());
   for (const auto& item : model.named_buffers(/*recurse=*/true))
-    if (item.value().defined()) out.emplace_back(item.key(), item.value());
+    if (item.value().defined() && !from_base.count(item.key())) out.emplace_back(item.key(), item.value());
   return out;
 }
 
@@ -59,8 +76,14 @@ void check_model_tensors(const torch::nn::Module& model, const NamedTensors& ten
       bad(origin, "tensor '" + name + "' has dtype " + std::string(c10::toString(t.scalar_type())) +
                       " but the model's has dtype " + std::string(c10::toString(live.scalar_type())));
   }
-  for (const auto& [name, t] : tensors)
-    if (!known.count(name)) bad(origin, "unknown tensor '" + name + "': the model has no parameter or buffer of that name");
+  const std::set<std::string> from_base = weights_from_base_model(model);
+  for (const auto& [name, t] : tensors) {
+    if (known.count(name)) continue;
+    if (from_base.count(name))
+      bad(origin, "tensor '" + name + "' is a frozen weight of the base model (model.base_model_name), which the "
+                  "model reads from that folder; the file holds it, so it was saved by another model");
+    bad(origin, "unknown tensor '" + name + "': the model has no parameter or buffer of that name");
+  }
 }
 
 void load_model_tensors(torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin) {

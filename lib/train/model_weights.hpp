@@ -1,5 +1,9 @@
 // train/model_weights.hpp: a model's parameters and buffers as named tensors for model.safetensors, in the
 // checkpoint's save precision, and their strict validation and loading.
+// An adapter model (model.base_model_name set, model.freeze_base_model true) stores only what the base folder does
+// not give: its memory sublayers, LoRA adapters and any unfrozen tensor; the frozen base weights are read from
+// the base folder whenever the model is built (model/adapter.hpp), so a checkpoint of a LoRA run over a 1.5B
+// model holds megabytes, not gigabytes.
 //   save: every floating tensor cast to training.save_precision (fp32 -> F32, fp16 -> F16, bf16 -> BF16);
 //         integer/bool buffers as they are. Names are the module's (layers.0.attn.q_proj.weight, ...).
 //   load: the file must hold exactly the model's names, with the same shapes (floating stays floating,

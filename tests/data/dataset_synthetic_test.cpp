@@ -181,7 +181,7 @@ TEST(DatasetSynthetic, NameParameters) {
   const std::string msg = dataset_test::error_of([] { parse_synthetic_name("synthetic:passkey?lenght=5"); },
                                                  StatusCode::Config);
   DS_EXPECT_CONTAINS(msg, "unknown parameter 'lenght'");
-  DS_EXPECT_CONTAINS(msg, "length, depth, digits, examples");
+  DS_EXPECT_CONTAINS(msg, "length, min_length, depth, digits, examples");
   dataset_test::error_of([] { parse_synthetic_name("synthetic:passkey?depth=2"); }, StatusCode::Config);
   dataset_test::error_of([] { parse_synthetic_name("synthetic:passkey?length=abc"); }, StatusCode::Config);
   dataset_test::error_of([] { parse_synthetic_name("synthetic:passkey?length"); }, StatusCode::Config);
@@ -225,6 +225,38 @@ TEST(DatasetSynthetic, PasskeyThroughTheConfigFillsWindowsExactly) {
   c.set("training.max_length", 50);  // too short for a passkey prompt: the message names the key
   DS_EXPECT_CONTAINS(dataset_test::error_of([&] { load_documents(c, tok, Split::Train); }, StatusCode::Config),
                      "passkey length 50 (training.max_length) is below the shortest passkey prompt");
+}
+
+TEST(DatasetSynthetic, PasskeyMinLengthPutsTheAnswerAtEveryOffset) {
+  TestTokenizer tok;
+  auto c = dataset_test::config();
+  c.set("training.dataset_name", "synthetic:passkey?min_length=120&examples=200");
+  c.set("training.max_length", 256);
+  const auto docs = load_documents(c, tok, Split::Train);
+  ASSERT_EQ(docs.size(), 200u);
+  std::set<int64_t> answer_starts;
+  for (const auto& d : docs) {
+    ASSERT_EQ(d.tokens.size(), 256u);  // still one example per window
+    const auto first = std::find(d.mask.begin(), d.mask.end(), 1) - d.mask.begin();
+    ASSERT_EQ(std::count(d.mask.begin(), d.mask.end(), 1), 6);  // only " NNNNN" counts; the filler after it not
+    ASSERT_TRUE(std::all_of(d.mask.begin() + first, d.mask.begin() + first + 6, [](uint8_t m) { return m == 1; }));
+    const int64_t end = first + 6;  // prompt + answer
+    EXPECT_GE(end, 120);
+    EXPECT_LE(end, 256);
+    const std::string before = tok.decode(std::vector<int64_t>(d.tokens.begin(), d.tokens.begin() + first));
+    EXPECT_EQ(before.size() - before.rfind("What is the pass key? The pass key is"), 37u);  // the question ends there
+    const std::string after = tok.decode(std::vector<int64_t>(d.tokens.begin() + end, d.tokens.end()));
+    EXPECT_EQ(after, tok.decode(memtx::data::passkey_filler(tok, 256 - end)));
+    answer_starts.insert(end);
+  }
+  EXPECT_GT(answer_starts.size(), 60u);  // 137 possible ends: the offsets within a segment all occur
+  EXPECT_GE(*answer_starts.begin(), 120);
+  c.set("training.dataset_name", "synthetic:passkey?min_length=300");
+  DS_EXPECT_CONTAINS(dataset_test::error_of([&] { load_documents(c, tok, Split::Train); }, StatusCode::Config),
+                     "min_length=300 is above the length, 256 (training.max_length)");
+  c.set("training.dataset_name", "synthetic:passkey?min_length=20");
+  DS_EXPECT_CONTAINS(dataset_test::error_of([&] { load_documents(c, tok, Split::Train); }, StatusCode::Config),
+                     "passkey length 20 (min_length=) is below the shortest passkey prompt");
 }
 
 TEST(DatasetSynthetic, RecallThroughTheConfig) {

@@ -4,7 +4,9 @@
 // sizes with the fixture as their base.
 #include <map>
 
+#include "io/safetensors.hpp"
 #include "model/adapter.hpp"
+#include "train/model_weights.hpp"
 #include "trainer_support.hpp"
 
 namespace memtx::test {
@@ -52,6 +54,45 @@ TEST(AdapterTraining, FrozenBaseOnlyTheAdapterParametersChange) {
     else EXPECT_TRUE(same) << p.key() << " is frozen";
   }
   EXPECT_EQ(lora_changed, 12) << "every A and B moved";
+}
+
+// The final model of a frozen-base run stores the adapter alone; built again from its config.yaml (which loads the
+// base from model.base_model_name) and that file, it equals the trained model. A file that repeats a base weight
+// is refused by name.
+TEST(AdapterTraining, FrozenBaseFilesHoldOnlyTheAdapter) {
+  if (!std::filesystem::exists(kTiny)) GTEST_SKIP() << "fixtures not found at " << kTiny;
+  ScratchDir dir("adapter_files");
+  const Config config = lora_adapter_config(dir.path(), {});
+  Transformer model(config, plugin_registry());
+  train::TrainReport report;
+  train::train(*model, config, *byte_tokenizer(), {}, report);
+  ASSERT_EQ(report.status, "completed");
+  const std::string final_dir = dir.path() + "/final_model";
+  const auto file = io::read_safetensors(final_dir + "/model.safetensors");
+  const auto base = base_parameter_names(*model);
+  size_t lora = 0;
+  for (const auto& [name, t] : file.tensors) {
+    EXPECT_EQ(std::count(base.begin(), base.end(), name), 0) << name << " is a frozen base weight";
+    lora += is_lora(name);
+  }
+  EXPECT_EQ(lora, 12u);
+  EXPECT_LE(file.tensors.size(), model->named_parameters().size() + model->named_buffers().size() - base.size());
+
+  Transformer again(Config::from_file(plugin_registry().schema(), final_dir + "/config.yaml"), plugin_registry());
+  train::load_model_tensors(*again, file.tensors, "model.safetensors");
+  const auto trained = snapshot(*model);
+  for (const auto& p : again->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), trained.at(p.key()))) << p.key();
+
+  train::NamedTensors with_base = file.tensors;
+  with_base.emplace_back(base.front(), model->named_parameters()[base.front()].detach());
+  try {
+    train::load_model_tensors(*again, with_base, "full.safetensors");
+    ADD_FAILURE() << "a base weight in the file was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'" + base.front() + "' is a frozen weight of the base model"),
+              std::string::npos) << e.what();
+  }
 }
 
 TEST(AdapterTraining, UnfrozenBaseTrainsAtItsOwnLearningRate) {
