@@ -127,8 +127,33 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
                                                  " layers, model has " + std::to_string(blocks.size()));
   }
   refresh_lora(*this);  // LoRA-wrapped projections take their effective weights (model/lora.hpp)
-  if (segment_length_ == 0) return run_blocks(tokens, state, use_cache, capture);
+  auxiliary_loss_ = torch::Tensor();
+  router_losses_.clear();
+  if (segment_length_ == 0) {
+    auto logits = run_blocks(tokens, state, use_cache, capture);
+    add_layer_losses(1.0);
+    return logits;
+  }
   return run_segments(tokens, state, use_cache, capture);
+}
+
+void TransformerImpl::add_layer_losses(double weight) {
+  auto weighted = [weight](const torch::Tensor& t) { return weight == 1.0 ? t : t * weight; };
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const auto& block = blocks[i];
+    for (const torch::Tensor& aux :
+         {block->attn->auxiliary_loss(), block->memory ? block->memory->cross_attn->auxiliary_loss() : torch::Tensor()}) {
+      if (!aux.defined()) continue;
+      auxiliary_loss_ = auxiliary_loss_.defined() ? auxiliary_loss_ + weighted(aux) : weighted(aux);
+    }
+    if (!block->memory) continue;
+    for (const auto& [name, value] : block->memory->cross_attn->router_losses()) {
+      const std::string key = "layers." + std::to_string(i) + ".memory." + name;
+      auto it = router_losses_.find(key);
+      if (it == router_losses_.end()) router_losses_.emplace(key, weighted(value));
+      else it->second = it->second + weighted(value);
+    }
+  }
 }
 
 torch::Tensor TransformerImpl::run_segments(const torch::Tensor& tokens, ModelState* state, bool use_cache,
@@ -158,6 +183,7 @@ torch::Tensor TransformerImpl::run_segments(const torch::Tensor& tokens, ModelSt
       }
     }
     logits.push_back(run_blocks(tokens.narrow(1, offset, length), state, use_cache, capture));
+    add_layer_losses(static_cast<double>(length) / static_cast<double>(T));
     offset += length;
   }
   return logits.size() == 1 ? logits.front() : torch::cat(logits, 1);

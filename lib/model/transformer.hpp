@@ -76,6 +76,13 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   // The segment length the model runs in; 0 when no layer asks for segments.
   int64_t segment_length() const { return segment_length_; }
 
+  // The layers' losses of the last forward, over all of its segments (each segment's value weighted by its
+  // share of the tokens; one segment = the blocks' own values): the sum of every attention and memory sublayer's
+  // auxiliary_loss() (undefined when none has one), and the memory routers' unweighted losses by
+  // "layers.<i>.memory.<name>".
+  const torch::Tensor& auxiliary_loss() const { return auxiliary_loss_; }
+  const std::map<std::string, torch::Tensor>& router_losses() const { return router_losses_; }
+
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   std::vector<Block> blocks;
@@ -96,6 +103,9 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
                              std::map<std::string, torch::Tensor>* capture);
   torch::Tensor run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,
                            std::map<std::string, torch::Tensor>* capture);
+  void add_layer_losses(double weight);  // the blocks' current losses, times weight, into the two below
+  torch::Tensor auxiliary_loss_;
+  std::map<std::string, torch::Tensor> router_losses_;
   int64_t segment_length_ = 0;
   int64_t detach_every_ = 0;
   bool gradient_checkpointing_ = false;

@@ -224,32 +224,13 @@ class Run {
     return out;
   }
 
-  // The layers' weighted auxiliary losses of the last forward: every block's attention and memory sublayer
-  // (the memory router's load-balance, auxiliary and z losses times their coefficients).
-  torch::Tensor auxiliary_losses() {
-    torch::Tensor total;
-    auto add = [&total](const torch::Tensor& aux) {
-      if (aux.defined()) total = total.defined() ? total + aux : aux;
-    };
-    for (auto& block : model_.blocks) {
-      add(block->attn->auxiliary_loss());
-      if (block->memory) add(block->memory->cross_attn->auxiliary_loss());
-    }
-    return total;
-  }
-
-  // Adds the memory routers' unweighted losses of the last forward to the logging window's sums.
+  // Adds the memory routers' unweighted losses of the last forward (all its segments) to the logging window's sums.
   void accumulate_router_losses() {
-    for (size_t i = 0; i < model_.blocks.size(); ++i) {
-      const auto& memory = model_.blocks[i]->memory;
-      if (!memory) continue;
-      for (const auto& [name, value] : memory->cross_attn->router_losses()) {
-        const std::string key = "layers." + std::to_string(i) + ".memory." + name;
-        torch::Tensor v = value.detach().to(torch::kFloat64);
-        auto it = router_sums_.find(key);
-        if (it == router_sums_.end()) router_sums_.emplace(key, v);
-        else it->second = it->second + v;
-      }
+    for (const auto& [key, value] : model_.router_losses()) {
+      torch::Tensor v = value.detach().to(torch::kFloat64);
+      auto it = router_sums_.find(key);
+      if (it == router_sums_.end()) router_sums_.emplace(key, v);
+      else it->second = it->second + v;
     }
     ++router_forwards_;
   }
@@ -277,7 +258,7 @@ class Run {
         torch::Tensor logits = model_.forward(mb.inputs);
         lm_sum = masked_lm_loss_sum(logits, mb.targets, mb.weights);
         objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
-        torch::Tensor aux = auxiliary_losses();
+        torch::Tensor aux = model_.auxiliary_loss();  // every layer, every segment
         if (aux.defined()) objective = objective + aux.to(torch::kFloat32) / k;
         accumulate_router_losses();
       }

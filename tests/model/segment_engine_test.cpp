@@ -1,6 +1,6 @@
 // The segment engine: a model with an infini layer runs in segments carrying state; gradients flow through
 // the carried state across segments unless infini_attention.detach_every cuts them; softmax layers see only
-// their own segment.
+// their own segment; the layers' auxiliary and router losses of a forward cover all of its segments.
 #include "test_support.hpp"
 
 namespace memtx::test {
@@ -63,6 +63,42 @@ TEST(SegmentEngine, BatchRowsKeepTheirOwnState) {
   auto second = model->forward(tokens.narrow(0, 1, 1));
   EXPECT_LE(max_abs_diff(both.narrow(0, 0, 1), first), 1e-5);
   EXPECT_LE(max_abs_diff(both.narrow(0, 1, 1), second), 1e-5);
+}
+
+// A forward over several segments reports the token-weighted mean of each segment's losses: the same values as
+// feeding the segments one call at a time and weighting each call's losses by its length.
+TEST(SegmentEngine, RouterAndAuxiliaryLossesCoverEverySegment) {
+  Transformer model(segmented_config({"memory.vanilla_mode=false", "memory.num_memory_tokens=16",
+                                      "memory.use_chapters=true", "memory.num_chapters=4", "memory.top_k_chapters=2",
+                                      "memory.routing_strategy_train=token", "memory.routing_strategy_inference=token",
+                                      "memory.use_load_balance_loss=true", "memory.use_z_loss=true",
+                                      "memory.wo_init_zero=false"}),
+                    plugin_registry());
+  model->to(torch::kFloat64);
+  model->train();
+  auto tokens = torch::randint(0, 97, {2, 10}, torch::kLong);
+  model->forward(tokens);
+  const auto whole = model->router_losses();
+  const torch::Tensor whole_aux = model->auxiliary_loss();
+  ASSERT_FALSE(whole.empty());
+  ASSERT_TRUE(whole_aux.defined());
+
+  std::map<std::string, double> expected;
+  double expected_aux = 0;
+  ModelState state = model->initial_state(2);
+  for (const auto& [offset, length] : std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 4}, {8, 2}}) {
+    model->forward(tokens.narrow(1, offset, length), &state);
+    for (const auto& [name, value] : model->router_losses()) expected[name] += value.item<double>() * length / 10.0;
+    expected_aux += model->auxiliary_loss().item<double>() * length / 10.0;
+  }
+  ASSERT_EQ(whole.size(), expected.size());
+  for (const auto& [name, value] : whole) {
+    EXPECT_NEAR(value.item<double>(), expected.at(name), 1e-10) << name;
+  }
+  EXPECT_NEAR(whole_aux.item<double>(), expected_aux, 1e-10);
+  // Not the last segment's value alone (what a model reading its blocks after the forward would report).
+  const double last_only = model->router_losses().begin()->second.item<double>();
+  EXPECT_GT(std::abs(whole.begin()->second.item<double>() - last_only), 1e-6);
 }
 
 }  // namespace
