@@ -36,7 +36,8 @@ struct CheckpointLoadOptions {
 // The config keys that fix parameter names and shapes; load compares them (keys missing from either
 // schema, e.g. of a plugin not loaded, are skipped).
 MEMTX_API const std::vector<std::string>& model_structure_keys();
-// Error(Config) naming the first structure key whose value differs; origin names the saved config file.
+// Error(Config) naming the first structure key whose value differs (then the memory layout, the memory
+// sublayers' shape keys and LoRA's, where the models have them); origin names the saved config file.
 MEMTX_API void check_config_compatible(const Config& saved, const Config& current, const std::string& origin);
 
 // Returns the checkpoint's final path. state.cpu_rng_state and state.memtx_version are filled in by save.

@@ -239,6 +239,46 @@ TEST_F(CheckpointCorruption, OtherModelDimsAreAConfigErrorNamingTheKey) {
   train::load_checkpoint(pristine_, sgd.model->config(), *sgd.model, nullptr, {});
 }
 
+// What memtx adds is compared where it exists: LoRA on/off and its rank and targets, the memory layout as computed
+// (equivalent placements agree), the memory sublayers' shape keys; settings of absent parts do not matter.
+TEST(CheckpointConfig, LoraAndMemoryStructureIsComparedWhereItExists) {
+  auto message = [](const std::vector<std::string>& saved, const std::vector<std::string>& current) -> std::string {
+    try {
+      train::check_config_compatible(tiny_config(saved), tiny_config(current), "ckpt/config.yaml");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), StatusCode::Config);
+      return e.what();
+    }
+    return "";
+  };
+  const std::vector<std::string> lora = {"memory.vanilla_mode=false", "memory.use_memory_adapter=false",
+                                         "memory.use_lora=true"};
+  auto with = [](std::vector<std::string> base, const std::vector<std::string>& more) {
+    base.insert(base.end(), more.begin(), more.end());
+    return base;
+  };
+  EXPECT_NE(message(lora, {"memory.vanilla_mode=false", "memory.use_memory_adapter=false"}).find("LoRA"),
+            std::string::npos);
+  EXPECT_NE(message(lora, with(lora, {"memory.lora_rank=4"})).find("memory.lora_rank is 16 in the checkpoint but 4"),
+            std::string::npos);
+  EXPECT_NE(message(lora, with(lora, {"memory.lora_targets=[q_proj]"})).find("memory.lora_targets"), std::string::npos);
+  EXPECT_EQ(message({}, {"memory.lora_rank=4", "memory.memory_layer_k=1"}), "");  // vanilla: no LoRA, no memory
+
+  const std::vector<std::string> memory = {"memory.vanilla_mode=false", "memory.num_memory_tokens=8"};
+  EXPECT_EQ(message(with(memory, {"memory.memory_layer_placement=all"}),
+                    with(memory, {"memory.memory_layer_placement=every_n", "memory.memory_layer_n=1"})),
+            "");  // the same blocks read the same bank
+  EXPECT_NE(message(with(memory, {"memory.memory_layer_placement=first_k", "memory.memory_layer_k=1"}),
+                    with(memory, {"memory.memory_layer_placement=first_k", "memory.memory_layer_k=2"}))
+                .find("the memory layout"),
+            std::string::npos);
+  EXPECT_NE(message(memory, with(memory, {"memory.memory_sharing=per_layer"})).find("[0, 0] in the checkpoint but [0, 1]"),
+            std::string::npos);
+  EXPECT_NE(message(memory, with(memory, {"memory.use_chapters=true", "memory.num_chapters=2"})).find("memory.use_chapters"),
+            std::string::npos);
+  EXPECT_EQ(message(memory, with(memory, {"memory.num_chapters=2"})), "");  // chapters off in both
+}
+
 TEST(CheckpointDir, CrashedSaveIsIgnoredAndStaleTemporariesRemoved) {
   ScratchDir out("crash");
   TrainRun a = make_run(1);
