@@ -92,7 +92,7 @@ memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
         model->tokenizer_spec.empty() ? config.get_string("model.tokenizer") : model->tokenizer_spec;
     if (spec != "byte" && fs::exists(spec, ec)) config.set("model.tokenizer", fs::absolute(spec).lexically_normal().string());
     memtx::io::write_safetensors(join(dir, memtx::train::kModelFile),
-                                 memtx::train::model_tensors_for_save(*model->model, torch::kFloat32),
+                                 memtx::train::model_tensors_for_export(*model->model, torch::kFloat32),
                                  {{"format", "memtx"}, {"memtx_version", memtx_version()}, {"save_precision", "fp32"}});
     memtx::train::atomic_write_text(join(dir, memtx::train::kConfigFile), config.to_yaml());
   });

@@ -267,7 +267,9 @@ void add_memory(Schema& s) {
           .doc("Weight of the z-loss."));
   add(Opt("memory.quantize_memory", VT::Bool, false).by("memory")
           .doc("Quantise the bank row by row (symmetric, scale = row max |x| / (2^(bits-1) - 1)), read the "
-               "dequantised values, and train the float master copy through a straight-through estimator."));
+               "dequantised values, and train the float master copy through a straight-through estimator. Saved "
+               "models (final_model/, memtx_model_save) store the codes (int8, or 4-bit pairs in uint8) and scales; "
+               "checkpoints keep the float master copy."));
   add(Opt("memory.memory_quant_bits", VT::Int, 8).min(4).max(8).expect("4 or 8").by("memory")
           .doc("Bits per quantised memory value: 4 or 8."));
   add(Opt("memory.wo_init_zero", VT::Bool, true).by("memory")

@@ -8,6 +8,7 @@
 #include "memtx/error.hpp"
 #include "model/adapter.hpp"
 #include "model/transformer.hpp"
+#include "train/packed_memory.hpp"
 
 namespace memtx::train {
 namespace {
@@ -58,7 +59,21 @@ NamedTensors model_tensors_for_save(const torch::nn::Module& model, torch::Scala
   return out;
 }
 
-void check_model_tensors(const torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin) {
+NamedTensors model_tensors_for_export(const torch::nn::Module& model, torch::ScalarType dtype) {
+  const int64_t bits = quantized_memory_bits(model);
+  if (!bits) return model_tensors_for_save(model, dtype);
+  // Bank tensors are quantised from the model's own float32 values (not from a save-precision copy), so a
+  // load reproduces the reads; the other floating tensors go in the save precision.
+  NamedTensors tensors = model_tensors_for_save(model, torch::kFloat);
+  for (auto& [name, t] : tensors)
+    if (!is_quantized_bank_tensor(name, t) && torch::isFloatingType(t.scalar_type())) t = t.to(dtype);
+  return pack_quantized_memory(std::move(tensors), bits);
+}
+
+namespace {
+
+// check_model_tensors on tensors whose packed memory banks are already unpacked.
+void check_unpacked(const torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin) {
   std::map<std::string, const torch::Tensor*> in_file;
   for (const auto& [name, t] : tensors) in_file.emplace(name, &t);
   std::map<std::string, bool> known;
@@ -86,10 +101,17 @@ void check_model_tensors(const torch::nn::Module& model, const NamedTensors& ten
   }
 }
 
+}  // namespace
+
+void check_model_tensors(const torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin) {
+  check_unpacked(model, unpack_quantized_memory(model, tensors, origin), origin);
+}
+
 void load_model_tensors(torch::nn::Module& model, const NamedTensors& tensors, const std::string& origin) {
-  check_model_tensors(model, tensors, origin);
+  const NamedTensors unpacked = unpack_quantized_memory(model, tensors, origin);
+  check_unpacked(model, unpacked, origin);
   std::map<std::string, const torch::Tensor*> in_file;
-  for (const auto& [name, t] : tensors) in_file.emplace(name, &t);
+  for (const auto& [name, t] : unpacked) in_file.emplace(name, &t);
   torch::NoGradGuard no_grad;
   for (auto& [name, live] : live_tensors(model)) live.copy_(*in_file.at(name));
 }

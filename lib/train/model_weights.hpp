@@ -28,7 +28,11 @@ MEMTX_API torch::ScalarType save_precision_dtype(const std::string& precision);
 // Parameters, then buffers (recursively), floating ones cast to dtype (detached).
 MEMTX_API NamedTensors model_tensors_for_save(const torch::nn::Module& model, torch::ScalarType dtype);
 
-// Validation only; origin names the file.
+// model_tensors_for_save with quantised memory banks as codes and scales (train/packed_memory.hpp): what a saved
+// model (final_model/, memtx_model_save) holds. Checkpoints keep the float tensors.
+MEMTX_API NamedTensors model_tensors_for_export(const torch::nn::Module& model, torch::ScalarType dtype);
+
+// Validation only (packed memory banks are unpacked first); origin names the file.
 MEMTX_API void check_model_tensors(const torch::nn::Module& model, const NamedTensors& tensors,
                                    const std::string& origin);
 // check_model_tensors, then copies every tensor into the model (no autograd).

@@ -471,7 +471,7 @@ class Run {
     const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
     std::filesystem::create_directories(dir);
     io::write_safetensors((dir / "model.safetensors").string(),
-                          model_tensors_for_save(model_, save_precision_dtype(s_.save_precision)));
+                          model_tensors_for_export(model_, save_precision_dtype(s_.save_precision)));
     atomic_write_text((dir / "config.yaml").string(), config_.to_yaml());
     report_.final_model = dir.string();
     log("final model written to " + report_.final_model);

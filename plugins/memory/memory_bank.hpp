@@ -5,14 +5,13 @@
 //   Initialisation: memory ~ N(0, s) with s = memory.memory_init_std; factors ~ N(0, sqrt(s) r^(-1/4)) so the
 //   entries of A B^T have variance r (sqrt(s) r^(-1/4))^4 = s^2, as a full bank.
 //   Quantisation (memory.quantize_memory, b = memory.memory_quant_bits in {4, 8}): every stored tensor is
-//   quantised row by row, symmetric around 0 with Q = 2^(b-1) - 1 (127 or 7):
-//     scale_i = max_j |x_ij| / Q,   code_ij = round(x_ij / scale_i) in [-Q, Q],   deq_ij = code_ij * scale_i
-//   so |x_ij - deq_ij| <= scale_i / 2 (a row of zeros has scale 0 and dequantises to zeros). read() uses the
+//   quantised row by row, symmetric around 0 (memtx/quantize.hpp, shared with the host's model files). read() uses the
 //   dequantised values and trains through a straight-through estimator: x + (deq - x).detach(), whose value
 //   is deq and whose gradient reaches x unchanged. The float tensors are the master copy the optimizer
 //   updates; the codes and scales are recomputed from them at every read().
 #pragma once
 #include <memtx/memory.hpp>
+#include <memtx/quantize.hpp>
 
 namespace memtx::memory {
 
@@ -25,18 +24,6 @@ struct BankShape {
   double init_std = 0.02;
   int64_t width() const { return low_rank == "reduced_dim" ? rank : dim; }
 };
-
-struct Quantized {
-  torch::Tensor codes;   // int8 [rows, cols], entries in [-Q, Q]
-  torch::Tensor scales;  // float32 [rows, 1]
-};
-
-// Row-wise symmetric quantisation of a 2-d tensor (computed in float32).
-Quantized quantize_rows(const torch::Tensor& x, int64_t bits);
-// codes * scales in dtype.
-torch::Tensor dequantize(const Quantized& q, torch::ScalarType dtype);
-// The straight-through estimator: the value of dequantize(quantize_rows(x)), the gradient of x.
-torch::Tensor fake_quantize(const torch::Tensor& x, int64_t bits);
 
 class MemoryBankModule : public MemoryBankImpl {
  public:
