@@ -382,6 +382,20 @@ static void test_passkey(memtx_context* ctx) {
   EXPECT_STATUS(memtx_passkey(model, "[1, 2", &text), MEMTX_INVALID_ARGUMENT, "not valid JSON");
   EXPECT_STATUS(memtx_passkey(NULL, NULL, &text), MEMTX_INVALID_ARGUMENT, "model is NULL");
   EXPECT_STATUS(memtx_passkey(model, NULL, NULL), MEMTX_INVALID_ARGUMENT, "out_json is NULL");
+  /* keys of 5 digits by default; of the training data's digits for a model trained on synthetic:passkey */
+  EXPECT_OK(memtx_passkey(model, "{\"lengths\": [128], \"depths\": [0], \"trials\": 1}", &text));
+  CHECK(text && strstr(text, "\"digits\": 5"));
+  memtx_string_free(text);
+  memtx_model_free(model);
+  model = NULL;
+  EXPECT_OK(memtx_config_set(cfg, "training.dataset_name", "synthetic:passkey?digits=3"));
+  EXPECT_OK(memtx_model_create(ctx, cfg, &model));
+  EXPECT_OK(memtx_passkey(model, "{\"lengths\": [128], \"depths\": [0], \"trials\": 1}", &text));
+  CHECK(text && strstr(text, "\"digits\": 3"));
+  memtx_string_free(text);
+  EXPECT_OK(memtx_passkey(model, "{\"lengths\": [128], \"depths\": [0], \"trials\": 1, \"digits\": 4}", &text));
+  CHECK(text && strstr(text, "\"digits\": 4"));
+  memtx_string_free(text);
   memtx_model_free(model);
   memtx_config_free(cfg);
 }
