@@ -18,12 +18,12 @@ $cli generate --model "$out/final_model" --temperature 0 --max_new_tokens 8 \
   --prompt "Key-value pairs: bcd=417, xyz=902, klm=355, qrs=128, fgh=764, tuv=539. Query: klm. Value:"
 $cli plot "$out/metrics.jsonl" -o "$out/loss.svg"
 echo "curves drawn in $out/loss.svg"
-# Infini-attention: train configs/passkey_infini.yaml (~4 min) and retrieve the pass key at 1x, 4x and 16x its
+# Infini-attention: train configs/passkey_infini.yaml (~3 min) and retrieve the pass key at 1x, 4x and 16x its
 # 256-token training length, needle depths 0 (first segment) to 1; a heat map of the accuracy per cell.
 pk=outputs/passkey_infini
 rm -rf "$pk"
 $cli train --config configs/passkey_infini.yaml --output_dir "$pk"
-$cli passkey --model "$pk/final_model" --lengths 256 1024 4096 --depths 0 0.25 0.5 0.75 1 --trials 10 \
+$cli passkey --model "$pk/final_model" --digits 2 --lengths 256 1024 4096 --depths 0 0.25 0.5 0.75 1 --trials 10 \
   --json "$pk/passkey.json" --svg "$pk/passkey.svg"
 echo "passkey heat map drawn in $pk/passkey.svg"
 for fixture in qwen2-tiny llama-tiny mamba-tiny deepseekv3-mla-tiny; do
