@@ -48,7 +48,10 @@ int cmd_train(const Args& args) {
                                          "(--attention_list causal infini ssm, --max_steps 100, --n_kv_group 2, ...)");
     add_config_options(options);
     options.add_options()("resume", "resume from a checkpoint folder, or 'latest' in output_dir",
-                          cxxopts::value<std::string>())("quiet", "no progress output (the summary only)")(
+                          cxxopts::value<std::string>())(
+        "init-from", "start from the weights of a memtx model folder or checkpoint (weights only: a fresh optimizer, "
+                     "schedule and step count; the config must describe the same structure)",
+        cxxopts::value<std::string>())("quiet", "no progress output (the summary only)")(
         "json", "print the final report as JSON");
     auto result = parse(options, args);
     auto ctx = open_context(result);
@@ -58,7 +61,12 @@ int cmd_train(const Args& args) {
     check(memtx_config_validate(cfg.get()));
 
     memtx_model* raw = nullptr;
-    check(memtx_model_create(ctx.get(), cfg.get(), &raw));
+    if (result.count("init-from")) {
+      if (result.count("resume")) throw CliError("give either --resume (a whole run) or --init-from (weights only), not both");
+      check(memtx_model_load(ctx.get(), result["init-from"].as<std::string>().c_str(), &raw));
+    } else {
+      check(memtx_model_create(ctx.get(), cfg.get(), &raw));
+    }
     Model model(raw, memtx_model_free);
 
     ProgressDisplay display = ProgressDisplay::on_stderr();

@@ -176,6 +176,23 @@ if out=$("$cli" train "${icfg[@]}" "${idata[@]}" --set training.max_steps=3 --se
   [[ $rc_a -eq 0 && "$a" == "$b" ]] && ok || bad "generate --model final_model vs checkpoint: '$a' / '$b'"
   if out=$("$cli" generate --model "$infer_dir/run/final_model" --set model.hidden_dim=64 2>&1); then bad "--set with --model accepted"
   elif [[ "$out" != *"keeps its own config"* ]]; then bad "--set with --model message: $out"; else ok; fi
+  # --init-from: a run that starts from the final model's weights and trains at learning rate 0 ends with them.
+  if out=$("$cli" train "${icfg[@]}" "${idata[@]}" --set training.max_steps=1 --set training.warmup_steps=0 \
+       --set training.base_model_lr=0 --set "training.output_dir=$infer_dir/again" --init-from "$infer_dir/run/final_model" \
+       --quiet 2>&1); then
+    a=$("$cli" eval --model "$infer_dir/run/final_model" --json 2>/dev/null)
+    b=$("$cli" eval --model "$infer_dir/again/final_model" --json 2>/dev/null)
+    python3 -c 'import json,sys; sys.exit(0 if abs(json.loads(sys.argv[1])["loss"] - json.loads(sys.argv[2])["loss"]) < 1e-6 else 1)' "$a" "$b" \
+      && ok || bad "--init-from: eval '$a' vs '$b'"
+  else
+    bad "train --init-from: $out"
+  fi
+  if out=$("$cli" train "${icfg[@]}" --set model.hidden_dim=64 --set model.intermediate_dim=128 \
+       --set "training.output_dir=$infer_dir/other" --init-from "$infer_dir/run/final_model" --quiet 2>&1); then
+    bad "--init-from with another hidden_dim accepted"
+  elif [[ "$out" != *"model.hidden_dim"* ]]; then bad "--init-from structure message: $out"; else ok; fi
+  if out=$("$cli" train "${icfg[@]}" --init-from "$infer_dir/run/final_model" --resume latest 2>&1); then bad "--init-from with --resume accepted"
+  elif [[ "$out" != *"not both"* ]]; then bad "--init-from with --resume message: $out"; else ok; fi
 else
   bad "train for the eval test: $out"
 fi
