@@ -2,8 +2,9 @@
 # README command one: installs what is needed, builds, and runs the main job on the embedded default:
 # trains configs/cpu_small.yaml (a 4 x 256 causal model, byte tokenizer, built-in associative-recall data: no
 # files, no network) on the CPU, then evaluates the final model, generates a sample, and draws the loss and
-# learning-rate curves; then trains a small Infini-attention model on the passkey task and draws its retrieval
-# heat map at 1x, 4x and 16x its training length. Also checks memtx against the Hugging Face fixtures when ../shared is present.
+# learning-rate curves; then trains a small Infini-attention model on the passkey task (two stages) and draws its
+# retrieval heat map at 1x, 4x and 16x its training length and off the segment grid. Also checks memtx against
+# the Hugging Face fixtures when ../shared is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,14 +19,18 @@ $cli generate --model "$out/final_model" --temperature 0 --max_new_tokens 8 \
   --prompt "Key-value pairs: bcd=417, xyz=902, klm=355, qrs=128, fgh=764, tuv=539. Query: klm. Value:"
 $cli plot "$out/metrics.jsonl" -o "$out/loss.svg"
 echo "curves drawn in $out/loss.svg"
-# Infini-attention: train configs/passkey_infini.yaml (~3 min) and retrieve the pass key at 1x, 4x and 16x its
-# 256-token training length, needle depths 0 (first segment) to 1; a heat map of the accuracy per cell.
+# Infini-attention: train configs/passkey_infini.yaml (~2-3 min; all prompts 256 tokens), continue it on prompts
+# of 224..256 tokens with configs/passkey_infini_lengths.yaml (~1 min), and retrieve the pass key at 1x, 4x and
+# 16x the 256-token training length and at lengths off the 32-token segment grid, needle depths 0 (first
+# segment) to 1; a heat map of the accuracy per cell.
 pk=outputs/passkey_infini
-rm -rf "$pk"
+pkl=outputs/passkey_infini_lengths
+rm -rf "$pk" "$pkl"
 $cli train --config configs/passkey_infini.yaml --output_dir "$pk"
-$cli passkey --model "$pk/final_model" --digits 2 --lengths 256 1024 4096 --depths 0 0.25 0.5 0.75 1 --trials 10 \
-  --json "$pk/passkey.json" --svg "$pk/passkey.svg"
-echo "passkey heat map drawn in $pk/passkey.svg"
+$cli train --config configs/passkey_infini_lengths.yaml --init-from "$pk/final_model" --output_dir "$pkl"
+$cli passkey --model "$pkl/final_model" --lengths 256 300 1000 1024 4000 4096 --depths 0 0.25 0.5 0.75 1 \
+  --trials 10 --json "$pkl/passkey.json" --svg "$pkl/passkey.svg"
+echo "passkey heat map drawn in $pkl/passkey.svg"
 for fixture in qwen2-tiny llama-tiny mamba-tiny deepseekv3-mla-tiny; do
   if [ -d "../shared/fixtures/hf/$fixture" ]; then $cli check-fixture "../shared/fixtures/hf/$fixture"; fi
 done
