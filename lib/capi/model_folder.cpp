@@ -68,6 +68,7 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
     } else {
       const std::string weights_path = join(dir, memtx::train::kModelFile);
       const memtx::io::SafetensorsFile weights = memtx::io::read_safetensors(weights_path);
+      memtx::train::check_model_file_metadata(*model->model, weights.metadata, weights_path);
       memtx::train::load_model_tensors(*model->model, weights.tensors, weights_path);
     }
     model->model->eval();
@@ -91,9 +92,10 @@ memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
     const std::string spec =
         model->tokenizer_spec.empty() ? config.get_string("model.tokenizer") : model->tokenizer_spec;
     if (spec != "byte" && fs::exists(spec, ec)) config.set("model.tokenizer", fs::absolute(spec).lexically_normal().string());
+    auto metadata = memtx::train::model_file_metadata(*model->model);
+    metadata.insert({{"format", "memtx"}, {"memtx_version", memtx_version()}, {"save_precision", "fp32"}});
     memtx::io::write_safetensors(join(dir, memtx::train::kModelFile),
-                                 memtx::train::model_tensors_for_export(*model->model, torch::kFloat32),
-                                 {{"format", "memtx"}, {"memtx_version", memtx_version()}, {"save_precision", "fp32"}});
+                                 memtx::train::model_tensors_for_export(*model->model, torch::kFloat32), metadata);
     memtx::train::atomic_write_text(join(dir, memtx::train::kConfigFile), config.to_yaml());
   });
 }

@@ -7,6 +7,7 @@
 #include "model/hf_import.hpp"
 #include "model/lora.hpp"
 #include "model/transformer.hpp"
+#include "train/file_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -76,6 +77,17 @@ std::vector<std::string> base_parameter_names(const TransformerImpl& model) {
   return names;
 }
 
+std::string base_model_fingerprint(const std::string& dir) {
+  std::vector<fs::path> files = {fs::path(dir) / "config.json"};
+  for (const auto& f : hf_weight_files(dir)) files.push_back(f);
+  std::string out;
+  for (const auto& f : files) {
+    const train::FileDigest d = train::file_digest(f.string());
+    out += (out.empty() ? "" : ";") + f.filename().string() + ":" + std::to_string(d.bytes) + ":" + d.hash;
+  }
+  return out;
+}
+
 void attach_adapters(TransformerImpl& model) {
   const Config& config = model.config();
   if (const auto name = config.get_opt_string("model.base_model_name")) {
@@ -87,6 +99,7 @@ void attach_adapters(TransformerImpl& model) {
     if (config.get_bool("model.freeze_base_model")) {
       auto params = model.named_parameters();
       for (const auto& n : names) params[n].requires_grad_(false);
+      model.set_base_fingerprint(base_model_fingerprint(dir.string()));
     }
   }
   if (lora_enabled(config)) add_lora(model, LoraSettings::from_config(config));

@@ -29,9 +29,14 @@ MEMTX_API Config resolve_base_model_config(const Config& config);
 // every block's attn_norm, attn, mlp_norm and mlp (not the memory sublayers, not LoRA adapters).
 MEMTX_API std::vector<std::string> base_parameter_names(const TransformerImpl& model);
 
+// What identifies a base folder's content: "<file>:<bytes>:<digest>" for config.json and every weight file,
+// joined by ';' (train/file_util.hpp's digest; reading the files once more).
+MEMTX_API std::string base_model_fingerprint(const std::string& dir);
+
 // Called once by the Transformer after its blocks are built and initialised: in adapter mode loads the base
-// weights and, with freeze_base_model, sets requires_grad false on them; then adds the LoRA adapters when
-// lora_enabled(config).
+// weights and, with freeze_base_model, sets requires_grad false on them and records the folder's fingerprint
+// (TransformerImpl::base_fingerprint(), which model files then carry, so that loading them over a changed base
+// folder is refused); then adds the LoRA adapters when lora_enabled(config).
 MEMTX_API void attach_adapters(TransformerImpl& model);
 
 }  // namespace memtx

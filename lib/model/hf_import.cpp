@@ -23,7 +23,9 @@ nlohmann::json read_json(const fs::path& path) {
   }
 }
 
-std::vector<fs::path> weight_files(const fs::path& dir) {
+}  // namespace
+
+std::vector<std::filesystem::path> hf_weight_files(const std::filesystem::path& dir) {
   if (fs::exists(dir / "model.safetensors")) return {dir / "model.safetensors"};
   const auto index_path = dir / "model.safetensors.index.json";
   if (!fs::exists(index_path)) {
@@ -46,8 +48,6 @@ std::vector<fs::path> weight_files(const fs::path& dir) {
   for (const auto& s : shards) files.push_back(dir / s);
   return files;
 }
-
-}  // namespace
 
 Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry, HfModelInfo* info_out) {
   return hf_config_to_memtx(dir_text, registry.schema(), info_out);
@@ -85,7 +85,7 @@ void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfMod
   else for (const auto& p : params) wanted.insert(p.key());
   missing = wanted;
   torch::NoGradGuard no_grad;
-  for (const auto& path : weight_files(dir)) {
+  for (const auto& path : hf_weight_files(dir)) {
     auto file = io::read_safetensors(path.string());
     for (const auto& [hf_name, tensor] : file.tensors) {
       const std::string name = hf_to_memtx_name(hf_name, info);

@@ -3,6 +3,7 @@
 // hf_arch.cpp (Llama, Qwen2, ...). Weights are loaded by name; every memtx parameter must
 // be found with the right shape and every tensor of the files must be used.
 #pragma once
+#include <filesystem>
 #include <string>
 
 #include "model/hf_arch.hpp"
@@ -11,6 +12,9 @@
 namespace memtx {
 
 // config.json -> memtx Config (schema from the registry). Throws Error(NotFound/Io/Config) naming the file.
+// The weight files of a Hugging Face folder: model.safetensors, or the shards its model.safetensors.index.json
+// names (sorted). Error(NotFound) when neither exists, Error(Io) for a malformed index.
+MEMTX_API std::vector<std::filesystem::path> hf_weight_files(const std::filesystem::path& dir);
 MEMTX_API Config hf_config_to_memtx(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
 // The same over a given schema (every key the mapping sets is a built-in one).
 MEMTX_API Config hf_config_to_memtx(const std::string& dir, std::shared_ptr<const Schema> schema,

@@ -203,6 +203,7 @@ int64_t merge_lora(TransformerImpl& model) {
   config.set("memory.use_lora", false);
   config.set("memory.use_both_memory_and_lora", false);
   if (config.get_opt_string("model.base_model_name")) config.set("model.base_model_name", Value());
+  model.set_base_fingerprint("");  // the merged weights are the model's own now
   return merged;
 }
 

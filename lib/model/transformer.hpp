@@ -94,6 +94,10 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::vector<std::shared_ptr<MemoryBankImpl>> banks;
   const MemoryLayout& memory_layout() const { return memory_layout_; }
 
+  // Adapter mode with a frozen base: the base folder's fingerprint (model/adapter.hpp), else "".
+  const std::string& base_fingerprint() const { return base_fingerprint_; }
+  void set_base_fingerprint(std::string fingerprint) { base_fingerprint_ = std::move(fingerprint); }
+
  private:
   void initialize();
   std::unique_ptr<Config> config_;
@@ -104,6 +108,7 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   torch::Tensor run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,
                            std::map<std::string, torch::Tensor>* capture);
   void add_layer_losses(double weight);  // the blocks' current losses, times weight, into the two below
+  std::string base_fingerprint_;
   torch::Tensor auxiliary_loss_;
   std::map<std::string, torch::Tensor> router_losses_;
   int64_t segment_length_ = 0;

@@ -85,9 +85,9 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   fs::create_directory(tmp, ec);
   fs_check(ec, tmp, "cannot create the temporary checkpoint folder");
   try {
-    io::write_safetensors(join(tmp, kModelFile), model_tensors_for_save(model, dtype),
-                          {{"format", "memtx"}, {"memtx_version", record.state.memtx_version},
-                           {"save_precision", precision}});
+    auto metadata = model_file_metadata(model);
+    metadata.insert({{"format", "memtx"}, {"memtx_version", record.state.memtx_version}, {"save_precision", precision}});
+    io::write_safetensors(join(tmp, kModelFile), model_tensors_for_save(model, dtype), metadata);
     io::write_safetensors(join(tmp, kOptimizerFile), optimizer_state_tensors(optimizer, groups),
                           optimizer_state_metadata(optimizer));
     atomic_write_text(join(tmp, kConfigFile), config.to_yaml());
@@ -130,6 +130,7 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
   const std::string model_path = join(dir, kModelFile);
   const io::SafetensorsFile weights = io::read_safetensors(model_path);
   check_model_tensors(model, weights.tensors, model_path);
+  check_model_file_metadata(model, weights.metadata, model_path);
 
   const std::string optimizer_path = join(dir, kOptimizerFile);
   io::SafetensorsFile opt_state;

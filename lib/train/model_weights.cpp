@@ -70,6 +70,24 @@ NamedTensors model_tensors_for_export(const torch::nn::Module& model, torch::Sca
   return pack_quantized_memory(std::move(tensors), bits);
 }
 
+std::map<std::string, std::string> model_file_metadata(const torch::nn::Module& model) {
+  const auto* transformer = dynamic_cast<const TransformerImpl*>(&model);
+  if (!transformer || transformer->base_fingerprint().empty()) return {};
+  return {{"base_model_fingerprint", transformer->base_fingerprint()}};
+}
+
+void check_model_file_metadata(const torch::nn::Module& model, const std::map<std::string, std::string>& metadata,
+                               const std::string& origin) {
+  const auto* transformer = dynamic_cast<const TransformerImpl*>(&model);
+  const auto saved = metadata.find("base_model_fingerprint");
+  if (!transformer || saved == metadata.end() || transformer->base_fingerprint().empty()) return;
+  if (saved->second != transformer->base_fingerprint())
+    throw Error(StatusCode::Config,
+                origin + ": saved over other base weights: the files of model.base_model_name '" +
+                    transformer->config().get_string("model.base_model_name") + "' differ from those it was trained on (" +
+                    saved->second + " then, " + transformer->base_fingerprint() + " now)");
+}
+
 namespace {
 
 // check_model_tensors on tensors whose packed memory banks are already unpacked.

@@ -12,6 +12,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,14 @@ MEMTX_API NamedTensors model_tensors_for_save(const torch::nn::Module& model, to
 // model_tensors_for_save with quantised memory banks as codes and scales (train/packed_memory.hpp): what a saved
 // model (final_model/, memtx_model_save) holds. Checkpoints keep the float tensors.
 MEMTX_API NamedTensors model_tensors_for_export(const torch::nn::Module& model, torch::ScalarType dtype);
+
+// The metadata a model file carries beyond format and version: "base_model_fingerprint" for an adapter model
+// with a frozen base (its files hold no base weights, so they are only right over the same base folder).
+MEMTX_API std::map<std::string, std::string> model_file_metadata(const torch::nn::Module& model);
+// Error(Config) naming origin and the base folder when the file's base fingerprint differs from the model's
+// (the folder model.base_model_name names has other files now); files without one are accepted.
+MEMTX_API void check_model_file_metadata(const torch::nn::Module& model, const std::map<std::string, std::string>& metadata,
+                                         const std::string& origin);
 
 // Validation only (packed memory banks are unpacked first); origin names the file.
 MEMTX_API void check_model_tensors(const torch::nn::Module& model, const NamedTensors& tensors,

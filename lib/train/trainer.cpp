@@ -470,8 +470,10 @@ class Run {
   void save_final_model() {
     const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
     std::filesystem::create_directories(dir);
+    auto metadata = model_file_metadata(model_);
+    metadata.insert({{"format", "memtx"}, {"save_precision", s_.save_precision}});
     io::write_safetensors((dir / "model.safetensors").string(),
-                          model_tensors_for_export(model_, save_precision_dtype(s_.save_precision)));
+                          model_tensors_for_export(model_, save_precision_dtype(s_.save_precision)), metadata);
     atomic_write_text((dir / "config.yaml").string(), config_.to_yaml());
     report_.final_model = dir.string();
     log("final model written to " + report_.final_model);

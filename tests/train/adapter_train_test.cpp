@@ -2,10 +2,12 @@
 // parameters change; with freeze_base_model false the base trains too, at training.base_model_lr; and the
 // ready configs configs/adapter_qwen2.5_1.5b.yaml and configs/memory_lora_combined.yaml validate and run at tiny
 // sizes with the fixture as their base.
+#include <fstream>
 #include <map>
 
 #include "io/safetensors.hpp"
 #include "model/adapter.hpp"
+#include "model/lora.hpp"
 #include "train/model_weights.hpp"
 #include "trainer_support.hpp"
 
@@ -93,6 +95,48 @@ TEST(AdapterTraining, FrozenBaseFilesHoldOnlyTheAdapter) {
     EXPECT_NE(std::string(e.what()).find("'" + base.front() + "' is a frozen weight of the base model"),
               std::string::npos) << e.what();
   }
+}
+
+// Adapter files carry the base folder's fingerprint: over the same base they load, over a base whose weights
+// changed since they are refused, naming the folder; a merged model no longer depends on the base.
+TEST(AdapterTraining, FilesAreRefusedOverAChangedBase) {
+  if (!std::filesystem::exists(kTiny)) GTEST_SKIP() << "fixtures not found at " << kTiny;
+  ScratchDir dir("adapter_fingerprint");
+  const std::string base = dir.path() + "/base";
+  std::filesystem::create_directories(base);
+  for (const char* f : {"config.json", "model.safetensors"})
+    std::filesystem::copy_file(kTiny + "/" + f, base + "/" + f);
+  const Config config = lora_adapter_config(dir.path() + "/run", {"model.base_model_name=" + base});
+  Transformer model(config, plugin_registry());
+  ASSERT_FALSE(model->base_fingerprint().empty());
+  train::TrainReport report;
+  train::train(*model, config, *byte_tokenizer(), {}, report);
+  ASSERT_EQ(report.status, "completed");
+  const std::string file = dir.path() + "/run/final_model/model.safetensors";
+  const auto saved = io::read_safetensors(file);
+  ASSERT_EQ(saved.metadata.at("base_model_fingerprint"), model->base_fingerprint());
+  const Config final_config = Config::from_file(plugin_registry().schema(), dir.path() + "/run/final_model/config.yaml");
+  {
+    Transformer same(final_config, plugin_registry());
+    train::check_model_file_metadata(*same, saved.metadata, file);  // the same base: accepted
+  }
+  {  // change one byte of the base's last tensor data (the header stays valid)
+    std::fstream f(base + "/model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-2, std::ios::end);
+    f.put('\x7f');
+  }
+  Transformer changed(final_config, plugin_registry());
+  try {
+    train::check_model_file_metadata(*changed, saved.metadata, file);
+    ADD_FAILURE() << "a file trained over other base weights was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), StatusCode::Config);
+    EXPECT_NE(std::string(e.what()).find("saved over other base weights"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(base), std::string::npos) << e.what();
+  }
+  EXPECT_GT(merge_lora(*changed), 0);
+  EXPECT_TRUE(changed->base_fingerprint().empty());
+  EXPECT_TRUE(train::model_file_metadata(*changed).empty());
 }
 
 TEST(AdapterTraining, UnfrozenBaseTrainsAtItsOwnLearningRate) {
