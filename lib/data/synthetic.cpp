@@ -148,7 +148,7 @@ std::vector<Document> synthetic_documents(const Tokenizer& tokenizer, const Synt
       if (spec.min_length)  // drawn only with min_length, so the examples without it stay as they were
         o.length = *spec.min_length + static_cast<int64_t>(rng.below(static_cast<uint64_t>(length - *spec.min_length + 1)));
       Document doc = passkey_document(make_passkey_example(tokenizer, o), instruction_finetuning);
-      doc.append(passkey_filler(tokenizer, length - o.length), !instruction_finetuning);
+      if (o.length < length) doc.append(passkey_filler(tokenizer, length - o.length), !instruction_finetuning);
       docs.push_back(std::move(doc));
     } else {
       RecallOptions o;

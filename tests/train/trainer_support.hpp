@@ -66,4 +66,22 @@ inline std::map<int64_t, double> train_losses(const std::string& metrics_path) {
   return out;
 }
 
+// Trains two fresh models from the same overrides (under dir/plain and dir/gc), the second with
+// training.gradient_checkpointing on, and expects the same loss at every step (1e-6) and the same final
+// parameters (1e-5). Returns the number of logged steps.
+inline size_t expect_gradient_checkpointing_changes_nothing(const ScratchDir& dir, const std::vector<std::string>& common) {
+  Transformer a(nullptr), b(nullptr);
+  auto with = common;
+  with.push_back("training.gradient_checkpointing=true");
+  run_training(trainer_config(dir / "plain", common), {}, &a);
+  run_training(trainer_config(dir / "gc", with), {}, &b);
+  const auto la = train_losses(dir / "plain/metrics.jsonl");
+  const auto lb = train_losses(dir / "gc/metrics.jsonl");
+  for (const auto& [step, loss] : la) EXPECT_NEAR(lb.at(step), loss, 1e-6) << "step " << step;
+  auto pb = b->named_parameters();
+  for (const auto& item : a->named_parameters())
+    EXPECT_LE(max_abs_diff(item.value(), pb[item.key()]), 1e-5) << item.key();
+  return la.size();
+}
+
 }  // namespace memtx::test
