@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run_train_bench.sh: memtx's CPU training step against the same model in PyTorch, side by side.
 # Builds nothing: needs build/bin/train_step_bench and build/plugins (targets memtx, memtx_plugins,
-# train_step_bench) and a python3 with torch (Debian's python3-torch: the LibTorch and BLAS memtx links).
+# train_step_bench) and a python with torch: the pinned wheel in .venv/ (scripts/install-deps.sh), the LibTorch
+# memtx links.
 # For each thread count (default: all cores, then 1) and each round, runs train_step_bench, then
 # train_step_peer.py with --match (every setting and the parameter count taken from memtx's run), both with
 # OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads and at::set_num_threads / torch.set_num_threads(threads).
@@ -16,7 +17,7 @@
 # environment variables (then the two differ only in what runs the ops).
 # NICE=-5 (for example) runs both programs at that niceness, to measure on a machine busy with other work.
 # Usage: bench/run_train_bench.sh [train_step_bench options, e.g. --steps 20 --explicit-attention]
-# Environment: MEMTX_BUILD_DIR (default <repo>/build), PYTHON (default /usr/bin/python3 when it has torch),
+# Environment: MEMTX_BUILD_DIR (default <repo>/build), PYTHON (default <repo>/.venv/bin/python),
 #   THREADS (space-separated list, default "$(nproc) 1"), ROUNDS (default 3), PEER_MALLOC (default|retained),
 #   MEMTX_MALLOC (retained|default), NICE (niceness for both programs, default: unchanged).
 set -euo pipefail
@@ -25,10 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${MEMTX_BUILD_DIR:-$here/../build}"
 bench="$build/bin/train_step_bench"
 peer="$here/train_step_peer.py"
-if [[ -z "${PYTHON:-}" ]]; then
-  PYTHON=python3
-  if /usr/bin/python3 -c "import torch" 2>/dev/null; then PYTHON=/usr/bin/python3; fi
-fi
+PYTHON="${PYTHON:-$here/../.venv/bin/python}"
 if [[ ! -x "$bench" ]]; then
   echo "run_train_bench: $bench not found; build it: ninja -C $build memtx memtx_plugins train_step_bench" >&2
   exit 1
@@ -38,7 +36,7 @@ if [[ -n "$lib" && "$lib" -nt "$bench" ]]; then
   echo "run_train_bench: warning: $lib is newer than $bench; rebuild train_step_bench if memtx's headers changed" >&2
 fi
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
-  echo "run_train_bench: $PYTHON has no torch (install python3-torch, or set PYTHON)" >&2
+  echo "run_train_bench: $PYTHON has no torch (run scripts/install-deps.sh, or set PYTHON)" >&2
   exit 1
 fi
 cores="$(nproc)"

@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
 """bench/train_step_peer.py: the PyTorch peer of bench/train_step_bench.cpp.
 
-The same model and training step in plain PyTorch, run from Python (Debian's python3-torch: the same
-LibTorch and BLAS as memtx), so the two tokens/s figures can be compared on one machine:
+The same model and training step in plain PyTorch, run from Python (the pinned torch wheel of .venv/: the
+same LibTorch as memtx), so the two tokens/s figures can be compared on one machine:
   model:  tokens -> embedding -> L x [h = x + attn(rms(x)); y = h + down(silu(gate(rms(h))) * up(rms(h)))]
           -> rms -> logits = h E^T (tied embeddings, as memtx's default)
   attn:   q, k, v = x Wq, x Wk, x Wv (H heads, G kv heads); RoPE in the 'half' layout (channel i rotates
-          against i + d/2, angle p * theta^(-2i/d)); causal attention through the same kernel memtx calls on
-          LibTorch 1.13 (torch's _scaled_dot_product_attention, is_causal) or, with --explicit-attention, the
+          against i + d/2, angle p * theta^(-2i/d)); causal attention through F.scaled_dot_product_attention
+          (is_causal; grouped k/v with enable_gqa, as memtx calls it) or, with --explicit-attention, the
           explicit softmax(q k^T / sqrt(d) + causal mask) v that memtx's explicit path computes; then Wo.
   rms:    y = g * x / sqrt(mean(x^2) + eps), eps 1e-6.
   loss:   sum_i w_i CE(logits_i, y_i) / sum_i w_i (cross_entropy with reduction 'none', as memtx's
           masked_lm_loss_sum), backward, clip_grad_norm_(max_norm), AdamW (decay on matrices only, as memtx's
-          parameter groups; foreach off, as LibTorch's C++ AdamW), zero_grad (zeroing, not set to None, as the
-          C++ optimizer does in 1.13).
+          parameter groups; foreach off, as LibTorch's C++ AdamW and torch's CPU default), zero_grad (set to
+          None, the 2.x default in Python and C++).
 Weights are initialised exactly as memtx does (seed 1234, N(0, init_std) drawn in memtx's order) and the
 batches are drawn with the same seeds, so the losses of the two programs agree: the check that both compute
 the same thing. With --match FILE (a JSON line of train_step_bench) every setting is taken from memtx's run and
@@ -68,15 +68,14 @@ class Attention(nn.Module):
         k = self.k_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.kv_heads, self.head_dim).transpose(1, 2)
         q, k = rope_half(q, cos, sin), rope_half(k, cos, sin)
-        if self.kv_heads != self.heads:
-            k = k.repeat_interleave(self.heads // self.kv_heads, 1)
-            v = v.repeat_interleave(self.heads // self.kv_heads, 1)
         if self.explicit:
+            if self.kv_heads != self.heads:
+                k = k.repeat_interleave(self.heads // self.kv_heads, 1)
+                v = v.repeat_interleave(self.heads // self.kv_heads, 1)
             scores = torch.matmul(q, k.transpose(-2, -1)) * (self.head_dim ** -0.5)
             out = torch.matmul(torch.softmax(scores + mask, dim=-1), v)
         else:
-            out = F._scaled_dot_product_attention(q, k, v, None, 0.0, False, True)
-            out = out[0] if isinstance(out, tuple) else out
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=self.kv_heads != self.heads)
         return self.o_proj(out.transpose(1, 2).reshape(B, T, -1))
 
 
@@ -252,7 +251,7 @@ def main():
         t.append(clock())
         optimizer.step()
         t.append(clock())
-        optimizer.zero_grad(set_to_none=False)
+        optimizer.zero_grad()
         t.append(clock())
         cpu1 = time.process_time()
         faults1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+source scripts/env.sh
 cd build
 ctest --output-on-failure -j2 "$@"

@@ -87,7 +87,8 @@ memtx_status* memtx_build_info(char** out_json) {
   return guarded("memtx_build_info", [&] {
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(out_json, "memtx_build_info", "out_json");
-    const std::string blas = loaded_blas();
+    // The PyPI wheel's LibTorch carries MKL inside libtorch_cpu; otherwise name the BLAS library mapped in.
+    const std::string blas = at::hasMKL() ? std::string("mkl (in LibTorch)") : loaded_blas();
     const bool fast = blas.find("openblas") != std::string::npos || blas.find("mkl") != std::string::npos ||
                       blas.find("blis") != std::string::npos;
     nlohmann::json j = {{"memtx_version", memtx_version()},
@@ -98,6 +99,11 @@ memtx_status* memtx_build_info(char** out_json) {
                         {"cuda_available", torch::cuda::is_available()},
                         {"cuda_devices", torch::cuda::device_count()},
                         {"fused_sdpa", memtx::compat::has_fused_sdpa()},
+#ifdef MEMTX_WITH_CUDA
+                        {"cuda_kernels", true},  // memtx's own CUDA sources (the ssm scan) were compiled
+#else
+                        {"cuda_kernels", false},
+#endif
                         {"blas", blas.empty() ? "unknown" : blas},
                         {"fast_blas", fast},
                         {"threads", at::get_num_threads()}};

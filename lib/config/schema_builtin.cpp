@@ -188,7 +188,8 @@ void add_attention(Schema& s) {
           .doc("Add biases to Mamba's input and output projections."));
   add(Opt("attention.ssm_scan", VT::String, "auto").choices({"auto", "sequential", "chunked"}).by("ssm")
           .doc("Selective-scan implementation: sequential (the reference loop, any device), chunked (the fast "
-               "CPU scan), or auto (chunked on the CPU, sequential elsewhere)."));
+               "scan: the CPU loop, or the CUDA kernel on CUDA tensors), or auto (chunked on the CPU and on CUDA "
+               "when this build has the CUDA kernel, sequential elsewhere)."));
 }
 
 void add_memory(Schema& s) {

@@ -14,11 +14,6 @@
 namespace memtx::infer {
 namespace {
 
-torch::Device model_device(TransformerImpl& model) {
-  auto params = model.parameters();
-  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
-}
-
 // "test", or how the evaluation data was made when the dataset has no files for eval_split.
 std::string split_name(const Config& config) {
   const std::string eval_split = config.get_opt_string("training.eval_split").value_or("");
@@ -45,7 +40,7 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
   const auto start = std::chrono::steady_clock::now();
   EvalModeGuard eval_mode(model);
   torch::NoGradGuard no_grad;
-  const torch::Device device = model_device(model);
+  const torch::Device device = model.device();
   EvalResult result;
   double loss_sum = 0.0;
   while (!max_batches || result.batches < *max_batches) {

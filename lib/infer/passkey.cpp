@@ -106,7 +106,7 @@ void run_batch(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& 
   auto ll = torch::zeros({B}, torch::kFloat64);
   row = first;
   for (int64_t i = 0; i < n; ++i) {
-    auto logp = torch::log_softmax(row.to(torch::kFloat64), 1);
+    auto logp = torch::log_softmax(row.to(torch::kCPU, torch::kFloat64), 1);  // the answer ids live on the CPU
     ll += logp.gather(1, answer.select(1, i).view({B, 1})).view({B});
     if (i + 1 < n) row = forced->feed(answer.select(1, i).view({B, 1}).contiguous());
   }

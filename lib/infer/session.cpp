@@ -21,7 +21,7 @@ torch::Tensor Session::feed(const std::vector<int64_t>& tokens, FeedScore* score
   }
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0)
-    return torch::empty({0, vocab}, torch::TensorOptions().dtype(model_.spec().dtype).device(model_.spec().device));
+    return torch::empty({0, vocab}, torch::TensorOptions().dtype(model_.spec().dtype).device(model_.device()));
   EvalModeGuard eval_mode(model_);
   torch::NoGradGuard no_grad;
   auto ids = torch::tensor(tokens, torch::kLong);

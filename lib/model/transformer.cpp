@@ -101,9 +101,11 @@ void TransformerImpl::initialize() {
   for (auto& bank : banks) bank->reset_parameters();
 }
 
+torch::Device TransformerImpl::device() const { return embed_tokens->weight.device(); }
+
 ModelState TransformerImpl::initial_state(int64_t batch) {
   ModelState state;
-  auto options = torch::TensorOptions().device(spec_.device).dtype(spec_.dtype);
+  auto options = torch::TensorOptions().device(device()).dtype(spec_.dtype);
   for (auto& block : blocks) state.layers.push_back(block->attn->initial_state(batch, options));
   return state;
 }
@@ -116,7 +118,10 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
                                                  std::string(c10::toString(tokens.scalar_type())));
   }
   if (tokens.numel() > 0) {
-    const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+    // Out-of-range ids would read past the embedding (a device-side assert on CUDA): one min/max, one copy back.
+    const auto [min_id, max_id] = torch::aminmax(tokens);
+    const torch::Tensor range = torch::stack({min_id, max_id}).to(torch::kCPU);
+    const int64_t lo = range[0].item<int64_t>(), hi = range[1].item<int64_t>();
     if (lo < 0 || hi >= spec_.vocab_size) {
       throw Error(StatusCode::InvalidArgument, "forward: token id " + std::to_string(lo < 0 ? lo : hi) +
                                                    " outside the vocabulary [0, " + std::to_string(spec_.vocab_size) + ")");
@@ -176,7 +181,7 @@ torch::Tensor TransformerImpl::run_segments(const torch::Tensor& tokens, ModelSt
       for (size_t i = 0; i < blocks.size(); ++i) {
         auto& layer = state->layers[i];
         if (!blocks[i]->attn->is_recurrent()) {
-          layer = blocks[i]->attn->initial_state(tokens.size(0), torch::TensorOptions().device(spec_.device).dtype(spec_.dtype));
+          layer = blocks[i]->attn->initial_state(tokens.size(0), torch::TensorOptions().device(device()).dtype(spec_.dtype));
         } else if (detach) {
           for (auto& entry : layer) entry.second = entry.second.detach();
         }
@@ -191,7 +196,7 @@ torch::Tensor TransformerImpl::run_segments(const torch::Tensor& tokens, ModelSt
 
 torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelState* state, bool use_cache,
                                           std::map<std::string, torch::Tensor>* capture) {
-  auto x = torch::dropout(embed_tokens->forward(tokens.to(spec_.device)), spec_.dropout, is_training());
+  auto x = torch::dropout(embed_tokens->forward(tokens.to(device())), spec_.dropout, is_training());
   for (size_t i = 0; i < blocks.size(); ++i) {
     AttentionContext ctx;
     ctx.start_position = state ? state->position : 0;
@@ -243,7 +248,7 @@ std::string TransformerImpl::describe_json() const {
       {"head_dim", spec_.head_dim},
       {"intermediate_dim", spec_.intermediate_dim},
       {"tie_embeddings", spec_.tie_embeddings},
-      {"device", spec_.device.str()},
+      {"device", device().str()},
       {"dtype", std::string(c10::toString(spec_.dtype))},
       {"layers", layers_json},
       {"memory_banks", memory_layout_.num_banks},

@@ -64,6 +64,9 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   ModelState initial_state(int64_t batch);
 
   const ModelSpec& spec() const { return spec_; }
+  // Where the model is now: its parameters' device (spec().device is where it was built; to() moves it).
+  // Inputs and fresh state go here.
+  torch::Device device() const;
   const Config& config() const { return *config_; }
   Config& mutable_config() { return *config_; }  // for changes that keep the structure (merge_lora)
   std::string describe_json() const;  // layers, variants, parameter counts, dims, device, dtype

@@ -73,6 +73,7 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   record.state = state;
   record.state.memtx_version = memtx_version_string();
   record.state.cpu_rng_state = capture_cpu_rng_state();
+  record.state.cuda_rng_state = capture_cuda_rng_state();
   trainer_state_to_json(record);  // reject a bad state before writing anything
 
   std::error_code ec;
@@ -143,7 +144,10 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
   // 2. Apply.
   load_model_tensors(model, weights.tensors, model_path);
   if (optimizer) restore_optimizer_state(*optimizer, groups, opt_state.tensors, opt_state.metadata, optimizer_path);
-  if (options.restore_rng) restore_cpu_rng_state(record.state.cpu_rng_state, state_path);
+  if (options.restore_rng) {
+    restore_cpu_rng_state(record.state.cpu_rng_state, state_path);
+    restore_cuda_rng_state(record.state.cuda_rng_state, state_path);
+  }
   return record.state;
 }
 

@@ -1,6 +1,7 @@
 // train/precision.cpp: mixed-precision choice, the autocast scope and the fp16 loss scaler (precision.hpp).
 #include "train/precision.hpp"
 
+#include <cmath>
 #include <fstream>
 
 #include "memtx/error.hpp"
@@ -67,6 +68,14 @@ void LossScaler::unscale(const std::vector<std::pair<std::string, torch::Tensor>
   torch::NoGradGuard no_grad;
   for (const auto& [name, p] : params)
     if (p.grad().defined()) p.grad().mul_(1.0 / scale_);
+}
+
+void LossScaler::restore(double scale, int64_t good_steps) {
+  if (!std::isfinite(scale) || scale <= 0 || good_steps < 0)
+    throw Error(StatusCode::InvalidArgument, "loss scaler: cannot restore scale " + std::to_string(scale) +
+                                                 " with " + std::to_string(good_steps) + " good steps");
+  scale_ = scale;
+  good_steps_ = good_steps;
 }
 
 bool LossScaler::update(bool finite) {

@@ -54,6 +54,10 @@ class MEMTX_API LossScaler {
   // After a step: finite == false halves the scale (and returns false: drop the update); finite == true counts
   // a good step and doubles the scale after growth_interval of them.
   bool update(bool finite);
+  // The scaler's position, for checkpoints, and putting it back on resume (Error(InvalidArgument) for a scale
+  // that is not finite and > 0, or negative good steps).
+  int64_t good_steps() const { return good_steps_; }
+  void restore(double scale, int64_t good_steps);
 
  private:
   bool enabled_;

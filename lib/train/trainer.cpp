@@ -131,11 +131,7 @@ class Run {
   bool cancel_requested() const { return hooks_.cancel && hooks_.cancel->load(); }
 
   void prepare_device() {
-    device_ = model_.spec().device;
-    for (const auto& p : model_.parameters()) {
-      device_ = p.device();
-      break;
-    }
+    device_ = model_.device();
     if (config_.get_int("training.num_gpus") == 0 && device_.is_cuda()) {
       model_.to(torch::kCPU);
       device_ = torch::kCPU;
@@ -191,6 +187,8 @@ class Run {
       dir = *latest;
     }
     state_ = load_checkpoint(dir, config_, model_, optimizer_.get(), groups_);
+    // fp16: continue with the saved loss scale (a checkpoint of a bf16/fp32 run has none: start at 2^16).
+    if (scaler_.enabled() && state_.loss_scale) scaler_.restore(state_.loss_scale->scale, state_.loss_scale->good_steps);
     train_batches_->restore(data::Cursor::from_json(state_.data_cursor));
     resumed_ = true;
     last_saved_step_ = state_.step;
@@ -384,6 +382,8 @@ class Run {
   }
 
   void save() {
+    state_.loss_scale.reset();
+    if (scaler_.enabled()) state_.loss_scale = LossScaleState{scaler_.scale(), scaler_.good_steps()};
     report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, *optimizer_, groups_, state_);
     last_saved_step_ = state_.step;
     metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "checkpoint"}, {"path", report_.last_checkpoint}});

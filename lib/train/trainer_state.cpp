@@ -109,7 +109,12 @@ std::string trainer_state_to_json(const TrainerStateFile& file) {
   j["evals_without_improvement"] = s.evals_without_improvement;
   j["tokens_seen"] = s.tokens_seen;
   j["skipped_steps"] = s.skipped_steps;
+  if (s.loss_scale && (!std::isfinite(s.loss_scale->scale) || s.loss_scale->scale <= 0 || s.loss_scale->good_steps < 0))
+    throw Error(StatusCode::InvalidArgument, "trainer state: the loss scale must be finite and > 0, its good steps >= 0");
   j["rng"] = {{"cpu", to_hex(s.cpu_rng_state)}};
+  if (s.cuda_rng_state.defined()) j["rng"]["cuda"] = to_hex(s.cuda_rng_state);
+  j["loss_scale"] = s.loss_scale ? Json{{"scale", s.loss_scale->scale}, {"good_steps", s.loss_scale->good_steps}}
+                                 : Json(nullptr);
   Json files = Json::object();
   for (const auto& [name, d] : file.files) files[name] = {{"bytes", d.bytes}, {kHashKey, d.hash}};
   j["files"] = files;
@@ -154,6 +159,16 @@ TrainerStateFile parse_trainer_state(const std::string& text, const std::string&
   const Json& rng = field(j, "rng", origin);
   if (!rng.is_object()) bad(origin, "field 'rng' is not a JSON object");
   s.cpu_rng_state = from_hex(string_field(rng, "cpu", origin, "rng."), origin, "rng.cpu");
+  if (rng.contains("cuda")) s.cuda_rng_state = from_hex(string_field(rng, "cuda", origin, "rng."), origin, "rng.cuda");
+  if (j.contains("loss_scale") && !j["loss_scale"].is_null()) {
+    const Json& ls = j["loss_scale"];
+    if (!ls.is_object()) bad(origin, "field 'loss_scale' is not a JSON object");
+    const Json& scale = field(ls, "scale", origin, "loss_scale.");
+    if (!scale.is_number() || !std::isfinite(scale.get<double>()) || scale.get<double>() <= 0)
+      bad(origin, "field 'loss_scale.scale' is not a positive number");
+    const int64_t good = int_field(ls, "good_steps", origin, "loss_scale.");
+    s.loss_scale = LossScaleState{scale.get<double>(), good};
+  }
   const Json& files = field(j, "files", origin);
   if (!files.is_object()) bad(origin, "field 'files' is not a JSON object");
   for (auto it = files.begin(); it != files.end(); ++it) {
@@ -188,6 +203,24 @@ void restore_cpu_rng_state(const torch::Tensor& state, const std::string& origin
   check_cpu_rng_state(state, origin);
   at::Generator gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state.to(torch::kCPU).contiguous());
+}
+
+torch::Tensor capture_cuda_rng_state() {
+  if (!torch::cuda::is_available()) return {};
+  at::Generator gen = at::globalContext().defaultGenerator(c10::DeviceType::CUDA);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state().clone();
+}
+
+void restore_cuda_rng_state(const torch::Tensor& state, const std::string& origin) {
+  if (!state.defined() || !torch::cuda::is_available()) return;
+  at::Generator gen = at::globalContext().defaultGenerator(c10::DeviceType::CUDA);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  const torch::Tensor current = gen.get_state();
+  if (state.scalar_type() != torch::kUInt8 || state.dim() != 1 || state.numel() != current.numel())
+    throw Error(StatusCode::Io, origin + ": the CUDA RNG state has " + std::to_string(state.numel()) +
+                                    " bytes, expected " + std::to_string(current.numel()));
   gen.set_state(state.to(torch::kCPU).contiguous());
 }
 

@@ -3,8 +3,12 @@
 //    "data_cursor": {...caller's JSON object...}, "scheduler": {"step": 120},
 //    "best_metric": 2.31 | null, "best_checkpoint": "checkpoint-100" | null,
 //    "evals_without_improvement": 0, "tokens_seen": 245760, "skipped_steps": 0,
-//    "rng": {"cpu": "<hex of torch's default CPU generator state>"},
+//    "rng": {"cpu": "<hex of torch's default CPU generator state>", "cuda": "<hex, the CUDA generator's state>"},
+//    "loss_scale": {"scale": 65536.0, "good_steps": 12} | null,
 //    "files": {"config.yaml": {"bytes": 1234, "fnv1a64w": "<16 hex>"}, "model.safetensors": {...}, ...}}
+// "rng.cuda" is there when CUDA was available at save time; "loss_scale" is the fp16 dynamic loss scaler's
+// state (null without fp16), so a resumed fp16 run continues with the same scale. Checkpoints written before
+// these fields existed load with neither.
 // Parsing is strict: a missing or mistyped field, malformed JSON or hex -> Error(Io) naming the file.
 #pragma once
 #include <torch/torch.h>
@@ -19,6 +23,12 @@
 
 namespace memtx::train {
 
+// The fp16 loss scaler's position (train/precision.hpp).
+struct LossScaleState {
+  double scale = 65536.0;  // finite, > 0
+  int64_t good_steps = 0;  // finite steps since the last change of scale, >= 0
+};
+
 struct TrainerState {
   int64_t step = 0;                   // optimizer steps completed
   int64_t epoch = 0;                  // passes over the data completed
@@ -31,6 +41,8 @@ struct TrainerState {
   int64_t skipped_steps = 0;          // steps whose update was dropped for a non-finite loss or gradient
   std::string memtx_version;          // written by save (the library's version), read back by load
   torch::Tensor cpu_rng_state;        // uint8 state of torch's default CPU generator (save captures it)
+  torch::Tensor cuda_rng_state;       // uint8 state of the default CUDA generator; undefined without CUDA
+  std::optional<LossScaleState> loss_scale;  // fp16 runs only
 };
 
 struct TrainerStateFile {
@@ -52,5 +64,10 @@ MEMTX_API TrainerStateFile parse_trainer_state(const std::string& text, const st
 MEMTX_API torch::Tensor capture_cpu_rng_state();
 MEMTX_API void check_cpu_rng_state(const torch::Tensor& state, const std::string& origin);
 MEMTX_API void restore_cpu_rng_state(const torch::Tensor& state, const std::string& origin);
+
+// The default CUDA generator of the current device: its state (undefined when no CUDA device is visible), and
+// setting it (a no-op for an undefined state; Error(Io) naming origin for a state CUDA does not take).
+MEMTX_API torch::Tensor capture_cuda_rng_state();
+MEMTX_API void restore_cuda_rng_state(const torch::Tensor& state, const std::string& origin);
 
 }  // namespace memtx::train

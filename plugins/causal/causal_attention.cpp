@@ -79,17 +79,18 @@ torch::Tensor CausalAttentionImpl::attend(const torch::Tensor& q_in, const torch
                                           const torch::Tensor& v_in, bool fused) {
   const int64_t groups = spec_.num_heads / spec_.num_kv_heads;
   const int64_t tq = q_in.size(2), tk = k_in.size(2);
-  auto k = ops::repeat_kv(k_in, groups);
-  auto v = ops::repeat_kv(v_in, groups);
   const double default_scale = 1.0 / std::sqrt(double(opt_.qk_head_dim));
   const double dropout = is_training() ? spec_.attention_dropout : 0.0;
   if (fused) {
     // The fused kernel divides by sqrt(d): fold a learned scale into q so every path computes the same s.
+    // Grouped k/v go in as they are (SDPA's GQA mode reads each kv head for its group of query heads).
     auto q = opt_.qk_norm_scale ? q_in * (qk_scale / default_scale) : q_in;
-    if (tq == tk) return compat::sdpa(q, k, v, c10::nullopt, /*is_causal=*/true, dropout);
+    if (tq == tk) return compat::sdpa(q, k_in, v_in, std::nullopt, /*is_causal=*/true, dropout);
     auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-    return compat::sdpa(q, k, v, keep, /*is_causal=*/false, dropout);
+    return compat::sdpa(q, k_in, v_in, keep, /*is_causal=*/false, dropout);
   }
+  auto k = ops::repeat_kv(k_in, groups);
+  auto v = ops::repeat_kv(v_in, groups);
   auto scores = torch::matmul(q_in, k.transpose(-2, -1));
   scores = opt_.qk_norm_scale ? scores * qk_scale : scores * default_scale;
   if (opt_.softcap > 0.0) scores = opt_.softcap * torch::tanh(scores / opt_.softcap);

@@ -123,17 +123,18 @@ torch::Tensor InfiniAttentionImpl::local_attention(const torch::Tensor& q_in, co
     q = ops::apply_rope(q, offset, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
     k = ops::apply_rope(k, 0, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
   }
-  k = ops::repeat_kv(k, groups);
-  auto v = ops::repeat_kv(v_in, groups);
   const double default_scale = 1.0 / std::sqrt(double(spec_.head_dim));
   const double dropout = is_training() ? spec_.attention_dropout : 0.0;
   if (opt_.fused && compat::has_fused_sdpa()) {
     // The fused kernel divides by sqrt(d): fold a learned scale into q so both paths compute the same s.
+    // Grouped k/v go in as they are (SDPA's GQA mode).
     if (opt_.qk_norm_scale) q = q * (qk_scale / default_scale);
-    if (tq == tk) return compat::sdpa(q, k, v, c10::nullopt, /*is_causal=*/true, dropout);
+    if (tq == tk) return compat::sdpa(q, k, v_in, std::nullopt, /*is_causal=*/true, dropout);
     auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-    return compat::sdpa(q, k, v, keep, /*is_causal=*/false, dropout);
+    return compat::sdpa(q, k, v_in, keep, /*is_causal=*/false, dropout);
   }
+  k = ops::repeat_kv(k, groups);
+  auto v = ops::repeat_kv(v_in, groups);
   auto scores = torch::matmul(q, k.transpose(-2, -1));
   scores = opt_.qk_norm_scale ? scores * qk_scale : scores * default_scale;
   auto probs = torch::softmax(scores + ops::causal_mask(tq, tk, scores.options()), -1);

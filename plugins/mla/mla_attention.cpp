@@ -95,14 +95,12 @@ torch::Tensor MlaAttentionImpl::attend(const torch::Tensor& q, const torch::Tens
   const double dropout = is_training() ? spec_.attention_dropout : 0.0;
   torch::Tensor out;
   if (opt_.fused && compat::has_fused_sdpa() && !opt_.lobo) {
-    // The fused kernel divides by sqrt(q.size(-1)); rescale q when that is not sqrt(d_n + d_r).
-    const int64_t dk = q.size(-1);
-    auto qs = dk == opt_.qk_head_dim() ? qr : qr * (scale * std::sqrt(double(dk)));
+    // The scale is 1/sqrt(d_n + d_r) whatever q's width (the absorbed form's q is wider): pass it explicitly.
     if (tq == tk && !shared_kv) {
-      out = compat::sdpa(qs, k, v, c10::nullopt, /*is_causal=*/true, dropout);
+      out = compat::sdpa(qr, k, v, std::nullopt, /*is_causal=*/true, dropout, scale);
     } else {
       auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq).repeat({rows / tq, 1});
-      out = compat::sdpa(qs, k, v, keep, /*is_causal=*/false, dropout);
+      out = compat::sdpa(qr, k, v, keep, /*is_causal=*/false, dropout, scale);
     }
   } else {
     auto mask = ops::causal_mask(tq, tk, q.options()).repeat({rows / tq, 1});

@@ -256,8 +256,9 @@ ScanResult chunked_scan(const torch::Tensor& u, const torch::Tensor& dt, const t
                         const torch::Tensor& Bm, const torch::Tensor& Cm, const torch::Tensor& h0, int64_t chunk) {
   check_scan_inputs(u, dt, A, Bm, Cm, h0);
   if (!u.device().is_cpu()) {
-    throw Error(StatusCode::InvalidArgument, "attention.ssm_scan: the chunked scan runs on the CPU only, got a tensor on " +
-                                                 u.device().str() + " (use auto or sequential there)");
+    throw Error(StatusCode::InvalidArgument,
+                "attention.ssm_scan: the chunked scan runs on CPU tensors (and as the CUDA kernel on CUDA tensors), "
+                "got a tensor on " + u.device().str() + " (use auto or sequential there)");
   }
   if (chunk < 1) throw Error(StatusCode::InvalidArgument, "ssm chunked scan: chunk length must be >= 1, got " + std::to_string(chunk));
   auto out = ChunkedScanFunction::apply(u, dt, A, Bm, Cm, h0, chunk);

@@ -1,4 +1,5 @@
-// ssm/ssm_mixer.cpp: options, construction and forward pass of the Mamba mixer (equations in ssm_mixer.hpp).
+// ssm/ssm_mixer.cpp: options, construction and forward pass of the Mamba mixer (equations in ssm_mixer.hpp). The
+// scan gets float32 inputs, except the CUDA kernel, which gets bfloat16 ones as they are (autocast).
 #include "ssm_mixer.hpp"
 
 #include <memtx/error.hpp>
@@ -77,9 +78,17 @@ torch::Tensor SsmMixerImpl::forward(const torch::Tensor& x, AttentionContext& ct
   auto Bm = ssm_params.narrow(-1, R, N), Cm = ssm_params.narrow(-1, R + N, N);
 
   auto u32 = u.to(torch::kFloat);
-  auto scan = selective_scan(opt_.scan, u32, dt.to(torch::kFloat), -torch::exp(A_log.to(torch::kFloat)),
-                             Bm.to(torch::kFloat), Cm.to(torch::kFloat), h0);
-  auto y = scan.y + u32 * D.to(torch::kFloat);
+  auto A = -torch::exp(A_log.to(torch::kFloat));
+  ScanResult scan;
+  if (scan_runs_cuda_kernel(opt_.scan, u.device(), N)) {
+    // The CUDA kernel takes u, dt, B, C in one dtype, float32 or bfloat16 (its state, A and h0 are float32): under
+    // bf16 autocast the activations go in as bf16 (dt, which softplus returns in float32, rounded to bf16).
+    const auto dtype = u.scalar_type() == torch::kBFloat16 ? torch::kBFloat16 : torch::kFloat;
+    scan = selective_scan(opt_.scan, u.to(dtype), dt.to(dtype), A, Bm.to(dtype), Cm.to(dtype), h0);
+  } else {
+    scan = selective_scan(opt_.scan, u32, dt.to(torch::kFloat), A, Bm.to(torch::kFloat), Cm.to(torch::kFloat), h0);
+  }
+  auto y = scan.y.to(torch::kFloat) + u32 * D.to(torch::kFloat);
   if (ctx.state) {
     (*ctx.state)["conv"] = conv_in.narrow(2, T, tail).clone();
     (*ctx.state)["h"] = scan.last_state;

@@ -4,11 +4,13 @@
 //   [dt_low, B, C] = x_proj(u)                    d_inner -> dt_rank + 2 d_state, no bias
 //   dt = softplus(dt_proj(dt_low))                dt_rank -> d_inner, with bias
 //   A = -exp(A_log)                               [d_inner, d_state]
-//   h_t = exp(dt_t A) * h_{t-1} + dt_t B_t u_t ;  y_t = C_t . h_t + D * u_t     (float32, selective_scan.hpp)
+//   h_t = exp(dt_t A) * h_{t-1} + dt_t B_t u_t ;  y_t = C_t . h_t + D * u_t     (float32 state, selective_scan.hpp;
+//                                                   the CUDA kernel reads bf16 u, dt, B, C under autocast)
 //   out = out_proj(y * SiLU(z))                   d_inner -> D (bias = ssm_io_bias)
 // Streaming state (ctx.state): "conv" [B, d_inner, k-1] (the last k-1 conv inputs, model dtype) and "h"
 // [B, d_inner, d_state] (float32). Feeding a sequence in pieces gives the output of feeding it whole.
-// Scan: attention.ssm_scan (auto | sequential | chunked), see selective_scan.hpp.
+// Scan: attention.ssm_scan (auto | sequential | chunked: the CPU loop, or the CUDA kernel on CUDA), see
+// selective_scan.hpp.
 // Weight decay: A_log and D must not be decayed (as in the reference). Their names are part of this
 // variant's contract: a trainer recognises them by the last name component, "A_log" and "D"
 // (layers.<i>.attn.A_log, layers.<i>.attn.D), as memtx's parameter groups do.

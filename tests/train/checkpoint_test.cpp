@@ -391,5 +391,41 @@ TEST(TrainerState, BadStateIsRejectedBeforeWriting) {
   EXPECT_TRUE(fs::is_empty(out.path()));
 }
 
+// The fp16 loss scaler's position and the CUDA RNG state travel through trainer_state.json; a file written
+// before those fields existed still loads (with neither), and a malformed loss scale is an Io error naming it.
+TEST(TrainerState, LossScaleAndCudaRngRoundTripAndOlderFilesLoad) {
+  train::TrainerStateFile file;
+  file.state = state_at(3);
+  file.state.cpu_rng_state = train::capture_cpu_rng_state();
+  file.state.cuda_rng_state = torch::arange(0, 16, torch::kUInt8);
+  file.state.loss_scale = train::LossScaleState{4096.0, 17};
+  const std::string text = train::trainer_state_to_json(file);
+  const train::TrainerStateFile back = train::parse_trainer_state(text, "trainer_state.json");
+  ASSERT_TRUE(back.state.loss_scale.has_value());
+  EXPECT_EQ(back.state.loss_scale->scale, 4096.0);
+  EXPECT_EQ(back.state.loss_scale->good_steps, 17);
+  ASSERT_TRUE(back.state.cuda_rng_state.defined());
+  EXPECT_TRUE(torch::equal(back.state.cuda_rng_state, file.state.cuda_rng_state));
+
+  auto j = nlohmann::json::parse(text);
+  j.erase("loss_scale");
+  j["rng"].erase("cuda");
+  const train::TrainerStateFile older = train::parse_trainer_state(j.dump(), "old.json");
+  EXPECT_FALSE(older.state.loss_scale.has_value());
+  EXPECT_FALSE(older.state.cuda_rng_state.defined());
+
+  for (const auto& broken : {nlohmann::json{{"scale", -1.0}, {"good_steps", 0}}, nlohmann::json{{"good_steps", 0}},
+                             nlohmann::json("big")}) {
+    j["loss_scale"] = broken;
+    try {
+      train::parse_trainer_state(j.dump(), "bad.json");
+      FAIL() << "accepted loss_scale " << broken.dump();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), StatusCode::Io);
+      EXPECT_NE(std::string(e.what()).find("loss_scale"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace memtx::test

@@ -51,5 +51,20 @@ TEST(Precision, LossScalerHalvesOnOverflowAndGrowsAfterTheInterval) {
   EXPECT_EQ(off.scale(), 1.0);
 }
 
+// A resumed fp16 run puts the scaler back where the checkpoint left it: same scale, same count towards growth.
+TEST(Precision, LossScalerRestoreContinuesTheSameSchedule) {
+  train::LossScaler original(true, 1024.0, 3), resumed(true, 65536.0, 3);
+  original.update(true);
+  resumed.restore(original.scale(), original.good_steps());
+  for (bool finite : {true, true, false, true}) {
+    EXPECT_EQ(original.update(finite), resumed.update(finite));
+    EXPECT_EQ(original.scale(), resumed.scale());
+  }
+  EXPECT_EQ(resumed.good_steps(), original.good_steps());
+  EXPECT_THROW(resumed.restore(0.0, 0), Error);
+  EXPECT_THROW(resumed.restore(std::nan(""), 0), Error);
+  EXPECT_THROW(resumed.restore(8.0, -1), Error);
+}
+
 }  // namespace
 }  // namespace memtx::test
