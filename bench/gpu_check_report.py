@@ -114,7 +114,7 @@ def cmd_gpt124m(a):
         both = (out["status_mfu"], out["status_ratio"])
         out["status"] = "pass" if both == ("pass", "pass") else ("fail" if "fail" in both else "unmeasured")
     else:
-        out["status"] = "error"
+        out["status"] = "error" if m is not None and "error" in m else "unmeasured"
     if notes:
         out["notes"] = notes
     emit(out)
@@ -126,7 +126,7 @@ def cmd_variant(a):
     out = {"check": "variant", "variant": a.name,
            "model": "6 x 512, vocab 32000, batch 16 x 1024, bf16, AdamW"}
     if not usable(m):
-        out["status"] = "error"
+        out["status"] = "error" if m is not None and "error" in m else "unmeasured"
         out["notes"] = [why_not(m, "memtx")]
         emit(out)
         return 0
@@ -182,7 +182,7 @@ def cmd_final(a):
         if r.get("error") and what:
             errors.append(what + f": {r['error']}")
         if r.get("check") == "ctest -L gpu":
-            out["ctest"] = {k: r.get(k) for k in ("passed", "failed", "skipped")}
+            out["ctest"] = {k: r.get(k) for k in ("passed", "failed", "skipped") if k in r}
             if r.get("status") in ("pass", "fail"):
                 targets["ctest_gpu"] = r["status"]
         elif r.get("check") == "gpt124m":
@@ -196,11 +196,12 @@ def cmd_final(a):
         elif r.get("check") == "variant" and r.get("memtx"):
             out.setdefault("variants_tokens_per_s", {})[r["variant"]] = r["memtx"].get("tokens_per_s")
     out["targets"] = targets
-    # pass: every check ran and met its target; fail: one missed; incomplete: none missed but some did not run.
+    # fail: a target missed (or a GPU test failed); error: a program failed; pass: every check ran and met its
+    # target; incomplete: none of these, but some did not run.
     values = set(targets.values())
     complete = {"ctest_gpu", "gpt124m_ratio_vs_compile", "gpt124m_mfu"} <= set(targets) and any(
         k.startswith("scan_") for k in targets)
-    out["status"] = ("fail" if "fail" in values else
+    out["status"] = ("fail" if "fail" in values else "error" if errors else
                      "pass" if complete and values <= {"pass"} else "incomplete")
     if errors:
         out["errors"] = errors

@@ -11,13 +11,13 @@
 #      sources), train_step_bench and ssm_scan_bench, with ninja -j$(nproc).
 #   3. Tests: ctest -L gpu -j 4 (CTEST_JOBS) in BUILD_DIR; one JSON line per test (passed, failed or skipped) and
 #      a summary line.
-#   4. Benchmarks (each run under a timeout, and skipped once the time budget is spent), JSON lines:
+#   4. Benchmarks (each run under a timeout, and skipped once the time budget is spent), JSON lines, in this order:
+#      - the selective scan: memtx's ssm_scan_bench --device cuda against the PyTorch loop transformers runs
+#        (bench/gpu_scan_peer.py), the ratio per length with the target >= 300x as pass|fail;
 #      - the 124M GPT (12 x 768, vocab 50304, LayerNorm, GELU MLP, RoPE, tied embeddings; batch 16 x 1024, bf16
 #        autocast, AdamW): memtx (train_step_bench --device cuda) against PyTorch eager and torch.compile
 #        (bench/gpu_train_peer.py), the ratios and the MFU, with the targets (>= 1.1x torch.compile, >= 46% MFU)
 #        as "status": pass|fail;
-#      - the selective scan: memtx's ssm_scan_bench --device cuda against the PyTorch loop transformers runs
-#        (bench/gpu_scan_peer.py), the ratio per length with the target >= 300x as pass|fail;
 #      - one 6 x 512 model (vocab 32000, SwiGLU 1408, RMSNorm, 8 heads) per variant: causal (peers: the GPT of
 #        gpu_train_peer.py eager and compiled, transformers' Llama), mla (transformers' DeepSeek-V3, dense layers),
 #        ssm (mixer-only blocks as Mamba, conv 4, dt rank 32; peer: transformers' Mamba with its torch scan, on
@@ -37,8 +37,8 @@
 #   --build-only  steps 1 and 2 only          --skip-build  steps 3 and 4 on an existing BUILD_DIR
 #   --quick       fewer timed steps, no torch.compile peer for the 6 x 512 models
 #   --budget S    time for the whole check (default 480 s); benchmarks that would start past it are skipped
-#   --targets     build these ninja targets instead (to try the build half on a slow machine; the check itself
-#                 needs the default set)
+#   --targets     build these ninja targets instead and stop there (to try the build half on a slow machine;
+#                 the check itself needs the default set)
 # Environment: PYTHON, CUDA_ARCH (e.g. 90), JOBS, CTEST_JOBS, DEBS, BUILD_DIR, BUDGET_S, CUDACXX; ccache is used
 # when present. GPU_CHECK_RUN_WITHOUT_CUDA=1 starts the benchmark programs even without a GPU (each then prints its
 # own "skipped" line): a test of this script's plumbing.
@@ -172,9 +172,7 @@ if ((!skip_build)); then
       die "no nvcc: the CUDA toolkit 13 is needed to build memtx's CUDA code against a CUDA LibTorch (put nvcc on PATH or set CUDACXX)"
     fi
   fi
-  # ccache (when CMake finds it): paths hashed relative to the checkout, and the sloppiness the precompiled header needs.
-  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
-  export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+  source "$root/scripts/env.sh"  # nvcc on PATH where the toolkit is in /usr/local/cuda; ccache settings
   arch="${CUDA_ARCH:-}"
   if [[ -z "$arch" && "$has_cuda" == 1 ]]; then
     arch="$("$py" -c 'import torch; a, b = torch.cuda.get_device_capability(); print(f"{a}{b}")' 2>/dev/null || true)"
@@ -260,8 +258,9 @@ run() {
   shift 3
   local left=$((budget - (SECONDS - start)))
   if ((left < 15)); then
-    emit "{\"bench\": \"$name\", \"skipped\": \"time budget of ${budget} s spent\"}"
-    : >"$out"
+    local line="{\"bench\": \"$name\", \"skipped\": \"time budget of ${budget} s spent\"}"
+    emit "$line"
+    printf '%s\n' "$line" >"$out"
     return 3
   fi
   ((limit > left)) && limit=$left
@@ -273,8 +272,11 @@ run() {
     local why="exit $rc"
     ((rc == 124 || rc == 137)) && why="timed out after ${limit} s"
     tail -n 5 "$out.err" >&2
-    emit "$(printf '{"bench": "%s", "error": "%s", "stderr_tail": "%s"}' "$name" "$why" \
+    local line
+    line="$(printf '{"bench": "%s", "error": "%s", "stderr_tail": "%s"}' "$name" "$why" \
       "$(tail -n 3 "$out.err" | json_text | cut -c1-400)")"
+    emit "$line"
+    printf '%s\n' "$line" >>"$out"   # the report reads the error, not an earlier partial line
     return 1
   fi
   return 0
@@ -287,22 +289,24 @@ set_match() {
 mtx="$bin/train_step_bench"
 peer=(env PYTHONUNBUFFERED=1 "$py" bench/gpu_train_peer.py)
 
+# The selective scan: memtx's CUDA scan against the torch loop.
+scan_args=(--memtx-bench "$bin/ssm_scan_bench" --memtx-field chunked_ms --memtx-timeout 150)
+((quick)) && scan_args+=(--repeats 2)
+run ssm_scan 200 "$work/scan.json" env PYTHONUNBUFFERED=1 "$py" bench/gpu_scan_peer.py "${scan_args[@]}" || true
+if grep -q '"memtx_error"' "$work/scan.json" 2>/dev/null; then status=1; fi
+
 # The 124M GPT: memtx, then PyTorch eager and torch.compile on the same shapes.
 gpt=(--batch 16 --seq 1024 --hidden 768 --layers 12 --heads 12 --intermediate 3072 --vocab 50304
   --mlp gelu --norm layer --precision bf16)
-run gpt124m-memtx 150 "$work/gpt124m-memtx.json" "$mtx" --device cuda "${gpt[@]}" "${big[@]}" --label gpt124m || status=1
+rc=0
+run gpt124m-memtx 150 "$work/gpt124m-memtx.json" "$mtx" --device cuda "${gpt[@]}" "${big[@]}" --label gpt124m || rc=$?
+((rc == 1)) && status=1
 set_match "$work/gpt124m-memtx.json"
 run gpt124m-eager 120 "$work/gpt124m-eager.json" "${peer[@]}" --model gpt "${gpt[@]}" "${big[@]}" "${match[@]}" --label gpt124m || true
 run gpt124m-compile 240 "$work/gpt124m-compile.json" "${peer[@]}" --model gpt --compile "${gpt[@]}" "${big[@]}" "${match[@]}" --label gpt124m || true
 "$py" bench/gpu_check_report.py gpt124m "$work/gpt124m-memtx.json" "$work/gpt124m-eager.json" \
   "$work/gpt124m-compile.json" >"$work/gpt124m.jsonl"
 emit_file "$work/gpt124m.jsonl"
-
-# The selective scan: memtx's CUDA scan against the torch loop.
-scan_args=(--memtx-bench "$bin/ssm_scan_bench" --memtx-field chunked_ms --memtx-timeout 150)
-((quick)) && scan_args+=(--repeats 2)
-run ssm_scan 200 "$work/scan.json" env PYTHONUNBUFFERED=1 "$py" bench/gpu_scan_peer.py "${scan_args[@]}" || true
-if grep -q '"memtx_error"' "$work/scan.json" 2>/dev/null; then status=1; fi
 
 # One 6 x 512 model per variant, with the peers that exist.
 base=(--batch 16 --seq 1024 --hidden 512 --layers 6 --heads 8 --intermediate 1408 --vocab 32000

@@ -69,10 +69,14 @@ LoraLinearImpl::LoraLinearImpl(torch::nn::Linear base_module, int64_t rank, doub
   weight = register_parameter("weight", *w, w->requires_grad());
   if (const torch::Tensor* b = params.find("bias")) bias = register_parameter("bias", *b, b->requires_grad());
   const int64_t out_features = w->size(0), in_features = w->size(1);
-  lora_A = register_parameter("lora_A", torch::empty({rank, in_features}, w->options()));
+  // A is drawn on the CPU in float32 and then moved, so one model.seed gives the same adapters on every device.
+  torch::Tensor a_init = torch::empty({rank, in_features}, torch::kFloat32);
+  {
+    torch::NoGradGuard no_grad;
+    torch::nn::init::kaiming_uniform_(a_init, std::sqrt(5.0));  // U(-1/sqrt(in), 1/sqrt(in))
+  }
+  lora_A = register_parameter("lora_A", a_init.to(w->options()));
   lora_B = register_parameter("lora_B", torch::zeros({out_features, rank}, w->options()));
-  torch::NoGradGuard no_grad;
-  torch::nn::init::kaiming_uniform_(lora_A, std::sqrt(5.0));  // U(-1/sqrt(in), 1/sqrt(in))
 }
 
 LoraLinearImpl::Key LoraLinearImpl::current_key() const {
