@@ -60,7 +60,7 @@ add_library(memtx_torch INTERFACE)
 target_link_libraries(memtx_torch INTERFACE stdc++ ${TORCH_LIBRARIES})
 # The wheel lives in .venv/ below the source tree: its headers are a build-tree path (an installed memtx finds
 # LibTorch again through find_dependency(Torch)).
-target_include_directories(memtx_torch SYSTEM INTERFACE $<BUILD_INTERFACE:${TORCH_INCLUDE_DIRS}>)
+target_include_directories(memtx_torch SYSTEM INTERFACE "$<BUILD_INTERFACE:${TORCH_INCLUDE_DIRS}>")
 add_library(memtx::torch ALIAS memtx_torch)
 # Installed binaries find LibTorch where they were built against it (the wheel's torch/lib folder).
 get_filename_component(MEMTX_TORCH_LIB_DIR "${TORCH_LIBRARY}" DIRECTORY)
