@@ -20,6 +20,8 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 
+from bench_json import json_lines
+
 
 def last_json(path):
     """The last JSON object line of a file, or None."""
@@ -160,13 +162,7 @@ def cmd_final(a):
     rows = []
     try:
         with open(a.results) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        pass
+            rows = json_lines(f)
     except OSError:
         pass
     out = {"check": "gpu-check", "kind": "summary"}

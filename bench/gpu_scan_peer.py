@@ -29,6 +29,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from bench_json import json_lines
+
 CHANNELS, STATE = 512, 16
 
 
@@ -94,15 +96,7 @@ def memtx_ms(line, field):
 
 def run_memtx(bench, repeats, timeout):
     proc = subprocess.run([bench, "--device", "cuda", str(repeats)], capture_output=True, text=True, timeout=timeout)
-    lines = []
-    for text in proc.stdout.splitlines():
-        text = text.strip()
-        if text.startswith("{"):
-            try:
-                lines.append(json.loads(text))
-            except json.JSONDecodeError:
-                pass
-    return proc.returncode, lines, proc.stderr.strip().splitlines()[-3:]
+    return proc.returncode, json_lines(proc.stdout.splitlines()), proc.stderr.strip().splitlines()[-3:]
 
 
 def main():

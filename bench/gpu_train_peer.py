@@ -41,6 +41,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from bench_json import memtx_train_step
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The GPT peer.
@@ -236,14 +238,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     a.expect_parameters = None
     if a.match:
-        m = None
-        with open(a.match) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    j = json.loads(line)
-                    if j.get("bench") == "train_step" and j.get("impl") == "memtx" and "skipped" not in j:
-                        m = j
+        m = memtx_train_step(a.match)
         if m is None:
             sys.exit(f"gpu_train_peer: no train_step_bench JSON line in {a.match}")
         for key in ("batch", "seq_len", "hidden", "layers", "heads", "kv_heads", "intermediate", "vocab", "lr",

@@ -34,6 +34,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from bench_json import memtx_train_step
+
 
 class RMSNorm(nn.Module):
     def __init__(self, dim, eps):
@@ -167,14 +169,7 @@ def parse_args():
     a = p.parse_args()
     a.expect_parameters = None
     if a.match:
-        m = None
-        with open(a.match) as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("{"):
-                    j = json.loads(line)
-                    if j.get("bench") == "train_step" and j.get("impl") == "memtx":
-                        m = j
+        m = memtx_train_step(a.match)
         if m is None:
             sys.exit(f"train_step_peer: no train_step_bench JSON line in {a.match}")
         for key in ("steps", "warmup_steps", "batch", "seq_len", "hidden", "layers", "heads", "kv_heads",
