@@ -4,7 +4,7 @@
 // peers are bench/gpu_train_peer.py's GPT and transformers models, run by scripts/gpu-check.sh):
 //   {autocast scope (train/precision.hpp), as the trainer opens it
 //     logits = model(x)                                 memtx::Transformer built from a Config (registry)
-//     loss   = masked_lm_loss_sum(logits, y, w) / count train/lm_loss.hpp (+ the model's auxiliary loss, if any)
+//     loss   = masked_lm_loss_sum(logits, y, w) / count model/lm_loss.hpp (+ the model's auxiliary loss, if any)
 //   }
 //   loss.backward()
 //   first_nonfinite_grad(params)                        the trainer's skip-step check (train/grad_utils.hpp)
@@ -60,7 +60,7 @@
 #include "plugin/registry.hpp"
 #include "train/grad_utils.hpp"
 #include "train/host_memory.hpp"
-#include "train/lm_loss.hpp"
+#include "model/lm_loss.hpp"
 #include "train/optimizer.hpp"
 #include "train/param_groups.hpp"
 #include "train/precision.hpp"
@@ -183,7 +183,7 @@ memtx::Config make_config(const memtx::Registry& registry, const Options& o) {
 }
 
 // Random token rows of length T + 1, every target counted (mask 1), through the trainer's batch conversion.
-memtx::train::LmBatch random_batch(const Options& o, uint64_t seed, const torch::Device& device) {
+memtx::LmBatch random_batch(const Options& o, uint64_t seed, const torch::Device& device) {
   torch::manual_seed(seed);
   auto tokens = torch::randint(0, o.vocab, {o.batch * (o.seq + 1)}, torch::kLong);
   memtx::data::Batch b;
@@ -191,7 +191,7 @@ memtx::train::LmBatch random_batch(const Options& o, uint64_t seed, const torch:
   b.mask.assign(b.tokens.size(), 1);
   b.batch = o.batch;
   b.length = o.seq;
-  return memtx::train::to_lm_batch(b, device);
+  return memtx::to_lm_batch(b, device);
 }
 
 double median(std::vector<double> v) {
@@ -297,7 +297,7 @@ int run(const Options& o) {
   int64_t n_params = 0;
   for (const auto& [name, p] : params) n_params += p.numel();
 
-  std::vector<memtx::train::LmBatch> batches;
+  std::vector<memtx::LmBatch> batches;
   for (uint64_t i = 0; i < 4; ++i) batches.push_back(random_batch(o, 1000 + i, device));
   if (cuda) {
     torch::cuda::synchronize();
@@ -327,7 +327,7 @@ int run(const Options& o) {
       memtx::train::AutocastScope autocast(precision, device);
       auto logits = model->forward(b.inputs);
       t[1] = mark(false);
-      loss = memtx::train::masked_lm_loss_sum(logits, b.targets, b.weights) / double(b.target_count);
+      loss = memtx::masked_lm_loss_sum(logits, b.targets, b.weights) / double(b.target_count);
       const torch::Tensor& aux = model->auxiliary_loss();  // the trainer adds the layers' losses (none by default)
       if (aux.defined()) loss = loss + aux.to(torch::kFloat32);
       t[2] = mark(false);

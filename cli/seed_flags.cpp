@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "memtx/text.hpp"  // memtx::edit_distance, the one the configuration's suggestions use
 
 namespace memtx_cli {
 
@@ -31,21 +32,6 @@ bool is_bool_word(const std::string& w) {
 }
 
 std::string name_of(const std::string& key) { return key.substr(key.find('.') + 1); }
-
-// Damerau-Levenshtein distance (optimal string alignment: an adjacent swap costs 1).
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
@@ -195,9 +181,9 @@ std::vector<std::string> nearest_names(const std::string& name, const std::vecto
   const size_t within = std::max<size_t>(2, name.size() / 3);
   std::vector<std::pair<size_t, size_t>> scored;  // (distance, candidate index)
   for (size_t c = 0; c < candidates.size(); ++c) {
-    size_t d = edit_distance(name, candidates[c]);
+    size_t d = memtx::edit_distance(name, candidates[c]);
     if (candidates[c].find('.') != std::string::npos && name.find('.') == std::string::npos)
-      d = std::min(d, edit_distance(name, name_of(candidates[c])));
+      d = std::min(d, memtx::edit_distance(name, name_of(candidates[c])));
     if (d <= within) scored.emplace_back(d, c);
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -26,6 +26,12 @@ extern "C" {
 #define MEMTX_VERSION_MAJOR 0
 #define MEMTX_VERSION_MINOR 1
 #define MEMTX_VERSION_PATCH 0
+/* "MAJOR.MINOR.PATCH" as a string literal (what memtx_version returns). */
+#define MEMTX_VERSION_STRINGIFY_(x) #x
+#define MEMTX_VERSION_STRINGIFY(x) MEMTX_VERSION_STRINGIFY_(x)
+#define MEMTX_VERSION_STRING                                                                            \
+  MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_MAJOR) "." MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_MINOR) "." \
+      MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_PATCH)
 #define MEMTX_ABI_VERSION 1
 
 /* Status codes: fixed forever (add, never renumber). */
@@ -98,7 +104,10 @@ MEMTX_API void memtx_config_free(memtx_config* cfg);
 /* key is dotted ("model.hidden_dim"); value is text parsed for the key's type ("256", "true", "[causal, ssm]"). */
 MEMTX_API memtx_status* memtx_config_set(memtx_config* cfg, const char* key, const char* value);
 MEMTX_API memtx_status* memtx_config_get(const memtx_config* cfg, const char* key, char** out_value);
-/* Cross-field validation (also done by memtx_model_create). */
+/* Everything model creation and training would refuse before reading data: the cross-field rules, unknown
+ * attention variants, a missing plugin, a device not present, a base model folder that cannot be read, keys set
+ * to a value no layer or component of this model would read (naming the key and who reads it), unsupported
+ * training settings. A config must not outlive the context it was made in. */
 MEMTX_API memtx_status* memtx_config_validate(const memtx_config* cfg);
 MEMTX_API memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out_text);
 /* JSON array of every key of the schema (built-in keys plus the options of loaded plugins):
@@ -123,7 +132,9 @@ MEMTX_API void memtx_model_free(memtx_model* model);
 /* JSON: variant per layer, parameter counts (total, per layer, per component), dims, device, dtype. */
 MEMTX_API memtx_status* memtx_model_describe(memtx_model* model, char** out_json);
 MEMTX_API memtx_status* memtx_model_config(memtx_model* model, memtx_config** out); /* a copy */
-/* Weights in safetensors format, names as in memtx_model_describe. */
+/* Weights in safetensors format, names as in memtx_model_describe, each tensor in the model's own dtype: the
+ * model.safetensors of a model folder (without the frozen base weights of an adapter model, which its base folder
+ * holds). load checks the whole file first (names, shapes, base fingerprint) and changes nothing when it fails. */
 MEMTX_API memtx_status* memtx_model_save_weights(memtx_model* model, const char* path);
 MEMTX_API memtx_status* memtx_model_load_weights(memtx_model* model, const char* path);
 MEMTX_API int64_t memtx_model_vocab_size(const memtx_model* model);

@@ -2,6 +2,7 @@
 // restricted to the last `attention.local_window` keys (query i sees keys max(0, i-w+1) .. i), no RoPE.
 //   s_ij = q_i . k_j / sqrt(d) for i-w < j <= i, -inf otherwise; o = softmax(s) v; y = Wo concat(o).
 // It declares its own option key, which memtx adds to the config schema when the plugin loads.
+#include <memtx/option.hpp>
 #include <memtx/plugin.h>
 
 #include <cmath>
@@ -43,20 +44,10 @@ class LocalAttentionImpl : public memtx::AttentionModuleImpl {
 MEMTX_DEFINE_PLUGIN("local", "0.1.0")
 
 MEMTX_PLUGIN_REGISTER {
-  memtx::OptionDef window;
-  window.key = "attention.local_window";
-  window.type = memtx::ValueType::Int;
-  window.default_value = memtx::Value(int64_t{64});
-  window.min = 1;
-  window.doc = "Keys visible to each query in the 'local' variant (sliding window).";
-  window.used_by = "local (example plugin)";
-
-  memtx::VariantDesc desc;
-  desc.name = "local";
-  desc.description = "sliding-window causal attention (example out-of-tree plugin)";
-  desc.options = {window};
-  desc.factory = [](const memtx::AttentionSpec& spec) -> std::shared_ptr<memtx::AttentionModuleImpl> {
-    return std::make_shared<LocalAttentionImpl>(spec);
-  };
-  host->add_variant(desc);
+  const memtx::OptionDef window = memtx::Option("attention.local_window", memtx::ValueType::Int, int64_t{64})
+                                      .min(1)
+                                      .by("local (example plugin)")
+                                      .doc("Keys visible to each query in the 'local' variant (sliding window).");
+  host->add_variant(memtx::make_variant<LocalAttentionImpl>(
+      "local", "sliding-window causal attention (example out-of-tree plugin)", {window}));
 }

@@ -1,10 +1,11 @@
-// memtx/config.hpp: typed configuration values, the option schema, and the resolved configuration.
-// One schema describes every key (type, default, allowed values, bounds, documentation). The YAML/JSON
-// loader, `--set key=value` overrides, the CLI flags, memtx_config_set, verify-config and the generated
-// reference (docs/config.md) all go through it. Keys are dotted: "<section>.<name>", e.g. "model.hidden_dim".
-// Sections: model, attention, memory, training, infini_attention.
+// memtx/config.hpp: typed configuration values, the option schema with its cross-field rules, and the
+// resolved configuration. One schema describes every key (type, default, allowed values, bounds,
+// documentation). The YAML/JSON loader, `--set key=value` overrides, the CLI flags, memtx_config_set,
+// verify-config and the generated reference (docs/config.md) all go through it. Keys are dotted:
+// "<section>.<name>", e.g. "model.hidden_dim". Sections: model, attention, memory, training, infini_attention.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,6 +68,18 @@ struct OptionDef {
                                      // generated "float > 0 or null") and the reference's "allowed" column
 };
 
+class Config;
+
+// A cross-field rule of Config::validate(): `check` appends one message per broken condition to `errors`
+// (naming the keys and their values). `keys` lists every key the check reads; the rule is skipped when the
+// schema lacks one of them, so a schema with only some keys still validates. `text` is the rule's sentence
+// in the reference (Markdown, one bullet of "Cross-field rules" in docs/config.md).
+struct ConfigRule {
+  std::string text;
+  std::vector<std::string> keys;
+  std::function<void(const Config&, std::vector<std::string>& errors)> check;
+};
+
 class MEMTX_API Schema {
  public:
   // Every key of the seed documents plus memtx's own; see docs/config.md.
@@ -84,12 +97,20 @@ class MEMTX_API Schema {
   // "n_kv_group" -> "attention.n_kv_group" when the bare name is unique across sections; a dotted key is
   // returned as is when known. Error(Config) (with a suggestion) otherwise. Used by CLI flags.
   std::string resolve_key(const std::string& name_or_key) const;
-  // Markdown reference of every key, grouped by section (docs/config.md is this text).
+  // Markdown reference of every key, grouped by section, then the cross-field rules (docs/config.md is
+  // this text for the builtin schema).
   std::string markdown_reference() const;
+
+  // Cross-field rules, run by Config::validate() in the order added (the builtin schema registers its own,
+  // plugins may add more). Copying a Schema copies its rules. Error(InvalidArgument) when the text or the
+  // check is empty; a rule with the text of one already added is ignored (re-adding is a no-op).
+  void add_rule(ConfigRule rule);
+  const std::vector<ConfigRule>& rules() const { return rules_; }
 
  private:
   std::vector<OptionDef> options_;
   std::map<std::string, size_t> index_;
+  std::vector<ConfigRule> rules_;
 };
 
 class MEMTX_API Config {
@@ -122,8 +143,9 @@ class MEMTX_API Config {
   std::vector<std::string> get_string_list(const std::string& key) const;  // empty when null
   bool is_set(const std::string& key) const;  // explicitly given (by a file, override or set)
 
-  // Cross-field rules (heads divisible by kv groups, indices within num_layers, top_k <= num_chapters, ...).
-  // Throws Error(Config) naming the keys involved.
+  // Runs every rule of the schema (heads divisible by kv groups, indices within num_layers, top_k <=
+  // num_chapters, ...), then checks that no string value or list entry is empty. Throws Error(Config) with
+  // the one broken rule's message, or "N configuration errors:" and one message per line.
   void validate() const;
 
   std::string to_yaml() const;  // the resolved config, every key, grouped by section
@@ -136,5 +158,10 @@ class MEMTX_API Config {
   std::map<std::string, Value> values_;
   std::map<std::string, bool> explicit_;
 };
+
+// True when the model has memory cross-attention layers: memory.vanilla_mode is false,
+// memory.use_memory_adapter or memory.use_both_memory_and_lora is true, and memory.memory_layer_placement
+// is not "none". Reads those four keys (Error(Config) when the schema lacks one).
+MEMTX_API bool memory_layers_enabled(const Config& config);
 
 }  // namespace memtx

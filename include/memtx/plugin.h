@@ -71,13 +71,15 @@ inline std::vector<OptionDef> builtin_options(std::initializer_list<const char*>
   return defs;
 }
 
-// A variant whose factory constructs Module from the spec.
+// A variant whose factory constructs Module from the spec; recurrent: it carries state between calls.
 template <typename Module>
-VariantDesc make_variant(std::string name, std::string description, std::vector<OptionDef> options) {
+VariantDesc make_variant(std::string name, std::string description, std::vector<OptionDef> options,
+                         bool recurrent = false) {
   VariantDesc desc;
   desc.name = std::move(name);
   desc.description = std::move(description);
   desc.options = std::move(options);
+  desc.recurrent = recurrent;
   desc.factory = [](const AttentionSpec& spec) -> std::shared_ptr<AttentionModuleImpl> {
     return std::make_shared<Module>(spec);
   };

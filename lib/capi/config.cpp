@@ -1,7 +1,11 @@
 // capi/config.cpp: configuration calls of the C API.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "capi/handles.hpp"
+#include "model/adapter.hpp"
+#include "model/model_spec.hpp"
+#include "train/trainer.hpp"
 
 using namespace memtx::capi;
 
@@ -28,7 +32,7 @@ memtx_status* memtx_config_create(memtx_context* ctx, memtx_config** out) {
   return guarded("memtx_config_create", [&] {
     require(ctx, "memtx_config_create", "ctx");
     require(out, "memtx_config_create", "out");
-    *out = new memtx_config(memtx::Config(ctx->registry.schema()));
+    *out = new memtx_config(memtx::Config(ctx->registry.schema()), ctx);
   });
 }
 
@@ -38,7 +42,7 @@ memtx_status* memtx_config_load(memtx_context* ctx, const char* path, memtx_conf
     require(path, "memtx_config_load", "path");
     require(out, "memtx_config_load", "out");
     *out = nullptr;
-    *out = new memtx_config(memtx::Config::from_file(ctx->registry.schema(), path));
+    *out = new memtx_config(memtx::Config::from_file(ctx->registry.schema(), path), ctx);
   });
 }
 
@@ -48,7 +52,7 @@ memtx_status* memtx_config_parse(memtx_context* ctx, const char* text, memtx_con
     require(text, "memtx_config_parse", "text");
     require(out, "memtx_config_parse", "out");
     *out = nullptr;
-    *out = new memtx_config(memtx::Config::from_string(ctx->registry.schema(), text, "<text>"));
+    *out = new memtx_config(memtx::Config::from_string(ctx->registry.schema(), text, "<text>"), ctx);
   });
 }
 
@@ -77,6 +81,20 @@ memtx_status* memtx_config_validate(const memtx_config* cfg) {
   return guarded("memtx_config_validate", [&] {
     require(cfg, "memtx_config_validate", "cfg");
     cfg->config.validate();
+    // Everything model creation and training would refuse before touching data: unknown variants, missing
+    // plugins, devices not present, keys without effect, unsupported training settings.
+    // An adapter config whose base folder is absent is checked as written, then refused for the folder.
+    std::optional<memtx::Config> resolved;
+    std::optional<memtx::Error> missing_base;
+    try {
+      resolved = memtx::resolve_base_model_config(cfg->config);
+    } catch (const memtx::Error& e) {
+      if (e.code() != memtx::StatusCode::NotFound) throw;
+      missing_base = e;
+    }
+    memtx::ModelSpec::from_config(resolved ? *resolved : cfg->config, cfg->context->registry);
+    memtx::train::check_training_config(cfg->config);
+    if (missing_base) throw *missing_base;
   });
 }
 

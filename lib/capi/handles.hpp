@@ -11,9 +11,9 @@
 #include <string>
 
 #include "memtx.h"
-#include "data/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "plugin/registry.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 struct memtx_status {
   memtx_status_code code;
@@ -31,8 +31,9 @@ struct memtx_context {
 };
 
 struct memtx_config {
-  explicit memtx_config(memtx::Config c) : config(std::move(c)) {}
+  memtx_config(memtx::Config c, const memtx_context* ctx) : config(std::move(c)), context(ctx) {}
   memtx::Config config;
+  const memtx_context* context;  // the context it was made in (its registry); outlives the config
 };
 
 struct memtx_model {

@@ -2,9 +2,9 @@
 #include <filesystem>
 
 #include "capi/handles.hpp"
-#include "io/safetensors.hpp"
 #include "model/hf_import.hpp"
 #include "model/lora.hpp"
+#include "model/model_file.hpp"
 
 using namespace memtx::capi;
 
@@ -56,7 +56,7 @@ memtx_status* memtx_model_config(memtx_model* model, memtx_config** out) {
   return guarded("memtx_model_config", [&] {
     require(model, "memtx_model_config", "model");
     require(out, "memtx_model_config", "out");
-    *out = new memtx_config(model->model->config());
+    *out = new memtx_config(model->model->config(), model->context);
   });
 }
 
@@ -64,10 +64,12 @@ memtx_status* memtx_model_save_weights(memtx_model* model, const char* path) {
   return guarded("memtx_model_save_weights", [&] {
     require(model, "memtx_model_save_weights", "model");
     require(path, "memtx_model_save_weights", "path");
-    std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto& p : model->model->named_parameters()) tensors.emplace_back(p.key(), p.value().detach());
-    for (const auto& b : model->model->named_buffers()) tensors.emplace_back(b.key(), b.value());
-    memtx::io::write_safetensors(path, tensors, {{"format", "memtx"}, {"memtx_version", memtx_version()}});
+    // The model file of a model folder (model/model_file.hpp), each tensor in its own dtype and the memory banks
+    // as floats: the weights as the model holds them.
+    memtx::ModelFileOptions options;
+    options.precision = "";
+    options.pack_memory = false;
+    memtx::write_model_file(path, *model->model, options);
   });
 }
 
@@ -75,29 +77,7 @@ memtx_status* memtx_model_load_weights(memtx_model* model, const char* path) {
   return guarded("memtx_model_load_weights", [&] {
     require(model, "memtx_model_load_weights", "model");
     require(path, "memtx_model_load_weights", "path");
-    auto file = memtx::io::read_safetensors(path);
-    auto params = model->model->named_parameters();
-    auto buffers = model->model->named_buffers();
-    // Check everything before touching the model, so a bad file changes nothing.
-    std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
-    size_t expected = params.size() + buffers.size();
-    for (const auto& [name, tensor] : file.tensors) {
-      torch::Tensor* target = params.find(name);
-      if (!target) target = buffers.find(name);
-      if (!target) throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": unexpected tensor '" + name + "'");
-      if (target->sizes() != tensor.sizes()) {
-        throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": tensor '" + name + "' has shape " +
-                                                      c10::str(tensor.sizes()) + ", the model expects " +
-                                                      c10::str(target->sizes()));
-      }
-      copies.emplace_back(*target, tensor);
-    }
-    if (copies.size() != expected) {
-      throw memtx::Error(memtx::StatusCode::Io, std::string(path) + ": has " + std::to_string(copies.size()) +
-                                                    " of the model's " + std::to_string(expected) + " tensors");
-    }
-    torch::NoGradGuard no_grad;
-    for (auto& [target, source] : copies) target.copy_(source);
+    memtx::load_model_file(*model->model, path);  // checks everything first, so a bad file changes nothing
   });
 }
 

@@ -4,11 +4,9 @@
 #include <filesystem>
 
 #include "capi/handles.hpp"
-#include "io/safetensors.hpp"
+#include "model/model_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
-#include "train/file_util.hpp"
-#include "train/model_weights.hpp"
 
 using namespace memtx::capi;
 namespace fs = std::filesystem;
@@ -49,12 +47,12 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
       throw memtx::Error(memtx::StatusCode::NotFound, "memtx_model_load: model folder '" + std::string(dir) +
                                                           "' does not exist");
     const bool hf = fs::is_regular_file(join(dir, "config.json"), ec);
-    require_file(dir, memtx::train::kConfigFile,
+    require_file(dir, memtx::kConfigFile,
                  hf ? " (this looks like a Hugging Face folder: load it with memtx_model_load_hf)"
                     : " (a memtx model folder holds config.yaml and model.safetensors)");
-    require_file(dir, memtx::train::kModelFile, " (a memtx model folder holds config.yaml and model.safetensors)");
+    require_file(dir, memtx::kModelFile, " (a memtx model folder holds config.yaml and model.safetensors)");
 
-    const std::string config_path = join(dir, memtx::train::kConfigFile);
+    const std::string config_path = join(dir, memtx::kConfigFile);
     const memtx::Config config = memtx::Config::from_file(ctx->registry.schema(), config_path);
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
@@ -66,10 +64,7 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
       options.restore_rng = false;
       memtx::train::load_checkpoint(dir, config, *model->model, nullptr, {}, options);
     } else {
-      const std::string weights_path = join(dir, memtx::train::kModelFile);
-      const memtx::io::SafetensorsFile weights = memtx::io::read_safetensors(weights_path);
-      memtx::train::check_model_file_metadata(*model->model, weights.metadata, weights_path);
-      memtx::train::load_model_tensors(*model->model, weights.tensors, weights_path);
+      memtx::load_model_folder_weights(*model->model, dir);
     }
     model->model->eval();
     model->tokenizer_spec = tokenizer_beside(config, dir);
@@ -92,11 +87,9 @@ memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
     const std::string spec =
         model->tokenizer_spec.empty() ? config.get_string("model.tokenizer") : model->tokenizer_spec;
     if (spec != "byte" && fs::exists(spec, ec)) config.set("model.tokenizer", fs::absolute(spec).lexically_normal().string());
-    auto metadata = memtx::train::model_file_metadata(*model->model);
-    metadata.insert({{"format", "memtx"}, {"memtx_version", memtx_version()}, {"save_precision", "fp32"}});
-    memtx::io::write_safetensors(join(dir, memtx::train::kModelFile),
-                                 memtx::train::model_tensors_for_export(*model->model, torch::kFloat32), metadata);
-    memtx::train::atomic_write_text(join(dir, memtx::train::kConfigFile), config.to_yaml());
+    memtx::ModelFileOptions options;  // fp32, quantised memory banks packed
+    options.precision = "fp32";
+    memtx::save_model_folder(dir, *model->model, config, options);
   });
 }
 

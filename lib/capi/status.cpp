@@ -75,11 +75,7 @@ const char* memtx_status_code_name(memtx_status_code code) {
   return "UNKNOWN";
 }
 
-const char* memtx_version(void) {
-#define MEMTX_STR2(x) #x
-#define MEMTX_STR(x) MEMTX_STR2(x)
-  return MEMTX_STR(MEMTX_VERSION_MAJOR) "." MEMTX_STR(MEMTX_VERSION_MINOR) "." MEMTX_STR(MEMTX_VERSION_PATCH);
-}
+const char* memtx_version(void) { return MEMTX_VERSION_STRING; }
 
 int memtx_abi_version(void) { return MEMTX_ABI_VERSION; }
 

@@ -1,6 +1,7 @@
 // config/internal.hpp: helpers shared by the files of lib/config (not installed, not part of the API).
-// Scalar text parsing and formatting, edit distance, and the checks that turn a raw value into a value
-// of an option's type (with the "expected ..., got ..." wording every error message uses).
+// Scalar text parsing and formatting (edit distance is public: memtx/text.hpp), the checks that turn a raw
+// value into a value of an option's type (with the "expected ..., got ..." wording every error message
+// uses), and the entry points of the cross-field rules.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -24,7 +25,6 @@ std::string format_float(double v);                          // shortest round-t
 bool needs_quotes(const std::string& s);
 std::string quote(const std::string& s);                     // "text" with \" and \\ escaped
 std::string trim(const std::string& s);
-size_t edit_distance(const std::string& a, const std::string& b);  // Damerau (adjacent swaps cost 1)
 std::string section_of(const std::string& key);              // "model" for "model.hidden_dim"
 std::string name_of(const std::string& key);                 // "hidden_dim" for "model.hidden_dim"
 std::string join(const std::vector<std::string>& items, const std::string& sep);
@@ -60,8 +60,11 @@ Value coerce_value(const OptionDef& def, const Value& v);
 // then receives the position of the element at fault so the caller can report its line.
 Value convert_node(const OptionDef& def, const YAML::Node& node, YAML::Mark* bad_mark);
 
-// ---- validation (validate.cpp) ----
-// One line per cross-field rule, for the reference document.
-const std::vector<std::string>& validation_rule_texts();
+// ---- cross-field rules ----
+// Registers the builtin schema's rules (rules_builtin.cpp); Schema::builtin() calls it after adding its keys.
+void add_builtin_rules(Schema& schema);
+// Rules every schema has, run by validate() and listed by markdown_reference() after the schema's own
+// (validate.cpp): no string value or list entry is the empty string.
+const std::vector<ConfigRule>& common_rules();
 
 }  // namespace memtx::config_detail

@@ -1,6 +1,6 @@
 // config/reference.cpp: Schema::markdown_reference(), the Markdown document generated from the schema
 // (docs/config.md, `memtx-cli config-reference`): how values are written, one table per section, and the
-// cross-field rules validate() enforces.
+// cross-field rules validate() enforces (the schema's rules, then the common ones).
 #include <map>
 
 #include "config/internal.hpp"
@@ -71,7 +71,12 @@ std::string Schema::markdown_reference() const {
         "ones overriding earlier ones; keys not given keep the defaults below. Unknown sections and keys, wrong "
         "types, values outside the allowed set and malformed files are errors that name the file, line, key, "
         "value and expectation, with the nearest known key suggested for a misspelling. Nothing is silently "
-        "ignored.\n\n";
+        "ignored: a key set to a value other than its default that the model or the run would not read is an "
+        "error too, naming the key and what would read it. Keys read by attention variants count only when a "
+        "layer of the model is such a variant (the \"used by\" column; `memtx-cli plugins` lists each variant's "
+        "keys), and some keys count only when their feature is on (LoRA keys need LoRA, early-stopping keys need "
+        "early stopping, memory-layer keys need memory layers, and so on). `memtx-cli verify-config` reports all "
+        "of these, as model creation and training would.\n\n";
   md += "## Writing values\n\n";
   md += "- **null**: `null`, `~`, or nothing after the colon. Only keys whose type says \"or null\" accept it.\n";
   md += "- **bool**: `true` or `false` (also `True`/`False`, `TRUE`/`FALSE`). `yes`, `no`, `on`, `off`, `1` and "
@@ -113,7 +118,8 @@ std::string Schema::markdown_reference() const {
   md += "## Cross-field rules\n\n";
   md += "`validate()` checks the rules that involve several keys (memtx checks them before any tensor is "
         "allocated) and reports every broken one, naming the keys and their values:\n\n";
-  for (const auto& r : config_detail::validation_rule_texts()) md += "- " + r + "\n";
+  for (const auto& r : rules_) md += "- " + r.text + "\n";
+  for (const auto& r : config_detail::common_rules()) md += "- " + r.text + "\n";
   return md;
 }
 

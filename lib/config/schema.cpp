@@ -1,9 +1,11 @@
 // config/schema.cpp: memtx::Schema, the table of option definitions: adding (with consistency checks),
-// lookup, the list of sections, "did you mean" suggestions, and bare-name resolution for CLI flags.
+// lookup, the list of sections, "did you mean" suggestions, bare-name resolution for CLI flags, and the
+// list of cross-field rules (add_rule).
 #include <algorithm>
 #include <cctype>
 
 #include "config/internal.hpp"
+#include "memtx/text.hpp"
 
 namespace memtx {
 
@@ -87,6 +89,15 @@ const OptionDef* Schema::find(const std::string& key) const {
   return it == index_.end() ? nullptr : &options_[it->second];
 }
 
+void Schema::add_rule(ConfigRule rule) {
+  if (rule.text.empty()) throw Error(StatusCode::InvalidArgument, "configuration rule: the text is empty");
+  if (!rule.check)
+    throw Error(StatusCode::InvalidArgument, "configuration rule '" + rule.text + "': the check is empty");
+  for (const auto& r : rules_)
+    if (r.text == rule.text) return;  // already declared (a plugin repeating a rule of the schema it extends)
+  rules_.push_back(std::move(rule));
+}
+
 std::vector<std::string> Schema::sections() const {
   std::vector<std::string> out;
   for (const auto& d : options_) {
@@ -97,7 +108,6 @@ std::vector<std::string> Schema::sections() const {
 }
 
 std::string Schema::nearest_key(const std::string& key_in) const {
-  using config_detail::edit_distance;
   using config_detail::name_of;
   using config_detail::section_of;
   const std::string key = lower(config_detail::trim(key_in));

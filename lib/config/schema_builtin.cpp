@@ -1,36 +1,15 @@
 // config/schema_builtin.cpp: Schema::builtin(), every key memtx knows: the seeds' model/memory/training
 // sections, the Infini-attention section, the attention arguments, and memtx's own model keys.
 // Each entry: type, default, nullability, choices, bounds, a short description and the component using it.
+// The cross-field rules over these keys are registered from rules_builtin.cpp.
 #include "config/internal.hpp"
+#include "memtx/option.hpp"
 
 namespace memtx {
 
 namespace {
 
-// Fluent builder so each key reads as one statement.
-class Opt {
- public:
-  Opt(const char* key, ValueType type, Value def) {
-    d_.key = key;
-    d_.type = type;
-    d_.default_value = std::move(def);
-    d_.nullable = d_.default_value.is_null();
-  }
-  Opt& nullable() { d_.nullable = true; return *this; }
-  Opt& min(double v) { d_.min = v; return *this; }
-  Opt& above(double v) { d_.min = v; d_.min_exclusive = true; return *this; }
-  Opt& max(double v) { d_.max = v; return *this; }
-  Opt& below(double v) { d_.max = v; d_.max_exclusive = true; return *this; }
-  Opt& choices(std::vector<std::string> c) { d_.choices = std::move(c); return *this; }
-  Opt& expect(const char* text) { d_.expectation = text; return *this; }
-  Opt& doc(const char* text) { d_.doc = text; return *this; }
-  Opt& by(const char* who) { d_.used_by = who; return *this; }
-  const OptionDef& def() const { return d_; }
-
- private:
-  OptionDef d_;
-};
-
+using Opt = Option;  // memtx/option.hpp
 using VT = ValueType;
 using Strs = std::vector<std::string>;
 const Value kNull{};
@@ -47,8 +26,10 @@ void add_model(Schema& s) {
           .doc("Inner width of each block's MLP."));
   add(Opt("model.vocab_size", VT::Int, 32000).min(1).by("model")
           .doc("Number of token ids; sizes the embedding table and the output head."));
-  add(Opt("model.max_seq_len", VT::Int, 8192).min(1).by("model, attention variants")
-          .doc("Longest position the model is prepared for (RoPE tables, attention within one segment)."));
+  add(Opt("model.max_seq_len", VT::Int, 8192).min(1).by("model; causal, infinite, infini, mla, co4")
+          .doc("Longest sequence a softmax attention layer sees: a model that does not run in segments refuses an input "
+               "(prompt plus cache) reaching past it, and a segmented model's segments must fit in it. Only models "
+               "with such a layer read it."));
   add(Opt("model.use_rope", VT::Bool, true).by("causal, infini, mla")
           .doc("Apply rotary position embeddings to queries and keys."));
   add(Opt("model.rope_theta", VT::Float, 10000.0).above(0).by("causal, infini, mla")
@@ -172,7 +153,10 @@ void add_attention(Schema& s) {
   add(Opt("attention.n_v_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
           .doc("Value head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
   add(Opt("attention.n_cproj", VT::Int, kNull).min(1).by("causal, infinite")
-          .doc("Size of the output projection of the Infinite Head form; null derives it from the head sizes."));
+          .doc("Number of output projections of the causal/infinite layer (o_proj, o_proj_1, ...), each mapping the "
+               "attended heads to hidden_dim; their outputs are summed, which equals one projection whose weight is "
+               "their sum: it changes the parametrisation and the training dynamics, not what the layer can express. "
+               "null means 1."));
   add(Opt("attention.use_concat_heads", VT::Bool, kNull).by("causal, infinite")
           .doc("Concatenate heads into the output projection (true) or project each head to hidden_dim and sum "
                "(false); null leaves it to the variant (causal concatenates, infinite sums)."));
@@ -337,9 +321,10 @@ void add_training(Schema& s) {
           .doc("Seed of the training data order (documents and windows are reshuffled every epoch) and of the "
                "synthetic datasets' examples."));
   add(Opt("training.distributed_strategy", VT::String, "ddp").choices({"ddp", "fsdp"}).by("trainer")
-          .doc("Multi-GPU scheme: ddp replicates the model on every GPU, fsdp shards it."));
+          .doc("Multi-GPU scheme (ddp replicates the model on every GPU, fsdp shards it). Read only with num_gpus > 1, "
+               "which memtx refuses for now: setting it on its own is an error."));
   add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")
-          .doc("Number of GPUs to train on; 0 trains on the CPU."));
+          .doc("Number of GPUs to train on; 0 trains on the CPU. More than 1 is refused for now (no multi-GPU training yet)."));
   add(Opt("training.fsdp_sharding_strategy", VT::String, "FULL_SHARD")
           .choices({"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"}).by("trainer")
           .doc("What FSDP shards: everything (FULL_SHARD), gradients and optimizer state (SHARD_GRAD_OP), "
@@ -395,11 +380,12 @@ void add_training(Schema& s) {
   add(Opt("training.logging_steps", VT::Int, 10).min(1).by("trainer")
           .doc("Steps between metric log records."));
   add(Opt("training.log_to_wandb", VT::Bool, false).by("trainer")
-          .doc("Also send metrics to Weights & Biases."));
+          .doc("Send metrics to Weights & Biases. memtx talks to no online service: true is refused; metrics go to "
+               "<output_dir>/metrics.jsonl (memtx-cli plot draws them)."));
   add(Opt("training.wandb_project", VT::String, "memory-transformer").by("trainer")
-          .doc("Weights & Biases project name."));
+          .doc("Weights & Biases project name; read only with log_to_wandb, which is refused, so setting it is an error."));
   add(Opt("training.wandb_run_name", VT::String, kNull).by("trainer")
-          .doc("Weights & Biases run name; null lets one be generated."));
+          .doc("Weights & Biases run name; like wandb_project, setting it is an error."));
   add(Opt("training.output_dir", VT::String, "./outputs").by("trainer")
           .doc("Folder for checkpoints, logs and the final model."));
   add(Opt("training.resume_from_checkpoint", VT::String, kNull).by("trainer")
@@ -445,7 +431,8 @@ void add_infini(Schema& s) {
   add(Opt("infini_attention.log_grad", VT::Bool, false).by("infini, trainer")
           .doc("Also record the gradient norms of the gate and memory projections."));
   add(Opt("infini_attention.log_segment_acts", VT::Bool, false).by("infini, trainer")
-          .doc("Also record activation statistics per segment."));
+          .doc("With logging, also record the RMS of the local, memory and output activations of every segment of the "
+               "last forward (segment<j>.local_rms, .mem_rms, .out_rms; up to 4096 segments)."));
 }
 
 }  // namespace
@@ -458,6 +445,7 @@ const Schema& Schema::builtin() {
     add_memory(s);
     add_training(s);
     add_infini(s);
+    config_detail::add_builtin_rules(s);  // rules_builtin.cpp
     return s;
   }();
   return schema;

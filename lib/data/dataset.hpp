@@ -17,8 +17,8 @@
 #include "data/dataset_resolve.hpp"
 #include "data/packing.hpp"
 #include "data/packing_iterator.hpp"
-#include "data/tokenizer.hpp"
 #include "memtx/config.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::data {
 

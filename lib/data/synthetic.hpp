@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "data/dataset_document.hpp"
-#include "data/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::data {
 

@@ -9,7 +9,7 @@
 #include "data/dataset.hpp"
 #include "infer/eval_mode.hpp"
 #include "memtx/error.hpp"
-#include "train/lm_loss.hpp"
+#include "model/lm_loss.hpp"
 
 namespace memtx::infer {
 namespace {
@@ -50,9 +50,9 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
     }
     const data::Batch batch = next_batch(batch_size);
     if (batch.empty()) break;
-    const train::LmBatch lm = train::to_lm_batch(batch, device);
+    const LmBatch lm = to_lm_batch(batch, device);
     const torch::Tensor logits = model.forward(lm.inputs);
-    loss_sum += train::masked_lm_loss_sum(logits, lm.targets, lm.weights).item<double>();
+    loss_sum += masked_lm_loss_sum(logits, lm.targets, lm.weights).item<double>();
     result.tokens += lm.target_count;
     result.sequences += lm.rows;
     result.batches += 1;

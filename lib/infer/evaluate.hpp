@@ -1,5 +1,5 @@
 // infer/evaluate.hpp: the mean next-token loss and perplexity of a model over evaluation batches.
-//   per batch b (train/lm_loss.hpp):  S_b = sum_i w_i * CE(logits_i, y_i),  N_b = sum_i w_i
+//   per batch b (model/lm_loss.hpp):  S_b = sum_i w_i * CE(logits_i, y_i),  N_b = sum_i w_i
 //   loss = sum_b S_b / sum_b N_b       (every counted target token weighs the same)
 //   perplexity = exp(loss)
 // Runs without autograd in eval mode and restores the model's training mode. The trainer evaluates with
@@ -12,9 +12,9 @@
 #include <string>
 
 #include "data/packing_iterator.hpp"
-#include "data/tokenizer.hpp"
 #include "memtx/config.hpp"
 #include "model/transformer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::infer {
 

@@ -23,8 +23,8 @@
 #include <torch/torch.h>
 
 #include "data/synthetic_passkey.hpp"
-#include "data/tokenizer.hpp"
 #include "model/transformer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::infer {
 

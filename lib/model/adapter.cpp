@@ -7,7 +7,7 @@
 #include "model/hf_import.hpp"
 #include "model/lora.hpp"
 #include "model/transformer.hpp"
-#include "train/file_util.hpp"
+#include "io/file_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -82,7 +82,7 @@ std::string base_model_fingerprint(const std::string& dir) {
   for (const auto& f : hf_weight_files(dir)) files.push_back(f);
   std::string out;
   for (const auto& f : files) {
-    const train::FileDigest d = train::file_digest(f.string());
+    const io::FileDigest d = io::file_digest(f.string());
     out += (out.empty() ? "" : ";") + f.filename().string() + ":" + std::to_string(d.bytes) + ":" + d.hash;
   }
   return out;

@@ -30,7 +30,7 @@ MEMTX_API Config resolve_base_model_config(const Config& config);
 MEMTX_API std::vector<std::string> base_parameter_names(const TransformerImpl& model);
 
 // What identifies a base folder's content: "<file>:<bytes>:<digest>" for config.json and every weight file,
-// joined by ';' (train/file_util.hpp's digest; reading the files once more).
+// joined by ';' (io/file_util.hpp's digest; reading the files once more).
 MEMTX_API std::string base_model_fingerprint(const std::string& dir);
 
 // Called once by the Transformer after its blocks are built and initialised: in adapter mode loads the base

@@ -47,12 +47,10 @@ HfArchitecture hf_mamba_architecture() {
     c.set("model.num_heads", int64_t(1));  // unused by the mixer; keeps the head rules satisfied
     c.set("model.num_layers", hf::field<int64_t>(j, "num_hidden_layers", file));
     c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
-    c.set("model.intermediate_dim", expand * hidden);
     c.set("model.norm_eps", j.value("layer_norm_epsilon", 1e-5));
     c.set("model.tie_embeddings", j.value("tie_word_embeddings", true));
     c.set("model.use_rms_norm", true);
     c.set("model.use_mlp", false);
-    c.set("model.use_rope", false);
     c.set("attention.attention_variant", std::string("ssm"));
     c.set("attention.ssm_mamba_expand", expand);
     c.set("attention.ssm_d_state", hf::field<int64_t>(j, "state_size", file));

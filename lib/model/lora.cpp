@@ -207,6 +207,11 @@ int64_t merge_lora(TransformerImpl& model) {
   config.set("memory.use_lora", false);
   config.set("memory.use_both_memory_and_lora", false);
   if (config.get_opt_string("model.base_model_name")) config.set("model.base_model_name", Value());
+  // The keys of what was merged away describe nothing now (model/setting_use.hpp would refuse them as set
+  // without effect): back to their defaults.
+  for (const char* key : {"memory.lora_rank", "memory.lora_alpha", "memory.lora_dropout", "memory.lora_targets",
+                          "model.freeze_base_model"})
+    config.set(key, config.schema().find(key)->default_value);
   model.set_base_fingerprint("");  // the merged weights are the model's own now
   return merged;
 }

@@ -46,8 +46,7 @@ std::vector<bool> placed_blocks(const MemoryLayoutOptions& o) {
 MemoryLayoutOptions MemoryLayoutOptions::from_config(const Config& c) {
   MemoryLayoutOptions o;
   o.num_layers = c.get_int("model.num_layers");
-  o.enabled = !c.get_bool("memory.vanilla_mode") &&
-              (c.get_bool("memory.use_memory_adapter") || c.get_bool("memory.use_both_memory_and_lora"));
+  o.enabled = memory_layers_enabled(c);
   o.placement = c.get_string("memory.memory_layer_placement");
   o.k = c.get_int("memory.memory_layer_k");
   o.n = c.get_int("memory.memory_layer_n");

@@ -1,5 +1,8 @@
-// model/model_spec.cpp: Config -> ModelSpec, with the checks that must pass before allocating tensors.
+// model/model_spec.cpp: Config -> ModelSpec, with the checks that must pass before allocating tensors (known
+// variants, no ignored setting, the cross-field rules, plugins present).
 #include "model/model_spec.hpp"
+
+#include "model/setting_use.hpp"
 
 #include <sstream>
 
@@ -31,10 +34,7 @@ torch::Dtype resolve_dtype(const std::string& name) {
 
 // Features implemented by plugins that may be missing from the registry.
 void check_available(const Config& c, const Registry& registry) {
-  const bool memory_layers = !c.get_bool("memory.vanilla_mode") &&
-                             (c.get_bool("memory.use_memory_adapter") || c.get_bool("memory.use_both_memory_and_lora")) &&
-                             c.get_string("memory.memory_layer_placement") != "none";
-  if (memory_layers && !registry.find("memory")) {
+  if (memory_layers_enabled(c) && !registry.find("memory")) {
     throw Error(StatusCode::NotFound,
                 "memory cross-attention layers are requested (memory.use_memory_adapter: true, "
                 "memory.memory_layer_placement: " + c.get_string("memory.memory_layer_placement") +
@@ -44,9 +44,31 @@ void check_available(const Config& c, const Registry& registry) {
   }
 }
 
+// Every name of attention_list (or attention_variant) is a registered self-attention variant.
+void check_layer_variants(const Config& c, const Registry& registry) {
+  auto list = c.get_string_list("attention.attention_list");
+  if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
+  const std::string key =
+      std::string("attention.") + (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant");
+  for (const auto& name : list) {
+    if (name == "memory") {
+      throw Error(StatusCode::Config,
+                  key + ": 'memory' is the memory cross-attention sublayer, which memory.memory_layer_placement adds to "
+                        "blocks next to their self-attention; it cannot be a block's attention variant");
+    }
+    if (!registry.find(name)) {
+      throw Error(StatusCode::NotFound, "unknown attention variant '" + name + "' (" + key +
+                                            "); registered: " + join(registry.variant_names()));
+    }
+  }
+}
+
 }  // namespace
 
 ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
+  check_layer_variants(c, registry);
+  // Before the cross-field rules: a rule broken by a key no layer reads is best reported as that.
+  check_no_ignored_settings(c, &registry, SettingScope::Model);
   c.validate();
   check_available(c, registry);
   ModelSpec s;
@@ -72,19 +94,6 @@ ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   auto list = c.get_string_list("attention.attention_list");
   if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
   for (int64_t i = 0; i < s.num_layers; ++i) s.layer_variants.push_back(list[i % list.size()]);
-  for (const auto& name : list) {
-    if (name == "memory") {
-      throw Error(StatusCode::Config,
-                  std::string("attention.") + (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant") +
-                      ": 'memory' is the memory cross-attention sublayer, which memory.memory_layer_placement adds to "
-                      "blocks next to their self-attention; it cannot be a block's attention variant");
-    }
-    if (!registry.find(name)) {
-      throw Error(StatusCode::NotFound, "unknown attention variant '" + name + "' (attention." +
-                                            (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant") +
-                                            "); registered: " + join(registry.variant_names()));
-    }
-  }
 
   AttentionSpec& a = s.attention;
   a.num_layers = s.num_layers;

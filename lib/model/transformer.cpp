@@ -73,6 +73,11 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
     if (length > 0) segment_length_ = segment_length_ == 0 ? length : std::min(segment_length_, length);
   }
   detach_every_ = config_->get_int("infini_attention.detach_every");
+  for (auto& block : blocks) bounded_positions_ = bounded_positions_ || !block->attn->is_recurrent();
+  if (segment_length_ > spec_.max_seq_len)
+    throw Error(StatusCode::Config, "the model runs in segments of " + std::to_string(segment_length_) +
+                                        " tokens, longer than model.max_seq_len (" + std::to_string(spec_.max_seq_len) +
+                                        "); raise model.max_seq_len or shorten the segments");
   initialize();
   to(spec_.device, spec_.dtype);
   attach_adapters(*this);  // adapter mode's base weights and freezing, LoRA (model/adapter.hpp)
@@ -130,6 +135,15 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& tokens, ModelState* 
   if (state && state->layers.size() != blocks.size()) {
     throw Error(StatusCode::InvalidArgument, "forward: state has " + std::to_string(state->layers.size()) +
                                                  " layers, model has " + std::to_string(blocks.size()));
+  }
+  const int64_t end_position = (state ? state->position : 0) + tokens.size(1);
+  if (segment_length_ == 0 && bounded_positions_ && end_position > spec_.max_seq_len) {
+    // Softmax layers attend over every position so far; a segmented model attends within segments instead.
+    throw Error(StatusCode::InvalidArgument,
+                "forward: the sequence reaches position " + std::to_string(end_position) + " but model.max_seq_len is " +
+                    std::to_string(spec_.max_seq_len) +
+                    " (this model has softmax attention layers that see the whole sequence); shorten the input or "
+                    "raise model.max_seq_len");
   }
   refresh_lora(*this);  // LoRA-wrapped projections take their effective weights (model/lora.hpp)
   auxiliary_loss_ = torch::Tensor();

@@ -116,6 +116,7 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> router_losses_;
   int64_t segment_length_ = 0;
   int64_t detach_every_ = 0;
+  bool bounded_positions_ = false;  // a layer sees every position so far: inputs stop at model.max_seq_len
   bool gradient_checkpointing_ = false;
   std::vector<std::function<torch::Tensor(const torch::Tensor&)>> checkpoint_bodies_;  // one per block
 };

@@ -13,12 +13,7 @@ namespace memtx {
 
 namespace {
 
-#define MEMTX_STR2(x) #x
-#define MEMTX_STR(x) MEMTX_STR2(x)
-constexpr const char* kBuiltinVersion =
-    MEMTX_STR(MEMTX_VERSION_MAJOR) "." MEMTX_STR(MEMTX_VERSION_MINOR) "." MEMTX_STR(MEMTX_VERSION_PATCH);
-#undef MEMTX_STR
-#undef MEMTX_STR2
+constexpr const char* kBuiltinVersion = MEMTX_VERSION_STRING;
 
 }  // namespace
 

@@ -5,10 +5,10 @@
 
 #include <filesystem>
 
+#include "io/file_util.hpp"
 #include "io/safetensors.hpp"
+#include "model/model_file.hpp"
 #include "train/checkpoint_dir.hpp"
-#include "train/file_util.hpp"
-#include "train/model_weights.hpp"
 #include "train/optimizer_state.hpp"
 
 namespace memtx::train {
@@ -44,7 +44,7 @@ void verify_digest(const TrainerStateFile& record, const std::string& dir, const
   if (it == record.files.end())
     throw Error(StatusCode::Io, state_path + ": no size and digest recorded for '" + file + "'");
   const std::string path = join(dir, file);
-  const FileDigest d = file_digest(path);
+  const io::FileDigest d = io::file_digest(path);
   if (d.bytes != it->second.bytes)
     throw Error(StatusCode::Io, path + ": " + std::to_string(d.bytes) + " bytes but trainer_state.json records " +
                                     std::to_string(it->second.bytes) + " (truncated or replaced)");
@@ -67,8 +67,10 @@ Config read_saved_config(const Config& current, const std::string& path) {
 std::string save_checkpoint(const std::string& output_dir, const Config& config, const torch::nn::Module& model,
                             const torch::optim::Optimizer& optimizer, const std::vector<ParamGroup>& groups,
                             const TrainerState& state) {
-  const std::string precision = config.get_string("training.save_precision");
-  const torch::ScalarType dtype = save_precision_dtype(precision);
+  ModelFileOptions model_file;
+  model_file.precision = config.get_string("training.save_precision");
+  model_file.pack_memory = false;  // the float master copy the optimizer updates, so a resume continues exactly
+  save_precision_dtype(model_file.precision);  // reject a bad precision before writing anything
   TrainerStateFile record;
   record.state = state;
   record.state.memtx_version = memtx_version_string();
@@ -86,15 +88,12 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   fs::create_directory(tmp, ec);
   fs_check(ec, tmp, "cannot create the temporary checkpoint folder");
   try {
-    auto metadata = model_file_metadata(model);
-    metadata.insert({{"format", "memtx"}, {"memtx_version", record.state.memtx_version}, {"save_precision", precision}});
-    io::write_safetensors(join(tmp, kModelFile), model_tensors_for_save(model, dtype), metadata);
+    save_model_folder(tmp, model, config, model_file);  // config.yaml and model.safetensors
     io::write_safetensors(join(tmp, kOptimizerFile), optimizer_state_tensors(optimizer, groups),
                           optimizer_state_metadata(optimizer));
-    atomic_write_text(join(tmp, kConfigFile), config.to_yaml());
     for (const char* file : {kConfigFile, kModelFile, kOptimizerFile})
-      record.files[file] = file_digest(join(tmp, file));
-    atomic_write_text(join(tmp, kTrainerStateFile), trainer_state_to_json(record));
+      record.files[file] = io::file_digest(join(tmp, file));
+    io::atomic_write_text(join(tmp, kTrainerStateFile), trainer_state_to_json(record));
     move_into_place(tmp, final_path);
   } catch (...) {
     std::error_code ignored;
@@ -120,7 +119,7 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
 
   // 1. Read and check everything.
   const std::string state_path = join(dir, kTrainerStateFile);
-  const TrainerStateFile record = parse_trainer_state(read_text_file(state_path), state_path);
+  const TrainerStateFile record = parse_trainer_state(io::read_text_file(state_path), state_path);
   verify_digest(record, dir, kConfigFile, state_path);
   verify_digest(record, dir, kModelFile, state_path);
   if (optimizer) verify_digest(record, dir, kOptimizerFile, state_path);
@@ -129,9 +128,7 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
   check_config_compatible(read_saved_config(config, config_path), config, config_path);
 
   const std::string model_path = join(dir, kModelFile);
-  const io::SafetensorsFile weights = io::read_safetensors(model_path);
-  check_model_tensors(model, weights.tensors, model_path);
-  check_model_file_metadata(model, weights.metadata, model_path);
+  const io::SafetensorsFile weights = read_model_file(model, model_path);
 
   const std::string optimizer_path = join(dir, kOptimizerFile);
   io::SafetensorsFile opt_state;

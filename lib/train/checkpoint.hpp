@@ -1,6 +1,6 @@
 // train/checkpoint.hpp: saving and loading a training checkpoint, a folder of four files:
 //   config.yaml            Config::to_yaml() of the run
-//   model.safetensors      parameters + buffers by name, in training.save_precision (model_weights.hpp)
+//   model.safetensors      parameters + buffers by name, in training.save_precision (model/model_file.hpp)
 //   optimizer.safetensors  per-parameter optimizer state by name, fp32 as kept (optimizer_state.hpp)
 //   trainer_state.json     step, epoch, data cursor, scheduler step, best metric, RNG, memtx version and the
 //                          size + digest of the three other files (trainer_state.hpp)
@@ -39,6 +39,13 @@ MEMTX_API const std::vector<std::string>& model_structure_keys();
 // Error(Config) naming the first structure key whose value differs (then the memory layout, the memory
 // sublayers' shape keys and LoRA's, where the models have them); origin names the saved config file.
 MEMTX_API void check_config_compatible(const Config& saved, const Config& current, const std::string& origin);
+// The keys a training run reads from its own config (not from the model's): the device to train on and the
+// trainer's infini gate learning rate and logging interval; training.* keys are always the run's.
+MEMTX_API const std::vector<std::string>& run_config_keys();
+// A model built from one config (e.g. loaded by train --init-from) trained with another: every model,
+// attention, memory and infini_attention key outside run_config_keys() must have the same value in both, or
+// the run's setting would be silently ignored. Error(Config) naming each key that differs and both values.
+MEMTX_API void check_run_matches_model(const Config& model_config, const Config& run_config);
 
 // Returns the checkpoint's final path. state.cpu_rng_state and state.memtx_version are filled in by save.
 // Error(InvalidArgument) for a bad state (see trainer_state_to_json), Error(Io) when writing fails (the

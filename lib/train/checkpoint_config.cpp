@@ -3,6 +3,7 @@
 // the memory layout (which blocks have a memory sublayer and which bank each reads, computed from placement
 // and sharing keys, so equivalent settings agree), the memory sublayers' shape keys when both configs have
 // memory, and LoRA (on/off, then rank and targets when both have it).
+#include <algorithm>
 #include <sstream>
 
 #include "model/lora.hpp"
@@ -82,6 +83,32 @@ void check_config_compatible(const Config& saved, const Config& current, const s
   compare_keys(saved, current, model_structure_keys(), origin);
   compare_memory(saved, current, origin);
   compare_lora(saved, current, origin);
+}
+
+const std::vector<std::string>& run_config_keys() {
+  static const std::vector<std::string> keys = {"model.device", "infini_attention.balance_factor_lr",
+                                                "infini_attention.logging_interval"};
+  return keys;
+}
+
+void check_run_matches_model(const Config& model_config, const Config& run_config) {
+  const auto& run_keys = run_config_keys();
+  std::vector<std::string> differing;
+  for (const auto& def : run_config.schema().options()) {
+    const std::string& key = def.key;
+    if (key.rfind("training.", 0) == 0 || std::find(run_keys.begin(), run_keys.end(), key) != run_keys.end()) continue;
+    if (!model_config.schema().find(key)) continue;
+    const Value& built = model_config.get(key);
+    const Value& wanted = run_config.get(key);
+    if (built != wanted) differing.push_back(key + " (the model has " + built.to_string() + ", the run " + wanted.to_string() + ")");
+  }
+  if (differing.empty()) return;
+  std::string text;
+  for (const auto& d : differing) text += (text.empty() ? "" : "; ") + d;
+  throw Error(StatusCode::Config,
+              "the training config sets model keys that differ from the model being trained, which was built with its "
+              "own config (e.g. loaded with --init-from); they would be ignored: " + text +
+                  ". Make the run's config agree with the model's config.yaml, or build a new model from the config");
 }
 
 }  // namespace memtx::train

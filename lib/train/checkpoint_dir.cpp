@@ -8,8 +8,9 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "io/file_util.hpp"
 #include "memtx/error.hpp"
-#include "train/file_util.hpp"
+#include "model/model_file.hpp"
 
 namespace memtx::train {
 namespace fs = std::filesystem;
@@ -66,13 +67,13 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& output_dir) {
 }
 
 void write_latest_pointer(const std::string& output_dir, const std::string& name) {
-  atomic_write_text((fs::path(output_dir) / kLatestFile).string(), name + "\n");
+  io::atomic_write_text((fs::path(output_dir) / kLatestFile).string(), name + "\n");
 }
 
 std::optional<std::string> read_latest_pointer(const std::string& output_dir) {
   std::string text;
   try {
-    text = read_text_file((fs::path(output_dir) / kLatestFile).string());
+    text = io::read_text_file((fs::path(output_dir) / kLatestFile).string());
   } catch (const Error&) {
     return std::nullopt;
   }

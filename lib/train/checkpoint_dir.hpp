@@ -17,8 +17,7 @@
 
 namespace memtx::train {
 
-constexpr const char* kConfigFile = "config.yaml";
-constexpr const char* kModelFile = "model.safetensors";
+// A checkpoint is a model folder (model/model_file.hpp: kConfigFile, kModelFile) plus these files.
 constexpr const char* kOptimizerFile = "optimizer.safetensors";
 constexpr const char* kTrainerStateFile = "trainer_state.json";
 constexpr const char* kLatestFile = "latest";

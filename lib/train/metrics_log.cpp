@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "memtx/error.hpp"
-#include "train/file_util.hpp"
+#include "io/file_util.hpp"
 
 namespace memtx::train {
 
@@ -14,7 +14,7 @@ MetricsLog::MetricsLog(std::string path, std::optional<int64_t> resume_step) : p
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
   std::string kept;
   if (resume_step && std::filesystem::exists(path_)) {
-    std::istringstream in(read_text_file(path_));
+    std::istringstream in(io::read_text_file(path_));
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty()) continue;

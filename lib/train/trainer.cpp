@@ -17,14 +17,15 @@
 #include "train/checkpoint_dir.hpp"
 #include "train/grad_utils.hpp"
 #include "train/host_memory.hpp"
-#include "train/lm_loss.hpp"
+#include "model/lm_loss.hpp"
+#include "model/setting_use.hpp"
 #include "train/metrics_log.hpp"
-#include "train/model_weights.hpp"
+#include "model/model_file.hpp"
 #include "train/optimizer.hpp"
 #include "train/precision.hpp"
 #include "train/schedule.hpp"
 #include "io/safetensors.hpp"
-#include "train/file_util.hpp"
+#include "io/file_util.hpp"
 
 namespace memtx::train {
 namespace {
@@ -41,7 +42,9 @@ struct Settings {
   std::string output_dir, resume, mixed_precision, save_precision;
 };
 
-Settings read_settings(const Config& c) {
+}  // namespace
+
+void check_training_config(const Config& c) {
   if (c.get_bool("training.log_to_wandb"))
     throw Error(StatusCode::Config,
                 "training.log_to_wandb: true is not supported (memtx talks to no online service); metrics are "
@@ -50,6 +53,13 @@ Settings read_settings(const Config& c) {
     throw Error(StatusCode::Config, "training.num_gpus: " + std::to_string(c.get_int("training.num_gpus")) +
                                         " needs multi-GPU training (training.distributed_strategy), which memtx does "
                                         "not support yet; use 1 (or 0 for the CPU)");
+  check_no_ignored_settings(c, nullptr, SettingScope::Training);
+}
+
+namespace {
+
+Settings read_settings(const Config& c) {
+  check_training_config(c);
   Settings s;
   s.batch_size = c.get_int("training.batch_size");
   s.accumulation = c.get_int("training.gradient_accumulation_steps");
@@ -94,7 +104,9 @@ class Run {
 
   void execute() {
     // In adapter mode the base folder's config.json fixes the architecture (model/adapter.hpp).
-    check_config_compatible(model_.config(), resolve_base_model_config(config_), "the model's configuration");
+    const Config wanted = resolve_base_model_config(config_);
+    check_config_compatible(model_.config(), wanted, "the model's configuration");
+    check_run_matches_model(model_.config(), wanted);
     if (s_.num_threads) at::set_num_threads(static_cast<int>(*s_.num_threads));
     prepare_device();
     prepare_data();
@@ -469,12 +481,9 @@ class Run {
 
   void save_final_model() {
     const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
-    std::filesystem::create_directories(dir);
-    auto metadata = model_file_metadata(model_);
-    metadata.insert({{"format", "memtx"}, {"save_precision", s_.save_precision}});
-    io::write_safetensors((dir / "model.safetensors").string(),
-                          model_tensors_for_export(model_, save_precision_dtype(s_.save_precision)), metadata);
-    atomic_write_text((dir / "config.yaml").string(), config_.to_yaml());
+    ModelFileOptions options;  // quantised memory banks packed (model/model_file.hpp)
+    options.precision = s_.save_precision;
+    save_model_folder(dir.string(), model_, config_, options);
     report_.final_model = dir.string();
     log("final model written to " + report_.final_model);
   }

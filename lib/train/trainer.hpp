@@ -22,10 +22,10 @@
 #include <optional>
 #include <string>
 
-#include "data/tokenizer.hpp"
 #include "memtx/config.hpp"
 #include "memtx/export.h"
 #include "model/transformer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::train {
 
@@ -67,9 +67,13 @@ struct TrainReport {
   std::string to_json() const;
 };
 
+// Everything a training run would refuse in its training.* settings, without data or a model: unsupported
+// settings (log_to_wandb, num_gpus > 1) and keys set but without effect (model/setting_use.hpp). Error(Config).
+MEMTX_API void check_training_config(const Config& config);
+
 // Trains model in place. config: the run's configuration (its model keys must match the model's own:
 // Error(Config) naming the first that differs). Fills report as it goes (also when it throws).
-// Errors: Error(Config) for unsupported settings (log_to_wandb, num_gpus > 1), the data pipeline's errors,
+// Errors: Error(Config) for what check_training_config refuses, the data pipeline's errors,
 // Error(Torch) naming the step for a non-finite loss with on_nonfinite_loss: stop.
 MEMTX_API void train(TransformerImpl& model, const Config& config, const data::Tokenizer& tokenizer,
                      const TrainHooks& hooks, TrainReport& report);

@@ -74,10 +74,7 @@ std::string string_field(const Json& obj, const char* key, const std::string& or
 
 }  // namespace
 
-std::string memtx_version_string() {
-  return std::to_string(MEMTX_VERSION_MAJOR) + "." + std::to_string(MEMTX_VERSION_MINOR) + "." +
-         std::to_string(MEMTX_VERSION_PATCH);
-}
+std::string memtx_version_string() { return MEMTX_VERSION_STRING; }
 
 std::string trainer_state_to_json(const TrainerStateFile& file) {
   const TrainerState& s = file.state;
@@ -174,7 +171,7 @@ TrainerStateFile parse_trainer_state(const std::string& text, const std::string&
   for (auto it = files.begin(); it != files.end(); ++it) {
     if (!it.value().is_object()) bad(origin, "field 'files." + it.key() + "' is not a JSON object");
     const std::string where = "files." + it.key() + ".";
-    FileDigest d;
+    io::FileDigest d;
     const Json& bytes = field(it.value(), "bytes", origin, where);
     if (!bytes.is_number_unsigned()) bad(origin, "field '" + where + "bytes' is not a non-negative integer");
     d.bytes = bytes.get<uint64_t>();

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "memtx/export.h"
-#include "train/file_util.hpp"
+#include "io/file_util.hpp"
 
 namespace memtx::train {
 
@@ -47,7 +47,7 @@ struct TrainerState {
 
 struct TrainerStateFile {
   TrainerState state;
-  std::map<std::string, FileDigest> files;  // digests of the other checkpoint files, by file name
+  std::map<std::string, io::FileDigest> files;  // digests of the other checkpoint files, by file name
 };
 
 // The library version, "MAJOR.MINOR.PATCH".

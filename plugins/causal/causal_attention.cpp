@@ -3,9 +3,10 @@
 
 #include <memtx/error.hpp>
 #include <memtx/ops.hpp>
-#include <memtx/torch_compat.hpp>
 
 #include <cmath>
+
+#include "common/qkvo_projections.hpp"
 
 namespace memtx::causal {
 
@@ -40,17 +41,15 @@ CausalOptions CausalOptions::from_spec(const AttentionSpec& spec) {
 }
 
 CausalAttentionImpl::CausalAttentionImpl(const AttentionSpec& spec) : spec_(spec), opt_(CausalOptions::from_spec(spec)) {
-  const int64_t D = spec.hidden_dim, H = spec.num_heads, G = spec.num_kv_heads;
-  auto linear = [](int64_t in, int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-  };
-  q_proj = register_module("q_proj", linear(D, H * opt_.qk_head_dim, spec.qkv_bias));
-  k_proj = register_module("k_proj", linear(D, G * opt_.qk_head_dim, spec.qkv_bias));
-  v_proj = register_module("v_proj", linear(D, G * opt_.v_head_dim, spec.qkv_bias));
+  const int64_t D = spec.hidden_dim, H = spec.num_heads;
+  auto qkv = common::register_qkv_projections(*this, spec, opt_.qk_head_dim, opt_.v_head_dim);
+  q_proj = qkv.q;
+  k_proj = qkv.k;
+  v_proj = qkv.v;
   const int64_t o_in = opt_.concat_heads ? H * opt_.v_head_dim : opt_.v_head_dim;
   for (int64_t i = 0; i < opt_.n_cproj; ++i) {
     const std::string name = i == 0 ? "o_proj" : "o_proj_" + std::to_string(i);
-    o_projs.push_back(register_module(name, linear(o_in, D, spec.out_bias)));
+    o_projs.push_back(common::register_linear(*this, name, o_in, D, spec.out_bias));
   }
   if (opt_.qk_norm) {
     q_norm = register_module("q_norm", RMSNorm(opt_.qk_head_dim, spec.norm_eps));
@@ -71,40 +70,21 @@ std::vector<std::string> CausalAttentionImpl::projection_names() const {
   return names;
 }
 
-bool CausalAttentionImpl::fused_path_allowed() const {
-  return opt_.fused && compat::has_fused_sdpa() && opt_.softcap == 0.0 && !opt_.lobo;
+common::SoftmaxAttentionOptions CausalAttentionImpl::attention_options() const {
+  common::SoftmaxAttentionOptions o;  // nominal scale: 1/sqrt(d_qk), d_qk being q's last dim
+  if (opt_.qk_norm_scale) o.learned_scale = qk_scale;
+  o.softcap = opt_.softcap;
+  if (opt_.lobo) o.sink_log_c = lobo_log_c;
+  o.dropout = is_training() ? spec_.attention_dropout : 0.0;
+  o.allow_fused = opt_.fused;
+  return o;
 }
 
-torch::Tensor CausalAttentionImpl::attend(const torch::Tensor& q_in, const torch::Tensor& k_in,
-                                          const torch::Tensor& v_in, bool fused) {
-  const int64_t groups = spec_.num_heads / spec_.num_kv_heads;
-  const int64_t tq = q_in.size(2), tk = k_in.size(2);
-  const double default_scale = 1.0 / std::sqrt(double(opt_.qk_head_dim));
-  const double dropout = is_training() ? spec_.attention_dropout : 0.0;
-  if (fused) {
-    // The fused kernel divides by sqrt(d): fold a learned scale into q so every path computes the same s.
-    // Grouped k/v go in as they are (SDPA's GQA mode reads each kv head for its group of query heads).
-    auto q = opt_.qk_norm_scale ? q_in * (qk_scale / default_scale) : q_in;
-    if (tq == tk) return compat::sdpa(q, k_in, v_in, std::nullopt, /*is_causal=*/true, dropout);
-    auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-    return compat::sdpa(q, k_in, v_in, keep, /*is_causal=*/false, dropout);
-  }
-  auto k = ops::repeat_kv(k_in, groups);
-  auto v = ops::repeat_kv(v_in, groups);
-  auto scores = torch::matmul(q_in, k.transpose(-2, -1));
-  scores = opt_.qk_norm_scale ? scores * qk_scale : scores * default_scale;
-  if (opt_.softcap > 0.0) scores = opt_.softcap * torch::tanh(scores / opt_.softcap);
-  scores = scores + ops::causal_mask(tq, tk, scores.options());
-  torch::Tensor probs;
-  if (opt_.lobo) {
-    // Sink column: logit log_c, value 0, visible to every query; real keys keep the j <= i mask.
-    auto sink = lobo_log_c.to(scores.scalar_type()).view({1, -1, 1, 1}).expand({scores.size(0), scores.size(1), tq, 1});
-    probs = torch::softmax(torch::cat({sink, scores}, -1), -1).narrow(-1, 1, tk);
-  } else {
-    probs = torch::softmax(scores, -1);
-  }
-  if (dropout > 0.0) probs = torch::dropout(probs, dropout, true);
-  return torch::matmul(probs, v);
+bool CausalAttentionImpl::fused_path_allowed() const { return common::fused_allowed(attention_options()); }
+
+torch::Tensor CausalAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                          bool fused) {
+  return common::softmax_attention(q, k, v, attention_options(), fused);
 }
 
 torch::Tensor CausalAttentionImpl::output_projection(const torch::Tensor& heads) {

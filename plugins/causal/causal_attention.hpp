@@ -9,9 +9,12 @@
 //   Output: heads concatenated into Wo, or (use_concat_heads: false, the "infinite" default) one shared
 //   projection d_v -> D applied to every head and summed; n_cproj > 1 sums that many output projections.
 //   Fast path: the fused scaled-dot-product attention when the options allow it; the explicit path otherwise.
+//   The attention itself (scale, soft-capping, sink, both paths) is the shared core, common/softmax_attention.hpp.
 #pragma once
 #include <memtx/attention.hpp>
 #include <memtx/ops.hpp>
+
+#include "common/softmax_attention.hpp"
 
 namespace memtx::causal {
 
@@ -48,6 +51,7 @@ class CausalAttentionImpl : public AttentionModuleImpl {
   torch::Tensor qk_scale, lobo_log_c;
 
  private:
+  common::SoftmaxAttentionOptions attention_options() const;  // this layer's scale, softcap, sink, dropout
   torch::Tensor output_projection(const torch::Tensor& heads);  // [B,H,T,dv] -> [B,T,D]
   AttentionSpec spec_;
   CausalOptions opt_;

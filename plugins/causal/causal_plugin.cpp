@@ -13,7 +13,8 @@ std::vector<memtx::OptionDef> causal_options() {
       {"attention.disable_flash_attention", "attention.n_kv_group", "attention.use_qk_norm",
        "attention.use_qk_norm_scale", "attention.attn_logit_softcapping", "attention.use_flash_lobo",
        "attention.use_flash_lobo_per_head", "attention.use_flash_obo_const", "attention.flash_lobo_log_const",
-       "attention.n_qk_head_dim", "attention.n_v_head_dim", "attention.n_cproj", "attention.use_concat_heads"});
+       "attention.n_qk_head_dim", "attention.n_v_head_dim", "attention.n_cproj", "attention.use_concat_heads", "model.use_rope", "model.rope_theta", "model.rope_dim", "model.rope_layout", 
+       "model.max_seq_len", "model.use_flash_attention", "model.attention_bias", "model.attention_dropout"});
 }
 
 }  // namespace

@@ -12,5 +12,6 @@ MEMTX_PLUGIN_REGISTER {
       "co-occurrence attention (Adeel 2025): learned latent queries, triadic q/k/v modulation loops, latent-to-token "
       "attention; causal prefix form by default, the published whole-sequence form with co4_causal: false",
       memtx::builtin_options({"attention.n_latent", "attention.triadic_loops", "attention.mod_fn", "attention.co4_causal",
-                              "attention.disable_flash_attention"})));
+                              "attention.disable_flash_attention", "model.max_seq_len", "model.use_flash_attention", "model.attention_bias",
+                              "model.attention_dropout"})));
 }

@@ -3,15 +3,19 @@
 #include "infini_attention.hpp"
 
 #include <memtx/error.hpp>
-#include <memtx/torch_compat.hpp>
 
 #include <algorithm>
 #include <cmath>
 
+#include "common/qkvo_projections.hpp"
+#include "common/softmax_attention.hpp"
+
 namespace memtx::infini {
 namespace {
 
-constexpr size_t kMaxLoggedSegments = 8;
+// log_segment_acts keeps every segment of a sequence (the model may feed it one segment per call); the bound
+// only guards memory on absurdly long streams (4096 segments of 2048 tokens are 8M tokens).
+constexpr size_t kMaxLoggedSegments = 4096;
 
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -60,14 +64,12 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
 }
 
 InfiniAttentionImpl::InfiniAttentionImpl(const AttentionSpec& spec) : spec_(spec), opt_(InfiniOptions::from_spec(spec)) {
-  const int64_t D = spec.hidden_dim, H = spec.num_heads, G = spec.num_kv_heads, d = spec.head_dim;
-  auto linear = [](int64_t in, int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-  };
-  q_proj = register_module("q_proj", linear(D, H * d, spec.qkv_bias));
-  k_proj = register_module("k_proj", linear(D, G * d, spec.qkv_bias));
-  v_proj = register_module("v_proj", linear(D, G * d, spec.qkv_bias));
-  o_proj = register_module("o_proj", linear(H * d, D, spec.out_bias));
+  const int64_t H = spec.num_heads, d = spec.head_dim;
+  auto proj = common::register_qkvo_projections(*this, spec);
+  q_proj = proj.q;
+  k_proj = proj.k;
+  v_proj = proj.v;
+  o_proj = proj.o;
   if (opt_.qk_norm) {
     q_norm = register_module("q_norm", RMSNorm(d, spec.norm_eps));
     k_norm = register_module("k_norm", RMSNorm(d, spec.norm_eps));
@@ -115,31 +117,17 @@ torch::Tensor InfiniAttentionImpl::stored(const LayerState* state, const std::st
 }
 
 torch::Tensor InfiniAttentionImpl::local_attention(const torch::Tensor& q_in, const torch::Tensor& k_in,
-                                                   const torch::Tensor& v_in, int64_t offset) {
-  const int64_t groups = spec_.num_heads / spec_.num_kv_heads;
-  const int64_t tq = q_in.size(2), tk = k_in.size(2);
+                                                   const torch::Tensor& v, int64_t offset) {
   torch::Tensor q = q_in, k = k_in;
   if (spec_.use_rope) {
     q = ops::apply_rope(q, offset, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
     k = ops::apply_rope(k, 0, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
   }
-  const double default_scale = 1.0 / std::sqrt(double(spec_.head_dim));
-  const double dropout = is_training() ? spec_.attention_dropout : 0.0;
-  if (opt_.fused && compat::has_fused_sdpa()) {
-    // The fused kernel divides by sqrt(d): fold a learned scale into q so both paths compute the same s.
-    // Grouped k/v go in as they are (SDPA's GQA mode).
-    if (opt_.qk_norm_scale) q = q * (qk_scale / default_scale);
-    if (tq == tk) return compat::sdpa(q, k, v_in, std::nullopt, /*is_causal=*/true, dropout);
-    auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-    return compat::sdpa(q, k, v_in, keep, /*is_causal=*/false, dropout);
-  }
-  k = ops::repeat_kv(k, groups);
-  auto v = ops::repeat_kv(v_in, groups);
-  auto scores = torch::matmul(q, k.transpose(-2, -1));
-  scores = opt_.qk_norm_scale ? scores * qk_scale : scores * default_scale;
-  auto probs = torch::softmax(scores + ops::causal_mask(tq, tk, scores.options()), -1);
-  if (dropout > 0.0) probs = torch::dropout(probs, dropout, true);
-  return torch::matmul(probs, v);
+  common::SoftmaxAttentionOptions o;  // nominal scale: 1/sqrt(d_k), d_k being q's last dim
+  if (opt_.qk_norm_scale) o.learned_scale = qk_scale;
+  o.dropout = is_training() ? spec_.attention_dropout : 0.0;
+  o.allow_fused = opt_.fused;
+  return common::softmax_attention(q, k, v, o);
 }
 
 torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionContext& ctx) {
@@ -183,7 +171,7 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
 
   torch::Tensor g;  // [1, H, 1, 1]
   if (opt_.memory_on) g = gate(balance, opt_.gate).to(x.scalar_type()).view({1, H, 1, 1});
-  if (opt_.logging) segment_acts_.clear();
+  if (opt_.logging && ctx.start_position == 0) segment_acts_.clear();  // a new sequence starts
 
   std::vector<torch::Tensor> outs;
   for (int64_t pos = 0; pos < T;) {

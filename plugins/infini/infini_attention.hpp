@@ -65,7 +65,8 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   torch::Tensor qk_scale, balance;
 
  private:
-  // Softmax attention of the piece's queries (offset n in the segment) over the segment's keys so far.
+  // Softmax attention of the piece's queries (offset n in the segment) over the segment's keys so far: RoPE,
+  // then the shared softmax core (common/softmax_attention.hpp).
   torch::Tensor local_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t offset);
   // The stored tensor checked against `shape` (-1: any size, for the cache length), or null when absent.
   torch::Tensor stored(const LayerState* state, const std::string& key, const std::vector<int64_t>& shape) const;

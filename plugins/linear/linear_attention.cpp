@@ -4,6 +4,7 @@
 
 #include <memtx/error.hpp>
 
+#include "common/qkvo_projections.hpp"
 #include "linear_scan.hpp"
 
 namespace memtx::linear {
@@ -18,14 +19,11 @@ LinearAttentionImpl::LinearAttentionImpl(const AttentionSpec& spec) : spec_(spec
                                         std::to_string(spec.num_kv_heads));
   }
   if (spec.head_dim < 1) throw Error(StatusCode::Config, "linear: the head dim must be >= 1");
-  const int64_t D = spec.hidden_dim, H = spec.num_heads, G = spec.num_kv_heads, d = spec.head_dim;
-  auto linear = [](int64_t in, int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-  };
-  q_proj = register_module("q_proj", linear(D, H * d, spec.qkv_bias));
-  k_proj = register_module("k_proj", linear(D, G * d, spec.qkv_bias));
-  v_proj = register_module("v_proj", linear(D, G * d, spec.qkv_bias));
-  o_proj = register_module("o_proj", linear(H * d, D, spec.out_bias));
+  auto proj = common::register_qkvo_projections(*this, spec);
+  q_proj = proj.q;
+  k_proj = proj.k;
+  v_proj = proj.v;
+  o_proj = proj.o;
 }
 
 LayerState LinearAttentionImpl::initial_state(int64_t batch, const torch::TensorOptions& options) {

@@ -22,5 +22,5 @@ MEMTX_PLUGIN_REGISTER {
            "memory.use_load_balance_loss", "memory.load_balance_coefficient", "memory.use_auxiliary_loss",
            "memory.auxiliary_loss_coefficient", "memory.use_z_loss", "memory.z_loss_coefficient",
            "memory.quantize_memory", "memory.memory_quant_bits", "memory.wo_init_zero", "memory.memory_init_std",
-           "attention.n_kv_group"})));
+           "attention.n_kv_group", "model.attention_dropout"})));
 }

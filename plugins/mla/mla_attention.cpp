@@ -2,9 +2,10 @@
 #include "mla_attention.hpp"
 
 #include <memtx/error.hpp>
-#include <memtx/torch_compat.hpp>
 
 #include <cmath>
+
+#include "common/softmax_attention.hpp"
 
 namespace memtx::mla {
 namespace {
@@ -85,38 +86,16 @@ std::pair<torch::Tensor, torch::Tensor> MlaAttentionImpl::expand(const Latent& l
 }
 
 torch::Tensor MlaAttentionImpl::attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  const int64_t B = q.size(0), H = q.size(1), tq = q.size(2), tk = k.size(2);
-  // One key/value head shared by every query head (the absorbed form): fold the heads into query rows
-  // (row h * Tq + i) so the shared keys and values are never copied per head.
-  const bool shared_kv = k.size(1) == 1 && H > 1;
-  const auto qr = shared_kv ? q.reshape({B, 1, H * tq, q.size(3)}) : q;
-  const int64_t rows = qr.size(2);
-  const double scale = 1.0 / std::sqrt(double(opt_.qk_head_dim()));
-  const double dropout = is_training() ? spec_.attention_dropout : 0.0;
-  torch::Tensor out;
-  if (opt_.fused && compat::has_fused_sdpa() && !opt_.lobo) {
-    // The scale is 1/sqrt(d_n + d_r) whatever q's width (the absorbed form's q is wider): pass it explicitly.
-    if (tq == tk && !shared_kv) {
-      out = compat::sdpa(qr, k, v, std::nullopt, /*is_causal=*/true, dropout, scale);
-    } else {
-      auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq).repeat({rows / tq, 1});
-      out = compat::sdpa(qr, k, v, keep, /*is_causal=*/false, dropout, scale);
-    }
-  } else {
-    auto mask = ops::causal_mask(tq, tk, q.options()).repeat({rows / tq, 1});
-    auto scores = torch::matmul(qr, k.transpose(-2, -1)) * scale + mask;
-    torch::Tensor probs;
-    if (opt_.lobo) {
-      // Sink column: logit log_c, value 0, seen by every query; real keys keep the j <= i mask.
-      auto sink = lobo_log_c.to(scores.scalar_type()).view({1, 1, 1, 1}).expand({B, scores.size(1), rows, 1});
-      probs = torch::softmax(torch::cat({sink, scores}, -1), -1).narrow(-1, 1, tk);
-    } else {
-      probs = torch::softmax(scores, -1);
-    }
-    if (dropout > 0.0) probs = torch::dropout(probs, dropout, true);
-    out = torch::matmul(probs, v);
-  }
-  return shared_kv ? out.view({B, H, tq, out.size(-1)}) : out;
+  common::SoftmaxAttentionOptions o;
+  // The scale is 1/sqrt(d_n + d_r) whatever q's width (the absorbed form's q is wider): given explicitly.
+  o.scale = 1.0 / std::sqrt(double(opt_.qk_head_dim()));
+  if (opt_.lobo) o.sink_log_c = lobo_log_c;
+  o.dropout = is_training() ? spec_.attention_dropout : 0.0;
+  o.allow_fused = opt_.fused;
+  // One key/value head shared by every query head (the absorbed form): heads folded into query rows, so the
+  // shared keys and values are never copied per head.
+  o.fold_shared_kv = true;
+  return common::softmax_attention(q, k, v, o);
 }
 
 torch::Tensor MlaAttentionImpl::attend_expanded(const torch::Tensor& q, const Latent& lat) {

@@ -60,7 +60,8 @@ class MlaAttentionImpl : public AttentionModuleImpl {
   // Per-head keys [B, H, T, d_n + d_r] and values [B, H, T, d_v] from the latent.
   std::pair<torch::Tensor, torch::Tensor> expand(const Latent& lat);
   // Softmax attention of q [B,H,Tq,dk] over k [B,H|1,Tk,dk], v [B,H|1,Tk,dv]; query i sits at key
-  // position i + Tk - Tq. Scores are scaled by 1/sqrt(d_n + d_r) whatever dk is.
+  // position i + Tk - Tq. Scores are scaled by 1/sqrt(d_n + d_r) whatever dk is. The shared softmax core
+  // (common/softmax_attention.hpp), one kv head folded into query rows.
   torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
   torch::Tensor attend_expanded(const torch::Tensor& q, const Latent& lat);
   torch::Tensor attend_absorbed(const torch::Tensor& q, const Latent& lat);

@@ -15,9 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "data/tokenizer.hpp"
+#include "common/error_of.hpp"
+#include "common/temp_dir.hpp"
 #include "memtx/config.hpp"
 #include "memtx/error.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace dataset_test {
 
@@ -80,32 +82,7 @@ inline memtx::Config config() {
   return memtx::Config(schema);
 }
 
-// A fresh folder per test under the system temporary folder, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("memtx_dataset_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
-            std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  const std::filesystem::path& path() const { return dir_; }
-  std::filesystem::path write(const std::string& relative, const std::string& content) const {
-    const auto p = dir_ / relative;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-
- private:
-  std::filesystem::path dir_;
-};
+using memtx_test::TempDir;  // a fresh folder per test, removed at the end
 
 // Sets (or unsets, with nullopt) an environment variable for the guard's lifetime.
 class EnvGuard {
@@ -125,17 +102,7 @@ class EnvGuard {
   std::optional<std::string> old_;
 };
 
-// Runs f, which must throw memtx::Error with `code`; returns its message.
-inline std::string error_of(const std::function<void()>& f, memtx::StatusCode code) {
-  try {
-    f();
-  } catch (const memtx::Error& e) {
-    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected memtx::Error";
-  return "";
-}
+using memtx_test::error_of;  // runs f, which must throw memtx::Error with a code; returns its message
 
 #define DS_EXPECT_CONTAINS(text, fragment) \
   EXPECT_NE(std::string(text).find(fragment), std::string::npos) << "message: " << (text) << "\n  lacks: " << (fragment)

@@ -7,11 +7,11 @@
 #include <atomic>
 #include <cmath>
 
-#include "data/tokenizer.hpp"
 #include "infer/evaluate.hpp"
 #include "memtx/error.hpp"
 #include "model/test_support.hpp"
-#include "train/lm_loss.hpp"
+#include "model/lm_loss.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::test {
 namespace {
@@ -54,7 +54,7 @@ Hand hand_computation(Transformer& model, const std::vector<data::Batch>& batche
     auto inputs = tokens.narrow(1, 0, b.length), targets = tokens.narrow(1, 1, b.length);
     auto weights = mask.narrow(1, 1, b.length);
     auto logits = model->forward(inputs.contiguous());
-    h.loss_sum += train::masked_lm_loss_sum(logits, targets.contiguous(), weights.contiguous()).item<double>();
+    h.loss_sum += masked_lm_loss_sum(logits, targets.contiguous(), weights.contiguous()).item<double>();
     auto nll = -logits.log_softmax(-1).gather(2, targets.unsqueeze(-1)).squeeze(-1);
     h.independent_sum += (nll.to(torch::kFloat64) * weights.to(torch::kFloat64)).sum().item<double>();
     h.tokens += static_cast<int64_t>(weights.sum().item<double>());

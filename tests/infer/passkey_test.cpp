@@ -8,10 +8,10 @@
 #include <cmath>
 #include <set>
 
-#include "data/tokenizer.hpp"
 #include "infer/passkey.hpp"
 #include "memtx/error.hpp"
 #include "model/test_support.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace memtx::test {
 namespace {

@@ -1,15 +1,12 @@
 // Adapter mode (model/adapter.hpp): a model whose base is a Hugging Face folder (qwen2-tiny, llama-tiny; a
 // sharded copy) reproduces the base model's logits exactly while its additions are zero-initialised, keeps the
 // base frozen, takes its architecture and tokenizer from the folder, and exports a standalone merged model.
-#include <unistd.h>
-
 #include <filesystem>
-#include <fstream>
 
+#include "hf_folder_support.hpp"
 #include "io/safetensors.hpp"
 #include "model/adapter.hpp"
 #include "model/lora.hpp"
-#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,23 +28,9 @@ Config adapter_config(const std::string& base, const std::vector<std::string>& o
   return c;
 }
 
-// A scratch folder removed at the end of the test.
-struct Scratch {
-  explicit Scratch(const std::string& tag)
-      : path((fs::temp_directory_path() / ("memtx_adapter_" + tag + "_" + std::to_string(::getpid()))).string()) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
-
 // The fixture's weights split over two shards with a model.safetensors.index.json (drop: a tensor left out).
-void write_sharded_copy(const std::string& from, const std::string& to, const std::string& drop = "") {
-  fs::copy_file(fs::path(from) / "config.json", fs::path(to) / "config.json");
+void write_sharded_copy(const std::string& from, const HfFolder& to, const std::string& drop = "") {
+  to.copy_from(from, "config.json");
   auto file = io::read_safetensors((fs::path(from) / "model.safetensors").string());
   std::vector<std::pair<std::string, torch::Tensor>> shards[2];
   nlohmann::json map = nlohmann::json::object();
@@ -58,10 +41,9 @@ void write_sharded_copy(const std::string& from, const std::string& to, const st
     map[file.tensors[i].first] = "model-0000" + std::to_string(s + 1) + "-of-00002.safetensors";
   }
   for (int s = 0; s < 2; ++s)
-    io::write_safetensors((fs::path(to) / ("model-0000" + std::to_string(s + 1) + "-of-00002.safetensors")).string(),
-                          shards[s]);
-  std::ofstream((fs::path(to) / "model.safetensors.index.json").string())
-      << nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", map}}.dump(1);
+    io::write_safetensors(to.path("model-0000" + std::to_string(s + 1) + "-of-00002.safetensors"), shards[s]);
+  to.write_json("model.safetensors.index.json",
+                nlohmann::json{{"metadata", nlohmann::json::object()}, {"weight_map", map}}, /*indent=*/1);
 }
 
 class AdapterIdentity : public ::testing::TestWithParam<std::string> {};
@@ -103,16 +85,16 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, AdapterIdentity, ::testing::Values("qwen2-tin
 TEST(AdapterMode, ShardedIndexGivesTheSameModelAndMissingTensorsAreNamed) {
   const std::string dir = fixture("qwen2-tiny");
   if (!fs::exists(dir)) GTEST_SKIP() << "fixtures not found at " << dir;
-  Scratch sharded("sharded"), broken("broken");
-  write_sharded_copy(dir, sharded.path);
+  HfFolder sharded("sharded"), broken("broken");
+  write_sharded_copy(dir, sharded);
   Transformer whole(adapter_config(dir), plugin_registry());
-  Transformer from_shards(adapter_config(sharded.path), plugin_registry());
+  Transformer from_shards(adapter_config(sharded.dir()), plugin_registry());
   auto a = whole->named_parameters();
   for (const auto& p : from_shards->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), a[p.key()])) << p.key();
 
-  write_sharded_copy(dir, broken.path, "model.layers.1.mlp.up_proj.weight");
+  write_sharded_copy(dir, broken, "model.layers.1.mlp.up_proj.weight");
   try {
-    Transformer model(adapter_config(broken.path), plugin_registry());
+    Transformer model(adapter_config(broken.dir()), plugin_registry());
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), StatusCode::Io);
@@ -146,12 +128,12 @@ TEST(AdapterMode, ResolvedConfigTakesTheFoldersArchitectureAndTokenizer) {
   EXPECT_EQ(resolved.get_string("model.tokenizer"), "byte");  // the fixture has no tokenizer file
   EXPECT_EQ(resolved.get_string("model.base_model_name"), fs::absolute(dir).lexically_normal().string());
 
-  Scratch with_tokenizer("tokenizer");
-  fs::copy_file(fs::path(dir) / "config.json", fs::path(with_tokenizer.path) / "config.json");
-  std::ofstream((fs::path(with_tokenizer.path) / "tokenizer.json").string()) << "{}";
-  EXPECT_EQ(resolve_base_model_config(adapter_config(with_tokenizer.path)).get_string("model.tokenizer"),
-            with_tokenizer.path);
-  EXPECT_EQ(resolve_base_model_config(adapter_config(with_tokenizer.path, {"model.tokenizer=byte"}))
+  HfFolder with_tokenizer("tokenizer");
+  with_tokenizer.copy_from(dir, "config.json");
+  with_tokenizer.write("tokenizer.json", "{}");
+  EXPECT_EQ(resolve_base_model_config(adapter_config(with_tokenizer.dir())).get_string("model.tokenizer"),
+            with_tokenizer.dir());
+  EXPECT_EQ(resolve_base_model_config(adapter_config(with_tokenizer.dir(), {"model.tokenizer=byte"}))
                 .get_string("model.tokenizer"),
             "byte");
 }

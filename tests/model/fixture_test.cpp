@@ -1,11 +1,9 @@
 // Checks memtx against Hugging Face transformers outputs it did not compute (../shared/fixtures/hf): every
 // attention module fed the reference input, and the whole model's logits, within the fixtures' tolerances.
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "hf_folder_support.hpp"
 #include "model/hf_import.hpp"
-#include "test_support.hpp"
 
 namespace memtx::test {
 namespace {
@@ -28,47 +26,32 @@ TEST(Fixture, ConfigMappingOfQwen2) {
 
 class BrokenFolder : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("memtx_hf_" + std::to_string(::getpid()) + "_" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
   std::string expect_error(StatusCode code) {
-    try {
-      load_hf_model(dir_.string(), plugin_registry());
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), code) << e.what();
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return "";
+    return memtx_test::error_of([&] { load_hf_model(folder_.dir(), plugin_registry()); }, code);
   }
-  std::filesystem::path dir_;
+  HfFolder folder_;
 };
 
 TEST_F(BrokenFolder, MissingConfig) { EXPECT_NE(expect_error(StatusCode::NotFound).find("config.json"), std::string::npos); }
 
 TEST_F(BrokenFolder, UnsupportedArchitecture) {
-  write("config.json", R"({"model_type": "gpt_neox", "architectures": ["GPTNeoXForCausalLM"]})");
+  folder_.write("config.json", R"({"model_type": "gpt_neox", "architectures": ["GPTNeoXForCausalLM"]})");
   EXPECT_NE(expect_error(StatusCode::Config).find("gpt_neox"), std::string::npos);
 }
 
 TEST_F(BrokenFolder, MissingWeights) {
   if (!std::filesystem::exists(kFixtures + "/hf/llama-tiny")) GTEST_SKIP();
-  std::filesystem::copy_file(kFixtures + "/hf/llama-tiny/config.json", dir_ / "config.json");
+  folder_.copy_from(kFixtures + "/hf/llama-tiny", "config.json");
   EXPECT_NE(expect_error(StatusCode::NotFound).find("model.safetensors"), std::string::npos);
 }
 
 TEST_F(BrokenFolder, ShapeMismatchNamesTheTensor) {
   const std::string src = kFixtures + "/hf/llama-tiny";
   if (!std::filesystem::exists(src)) GTEST_SKIP();
-  std::ifstream in(src + "/config.json");
-  auto j = nlohmann::json::parse(in);
+  auto j = read_json(src + "/config.json");
   j["intermediate_size"] = 96;  // weights say 160
-  write("config.json", j.dump());
-  std::filesystem::copy_file(src + "/model.safetensors", dir_ / "model.safetensors");
+  folder_.write_json("config.json", j);
+  folder_.copy_from(src, "model.safetensors");
   auto message = expect_error(StatusCode::Io);
   EXPECT_NE(message.find("mlp"), std::string::npos) << message;
   EXPECT_NE(message.find("160"), std::string::npos) << message;

@@ -1,8 +1,9 @@
 // The infini plugin (Infini-attention) as a whole: against the float64 reference of recurrent_support.hpp
 // (forward and every gradient, both update rules, every gate function, GQA, both RoPE layouts), against the
-// causal plugin on the same weights (turn_on_memory false, or a gate closed on the memory), token-by-token
-// decoding against the full forward (module and whole model), causality, the gate (initial values, gradients,
-// its parameter group), the logging metrics, and errors.
+// causal plugin on the same weights (turn_on_memory false, or a gate closed on the memory), fused and explicit
+// local attention, the gate (initial values, gradients, its parameter group), the logging metrics, and its
+// options. Decoding in pieces (module and whole model), causality, the state, bfloat16 and errors:
+// recurrent_variants_test.cpp.
 #include <cmath>
 #include <tuple>
 
@@ -114,28 +115,13 @@ TEST(InfiniPaths, FusedAndExplicitLocalAttentionAgree) {
   }
 }
 
-TEST(InfiniPaths, Bfloat16ModelKeepsTheMemoryInFloat32) {
-  auto m = make_module("infini", {"attention.n_kv_group=2", "infini_attention.segment_length=4",
-                                  "infini_attention.memory_update=delta", "infini_attention.balance_init_type=normal"});
-  spread_weights(*m.module);
-  torch::NoGradGuard guard;
-  auto x = torch::randn({2, 10, 32});
-  LayerState s32 = m->initial_state(2, {});
-  auto y32 = forward_in_pieces(*m.module, x, s32, {4});
-  m->to(torch::kBFloat16);
-  LayerState s16 = m->initial_state(2, torch::TensorOptions().dtype(torch::kBFloat16));
-  auto y16 = forward_in_pieces(*m.module, x.to(torch::kBFloat16), s16, {4});
-  EXPECT_EQ(y16.scalar_type(), torch::kBFloat16);
-  EXPECT_EQ(s16["M"].scalar_type(), torch::kFloat32);
-  EXPECT_EQ(s16["k"].scalar_type(), torch::kBFloat16);
-  EXPECT_LE(rel_diff(y16.to(torch::kFloat32), y32), 5e-2);
-  EXPECT_LE(rel_diff(s16["M"], s32["M"]), 5e-2);
-}
-
 // Builds an infini layer and a causal layer with the same projections (the infini one's gate aside).
 std::pair<ModuleUnderTest, ModuleUnderTest> infini_and_causal(std::vector<std::string> common,
                                                              std::vector<std::string> infini_only) {
-  auto causal = make_module("causal", common);
+  std::vector<std::string> causal_options;  // the common options causal reads (segment_length is infini's)
+  for (const auto& kv : common)
+    if (kv.rfind("infini_attention.", 0) != 0) causal_options.push_back(kv);
+  auto causal = make_module("causal", causal_options);
   spread_weights(*causal.module);
   {
     torch::NoGradGuard guard;
@@ -204,75 +190,6 @@ TEST(InfiniVsCausal, GateClosedOnTheMemoryGivesCausalAttentionThoughMemoryIsWrit
     EXPECT_LE(max_abs_diff(y.narrow(1, s0, 4), causal->forward(x.narrow(1, s0, 4), c)), 1e-5);
   }
   EXPECT_GT(state["M"].abs().max().item<double>(), 1e-3);
-}
-
-class InfiniDecoding : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(InfiniDecoding, TokenByTokenAndPiecesEqualTheFullForward) {
-  auto m = make_module("infini", {"attention.n_kv_group=2", "infini_attention.segment_length=4",
-                                  "infini_attention.memory_update=" + GetParam(),
-                                  "infini_attention.balance_init_type=normal"});
-  spread_weights(*m.module);
-  torch::NoGradGuard guard;
-  torch::manual_seed(4);
-  auto x = torch::randn({2, 14, 32});
-  AttentionContext plain;
-  auto full = m->forward(x, plain);
-  LayerState by_segment = m->initial_state(2, {});
-  auto segments = forward_in_pieces(*m.module, x, by_segment, {4}, /*use_cache=*/true);
-  EXPECT_LE(rel_diff(segments, full), 1e-5);
-  for (const std::vector<int64_t>& pieces : {std::vector<int64_t>{1}, {3, 5, 1, 5}, {2, 7}, {14}}) {
-    LayerState state = m->initial_state(2, {});
-    auto out = forward_in_pieces(*m.module, x, state, pieces, /*use_cache=*/true);
-    const double err = rel_diff(out, full);
-    std::cout << "[infini decoding] " << GetParam() << " pieces of " << pieces[0] << "...: " << err << "\n";
-    EXPECT_LE(err, 1e-5);
-    EXPECT_LE(rel_diff(state["M"], by_segment["M"]), 1e-5);
-    EXPECT_LE(rel_diff(state["z"], by_segment["z"]), 1e-5);
-    EXPECT_EQ(state["k"].size(2), 2);  // 14 = 3 * 4 + 2: two tokens of the open segment cached
-    EXPECT_LE(max_abs_diff(state["k"], by_segment["k"]), 1e-6);
-  }
-}
-
-TEST_P(InfiniDecoding, WholeModelTokenByTokenEqualsTheFullForward) {
-  Config c = tiny_config({"attention.attention_variant=infini", "attention.n_kv_group=2",
-                          "infini_attention.segment_length=4", "infini_attention.memory_update=" + GetParam(),
-                          "infini_attention.balance_init_type=normal"});
-  Transformer model(c, plugin_registry());
-  EXPECT_EQ(model->segment_length(), 4);  // the model's segment engine runs at the layer's length
-  for (auto& block : model->blocks) spread_weights(*block->attn);
-  torch::NoGradGuard guard;
-  torch::manual_seed(6);
-  auto tokens = torch::randint(0, 97, {2, 14}, torch::kLong);
-  auto whole = model->forward(tokens);
-  ModelState state = model->initial_state(2);
-  std::vector<torch::Tensor> outs{model->forward(tokens.narrow(1, 0, 6), &state, /*use_cache=*/true)};  // prompt
-  for (int64_t t = 6; t < 14; ++t) outs.push_back(model->forward(tokens.narrow(1, t, 1), &state, true));
-  const double err = rel_diff(torch::cat(outs, 1), whole);
-  std::cout << "[infini decoding] whole model " << GetParam() << ": " << err << "\n";
-  EXPECT_LE(err, 1e-4);
-  EXPECT_EQ(state.position, 14);
-}
-
-INSTANTIATE_TEST_SUITE_P(Updates, InfiniDecoding, ::testing::Values("linear", "delta"));
-
-TEST(InfiniCausality, LaterInputsDoNotChangeEarlierOutputs) {
-  for (const char* update : {"linear", "delta"}) {
-    auto m = make_module("infini", {"infini_attention.segment_length=4",
-                                    std::string("infini_attention.memory_update=") + update,
-                                    "infini_attention.balance_init_type=normal"});
-    spread_weights(*m.module);
-    torch::NoGradGuard guard;
-    auto x = torch::randn({2, 14, 32});
-    for (int64_t t : {0, 3, 4, 9, 13}) {
-      auto y = x.clone();
-      y.narrow(1, t, 14 - t).add_(torch::randn({2, 14 - t, 32}));
-      AttentionContext c1, c2;
-      auto a = m->forward(x, c1), b = m->forward(y, c2);
-      if (t > 0) EXPECT_LE(max_abs_diff(a.narrow(1, 0, t), b.narrow(1, 0, t)), 1e-6) << update << " t=" << t;
-      EXPECT_GT(max_abs_diff(a.narrow(1, t, 1), b.narrow(1, t, 1)), 1e-4) << update << " t=" << t;
-    }
-  }
 }
 
 TEST(InfiniGate, InitialValuesAndEveryActivation) {
@@ -385,34 +302,6 @@ TEST(InfiniMetrics, GatesMemoryNormsSegmentStatisticsAndGradients) {
   for (const char* p : {"grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj"}) EXPECT_GT(metrics.at(p), 0.0) << p;
 }
 
-TEST(InfiniErrors, BadStateOrInputIsAnErrorNamingIt) {
-  auto m = make_module("infini", {"infini_attention.segment_length=4"});
-  torch::NoGradGuard guard;
-  auto expect_error = [&](LayerState state, const torch::Tensor& x, const std::string& needle) {
-    AttentionContext ctx;
-    ctx.state = &state;
-    try {
-      m->forward(x, ctx);
-      ADD_FAILURE() << "no error for " << needle;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), StatusCode::InvalidArgument);
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  auto x = torch::randn({2, 3, 32});
-  LayerState bad_m = m->initial_state(2, {});
-  bad_m["M"] = torch::zeros({2, 3, 8, 8});
-  expect_error(bad_m, x, "'M'");
-  LayerState bad_z = m->initial_state(2, {});
-  bad_z["z"] = torch::zeros({1, 4, 8});
-  expect_error(bad_z, x, "'z'");
-  LayerState full_cache = m->initial_state(2, {});
-  full_cache["k"] = torch::zeros({2, 4, 4, 8});
-  full_cache["v"] = torch::zeros({2, 4, 4, 8});
-  expect_error(full_cache, x, "segment_length");
-  expect_error(m->initial_state(2, {}), torch::randn({2, 3, 31}), "32");
-}
-
 TEST(InfiniOptions, RegisteredRecurrentWithItsKeys) {
   const VariantDesc* desc = plugin_registry().find("infini");
   ASSERT_NE(desc, nullptr);
@@ -426,14 +315,6 @@ TEST(InfiniOptions, RegisteredRecurrentWithItsKeys) {
   Config c = tiny_config();
   EXPECT_EQ(c.get_string("infini_attention.memory_update"), "linear");
   EXPECT_THROW(c.apply_override("infini_attention.memory_update=sum"), Error);
-  auto m = make_module("infini", {"attention.n_kv_group=2"});
-  EXPECT_TRUE(m->is_recurrent());
-  auto s = m->initial_state(3, torch::TensorOptions().dtype(torch::kFloat64));
-  EXPECT_EQ(s["M"].sizes(), (std::vector<int64_t>{3, 2, 8, 8}));
-  EXPECT_EQ(s["z"].sizes(), (std::vector<int64_t>{3, 2, 8}));
-  EXPECT_EQ(s["k"].sizes(), (std::vector<int64_t>{3, 2, 0, 8}));
-  EXPECT_EQ(s["M"].scalar_type(), torch::kFloat64);
-  EXPECT_EQ(m->initial_state(1, torch::TensorOptions().dtype(torch::kBFloat16))["M"].scalar_type(), torch::kFloat32);
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 //                       read of k_i: v_i (1 + eps / (1 + eps)) / (2 + eps) ~ v_i / 2
 //   store again, linear: M = 2 sigma(K)^T V, z = 2: read of k_i: 2 v_i / (2 + eps) ~ v_i
 // Also here: A_mem = 0 on the first segment, the memory is keyed on pre-RoPE keys (the retrieval test
-// fails if keys are rotated before storing), the state size is G d_k (d_v + 1) per sequence, batch items do
-// not share memory, and a needle in the first segment reaches the third segment.
+// fails if keys are rotated before storing), and a needle in the first segment reaches the third segment (the
+// state size of G d_k (d_v + 1) per sequence and batch items not sharing memory: recurrent_variants_test.cpp).
 #include "recurrent_support.hpp"
 
 namespace memtx::test {
@@ -131,59 +131,6 @@ TEST(InfiniMemory, OrthonormalKeysAreRetrievedExactlyFromPreRopeKeys) {
     auto read = torch::matmul(sigma(q_rot), M) / (torch::mv(sigma(q_rot), z) + kEps).unsqueeze(1);
     EXPECT_GT(max_abs_diff(read, values_p), 0.1) << "post-RoPE keys, queries from position " << query_start;
   }
-}
-
-TEST(InfiniMemory, StateIsKvHeadsTimesDkTimesDvPlusOneWhateverTheLength) {
-  auto m = make_module("infini", {"attention.n_kv_group=2", "infini_attention.segment_length=5",
-                                  "infini_attention.memory_update=delta"});
-  const int64_t B = 2, G = 2, d = 8, L = 5;
-  torch::NoGradGuard guard;
-  LayerState state = m->initial_state(B, {});
-  const std::vector<int64_t> pieces = {1, 2, 3, 5, 7, 4, 3};
-  int64_t consumed = 0;
-  for (int step = 0; step < 40; ++step) {
-    const int64_t len = pieces[step % pieces.size()];
-    AttentionContext ctx;
-    ctx.state = &state;
-    ctx.use_cache = true;
-    m->forward(torch::randn({B, len, 32}), ctx);
-    consumed += len;
-    ASSERT_EQ(state.size(), 4u);
-    ASSERT_EQ(state["M"].sizes(), (std::vector<int64_t>{B, G, d, d}));
-    ASSERT_EQ(state["z"].sizes(), (std::vector<int64_t>{B, G, d}));
-    ASSERT_EQ(state["k"].size(2), consumed % L);  // only the open segment's tokens are cached
-    ASSERT_EQ(state["v"].size(2), consumed % L);
-    for (const char* key : {"M", "z", "k", "v"}) {
-      ASSERT_EQ(state[key].storage().nbytes(), state[key].numel() * state[key].element_size()) << key;
-    }
-    if (consumed % L == 0) ASSERT_EQ(state["M"].numel() + state["z"].numel(), B * G * d * (d + 1));
-  }
-  EXPECT_GT(consumed, 100);
-  EXPECT_TRUE(torch::isfinite(state["M"]).all().item<bool>());
-}
-
-TEST(InfiniMemory, BatchItemsDoNotShareState) {
-  auto m = make_module("infini", {"attention.n_kv_group=2", "infini_attention.segment_length=4",
-                                  "infini_attention.balance_init_type=normal", "infini_attention.memory_update=delta"});
-  spread_weights(*m.module);
-  torch::NoGradGuard guard;
-  auto x = torch::randn({3, 12, 32});
-  LayerState batch_state = m->initial_state(3, {});
-  auto batched = forward_in_pieces(*m.module, x, batch_state, {4});
-  for (int64_t b = 0; b < 3; ++b) {
-    LayerState single = m->initial_state(1, {});
-    auto alone = forward_in_pieces(*m.module, x.narrow(0, b, 1), single, {4});
-    EXPECT_LE(max_abs_diff(batched.narrow(0, b, 1), alone), 1e-5) << "item " << b;
-    EXPECT_LE(rel_diff(batch_state["M"].narrow(0, b, 1), single["M"]), 1e-5) << "item " << b;
-  }
-  // Changing item 1 changes nothing of items 0 and 2.
-  auto y = x.clone();
-  y[1].add_(torch::randn({12, 32}));
-  LayerState other = m->initial_state(3, {});
-  auto changed = forward_in_pieces(*m.module, y, other, {4});
-  for (int64_t b : {0, 2}) EXPECT_LE(max_abs_diff(changed[b], batched[b]), 1e-6);
-  EXPECT_GT(max_abs_diff(changed[1].narrow(0, 8, 4), batched[1].narrow(0, 8, 4)), 1e-4);
-  EXPECT_GT(max_abs_diff(other["M"][1], batch_state["M"][1]), 1e-4);
 }
 
 TEST(InfiniMemory, NeedleInTheFirstSegmentReachesTheThirdSegment) {

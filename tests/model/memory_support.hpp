@@ -12,8 +12,12 @@ namespace memtx::test::memory {
 
 // tiny_config (hidden 32, 4 heads, 2 layers, vocab 97) with memory layers on (16 memory vectors), then overrides.
 inline Config memory_config(std::vector<std::string> overrides = {}) {
-  overrides.insert(overrides.begin(), {"memory.vanilla_mode=false", "memory.num_memory_tokens=16"});
-  return tiny_config(overrides);
+  const std::vector<std::string> helper = {"memory.vanilla_mode=false", "memory.num_memory_tokens=16"};
+  const std::vector<std::string> caller = overrides;
+  overrides.insert(overrides.begin(), helper.begin(), helper.end());
+  Config c = tiny_config(overrides);
+  reset_unread_helper_keys(c, helper, caller);  // the bank size of a test that switches memory off
+  return c;
 }
 
 struct LayerUnderTest {

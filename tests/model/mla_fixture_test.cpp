@@ -2,22 +2,17 @@
 // both attention modules and the logits within the fixture tolerances; the config mapping read back from
 // config.json; the interleaved RoPE layout is what makes it pass; MoE layers and unknown rope types refused.
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "hf_folder_support.hpp"
 #include "io/safetensors.hpp"
 #include "model/hf_import.hpp"
-#include "test_support.hpp"
 
 namespace memtx::test {
 namespace {
 
 const std::string kDir = std::string(MEMTX_FIXTURES_DIR) + "/hf/deepseekv3-mla-tiny";
 
-nlohmann::json read_config(const std::string& dir) {
-  std::ifstream in(dir + "/config.json");
-  return nlohmann::json::parse(in);
-}
+nlohmann::json read_config(const std::string& dir) { return read_json(dir + "/config.json"); }
 
 TEST(MlaFixture, DeepseekV3TinyMatchesTransformers) {
   if (!std::filesystem::exists(kDir)) GTEST_SKIP() << "fixtures not found at " << kDir;
@@ -71,34 +66,9 @@ TEST(MlaFixture, InterleavedRopeIsWhatMatches) {
   EXPECT_GT(half, 1e-4);  // rotate-half without the channel reordering fails the fixture's own tolerance
 }
 
-class DeepseekConfigFolder : public ::testing::Test {
+class DeepseekConfigFolder : public HfConfigFolder {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kDir)) GTEST_SKIP();
-    dir_ = std::filesystem::temp_directory_path() / ("memtx_mla_" + std::to_string(::getpid()) + "_" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    config_ = read_config(kDir);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  Config mapped() {
-    std::ofstream(dir_ / "config.json") << config_.dump();
-    return hf_config_to_memtx(dir_.string(), plugin_registry());
-  }
-  std::string config_error() {
-    try {
-      mapped();
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), StatusCode::Config) << e.what();
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return "";
-  }
-  std::filesystem::path dir_;
-  nlohmann::json config_;
+  DeepseekConfigFolder() : HfConfigFolder(kDir) {}
 };
 
 TEST_F(DeepseekConfigFolder, MoeLayersAreRefused) {

@@ -1,6 +1,6 @@
-// tests/model/recurrent_support.hpp: building stand-alone infini / linear attention modules through the
-// registry, hand-setting their weights, and the float64 references the infini_* and linear_* tests compare
-// against, written from the equations of docs (one segment, head and query at a time):
+// tests/model/recurrent_support.hpp: building stand-alone recurrent modules (infini, linear, ssm) through the
+// registry, hand-setting their weights, feeding them in pieces, and the float64 references the infini_* and
+// linear_* tests compare against, written from the equations of docs (one segment, head and query at a time):
 //   infini: A_dot = causal softmax within the segment (RoPE at absolute positions), A_mem = sigma(q) M /
 //           (sigma(q) z + eps) with pre-RoPE q, A = g(beta_h) A_mem + (1 - g(beta_h)) A_dot, then M, z
 //           updated per kv head with the segment's pre-RoPE keys (linear or delta rule); sigma = ELU + 1.

@@ -2,9 +2,8 @@
 // MambaMixer fed its reference input, whole-model logits, the same logits when the tokens are streamed in
 // pieces through the carried state, and the config.json mapping with its errors.
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "hf_folder_support.hpp"
 #include "io/safetensors.hpp"
 #include "model/hf_import.hpp"
 #include "ssm_support.hpp"
@@ -50,7 +49,8 @@ TEST(SsmFixture, ConfigMapping) {
   EXPECT_EQ(info.mixer_name, "mixer");
   EXPECT_EQ(c.get_string("attention.attention_variant"), "ssm");
   EXPECT_FALSE(c.get_bool("model.use_mlp"));
-  EXPECT_FALSE(c.get_bool("model.use_rope"));
+  // Mamba has no RoPE: the mapping sets no key the ssm layers would not read (use_rope stays at its default).
+  EXPECT_TRUE(ignored_settings(c, &plugin_registry(), SettingScope::Model).empty());
   EXPECT_TRUE(c.get_bool("model.use_rms_norm"));
   EXPECT_TRUE(c.get_bool("model.tie_embeddings"));
   EXPECT_EQ(c.get_int("model.hidden_dim"), 64);
@@ -70,55 +70,31 @@ TEST(SsmFixture, ConfigMapping) {
   EXPECT_EQ(hf_to_memtx_name("lm_head.weight", info), "lm_head.weight");
 }
 
-class MambaConfigErrors : public ::testing::Test {
+class MambaConfigErrors : public HfConfigFolder {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kMambaDir)) GTEST_SKIP();
-    dir_ = std::filesystem::temp_directory_path() / ("memtx_mamba_" + std::to_string(::getpid()) + "_" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    std::ifstream in(kMambaDir + "/config.json");
-    config_ = nlohmann::json::parse(in);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::string error_for(const nlohmann::json& j) {
-    std::ofstream(dir_ / "config.json") << j.dump();
-    try {
-      hf_config_to_memtx(dir_.string(), plugin_registry());
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), StatusCode::Config) << e.what();
-      return e.what();
-    }
-    ADD_FAILURE() << "no error";
-    return "";
-  }
-  std::filesystem::path dir_;
-  nlohmann::json config_;
+  MambaConfigErrors() : HfConfigFolder(kMambaDir) {}
 };
 
 TEST_F(MambaConfigErrors, ConvWithoutBiasIsRefused) {
   config_["use_conv_bias"] = false;
-  EXPECT_NE(error_for(config_).find("use_conv_bias"), std::string::npos);
+  EXPECT_NE(config_error().find("use_conv_bias"), std::string::npos);
 }
 
 TEST_F(MambaConfigErrors, InconsistentIntermediateSize) {
   config_["intermediate_size"] = 100;
-  const auto message = error_for(config_);
+  const auto message = config_error();
   EXPECT_NE(message.find("intermediate_size"), std::string::npos) << message;
   EXPECT_NE(message.find("100"), std::string::npos) << message;
 }
 
 TEST_F(MambaConfigErrors, MissingStateSize) {
   config_.erase("state_size");
-  EXPECT_NE(error_for(config_).find("state_size"), std::string::npos);
+  EXPECT_NE(config_error().find("state_size"), std::string::npos);
 }
 
 TEST_F(MambaConfigErrors, AutoTimeStepRankIsResolved) {
   config_["time_step_rank"] = "auto";
-  std::ofstream(dir_ / "config.json") << config_.dump();
-  Config c = hf_config_to_memtx(dir_.string(), plugin_registry());
+  Config c = mapped();
   EXPECT_EQ(c.get_int("attention.ssm_dt_rank"), 4);  // ceil(64 / 16)
 }
 

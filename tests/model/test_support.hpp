@@ -2,16 +2,19 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "memtx/config.hpp"
 #include "model/hf_import.hpp"
+#include "model/setting_use.hpp"
 #include "model/transformer.hpp"
 #include "plugin/registry.hpp"
 
@@ -26,21 +29,53 @@ inline Registry& plugin_registry() {
   return *registry;
 }
 
-// A tiny model config (vanilla, CPU, float32) with overrides "key=value".
-inline Config tiny_config(const std::vector<std::string>& overrides = {}) {
-  Config c(plugin_registry().schema());
-  for (const char* kv : {"model.hidden_dim=32", "model.num_heads=4", "model.num_layers=2", "model.intermediate_dim=64",
-                         "model.vocab_size=97", "model.max_seq_len=128", "memory.vanilla_mode=true", "model.device=cpu"}) {
-    c.apply_override(kv);
+// Keys a helper set for its own convenience (helper_overrides) that the final config would not read go back to
+// their defaults, so that a test switching a feature off (no MLP, no evaluation, an ssm model) is not refused for
+// a setting it never made; the caller's own overrides are kept, ignored or not.
+inline void reset_unread_helper_keys(Config& c, const std::vector<std::string>& helper_overrides,
+                                     const std::vector<std::string>& caller_overrides) {
+  auto key_of = [](const std::string& kv) { return kv.substr(0, kv.find('=')); };
+  std::set<std::string> helper_keys;
+  for (const auto& kv : helper_overrides) helper_keys.insert(key_of(kv));
+  for (const auto& kv : caller_overrides) helper_keys.erase(key_of(kv));
+  for (const auto& message : ignored_settings(c, &plugin_registry(), SettingScope::All)) {
+    const std::string key = message.substr(0, message.find(" is set"));
+    if (helper_keys.count(key)) c.set(key, c.schema().find(key)->default_value);
   }
-  for (const auto& kv : overrides) c.apply_override(kv);
+}
+
+// c with every key it sets but would not read back at its default: for a test comparing a model with the same
+// model with a feature switched off (memory, LoRA), whose keys then describe nothing.
+inline Config drop_unread_settings(Config c) {
+  for (const auto& message : ignored_settings(c, &plugin_registry(), SettingScope::All)) {
+    const std::string key = message.substr(0, message.find(" is set"));
+    c.set(key, c.schema().find(key)->default_value);
+  }
   return c;
 }
 
+// A tiny model config (vanilla, CPU, float32) with overrides "key=value".
+inline Config tiny_config(const std::vector<std::string>& overrides = {}) {
+  Config c(plugin_registry().schema());
+  const std::vector<std::string> tiny = {"model.hidden_dim=32", "model.num_heads=4", "model.num_layers=2",
+                                         "model.intermediate_dim=64", "model.vocab_size=97",
+                                         "memory.vanilla_mode=true", "model.device=cpu"};
+  for (const auto& kv : tiny) c.apply_override(kv);
+  for (const auto& kv : overrides) c.apply_override(kv);
+  reset_unread_helper_keys(c, tiny, overrides);
+  return c;
+}
+
+// The spec of layer 0 in a model whose every layer is `variant` (the config's own layer list aside, so that its
+// variant keys count as read); a.config still points at c.
 inline AttentionSpec attention_spec(const Config& c, const std::string& variant) {
-  ModelSpec spec = ModelSpec::from_config(c, plugin_registry());
+  Config as_layer = c;
+  as_layer.set("attention.attention_list", Value());
+  as_layer.set("attention.attention_variant", variant);
+  ModelSpec spec = ModelSpec::from_config(as_layer, plugin_registry());
   AttentionSpec a = spec.layer_spec(0);
   a.variant = variant;
+  a.config = &c;
   return a;
 }
 

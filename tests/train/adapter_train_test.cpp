@@ -8,7 +8,7 @@
 #include "io/safetensors.hpp"
 #include "model/adapter.hpp"
 #include "model/lora.hpp"
-#include "train/model_weights.hpp"
+#include "model/model_weights.hpp"
 #include "trainer_support.hpp"
 
 namespace memtx::test {
@@ -81,15 +81,15 @@ TEST(AdapterTraining, FrozenBaseFilesHoldOnlyTheAdapter) {
   EXPECT_LE(file.tensors.size(), model->named_parameters().size() + model->named_buffers().size() - base.size());
 
   Transformer again(Config::from_file(plugin_registry().schema(), final_dir + "/config.yaml"), plugin_registry());
-  train::load_model_tensors(*again, file.tensors, "model.safetensors");
+  load_model_tensors(*again, file.tensors, "model.safetensors");
   const auto trained = snapshot(*model);
   for (const auto& p : again->named_parameters())
     EXPECT_TRUE(torch::equal(p.value(), trained.at(p.key()))) << p.key();
 
-  train::NamedTensors with_base = file.tensors;
+  NamedTensors with_base = file.tensors;
   with_base.emplace_back(base.front(), model->named_parameters()[base.front()].detach());
   try {
-    train::load_model_tensors(*again, with_base, "full.safetensors");
+    load_model_tensors(*again, with_base, "full.safetensors");
     ADD_FAILURE() << "a base weight in the file was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'" + base.front() + "' is a frozen weight of the base model"),
@@ -118,7 +118,7 @@ TEST(AdapterTraining, FilesAreRefusedOverAChangedBase) {
   const Config final_config = Config::from_file(plugin_registry().schema(), dir.path() + "/run/final_model/config.yaml");
   {
     Transformer same(final_config, plugin_registry());
-    train::check_model_file_metadata(*same, saved.metadata, file);  // the same base: accepted
+    check_model_file_metadata(*same, saved.metadata, file);  // the same base: accepted
   }
   {  // change one byte of the base's last tensor data (the header stays valid)
     std::fstream f(base + "/model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
@@ -127,7 +127,7 @@ TEST(AdapterTraining, FilesAreRefusedOverAChangedBase) {
   }
   Transformer changed(final_config, plugin_registry());
   try {
-    train::check_model_file_metadata(*changed, saved.metadata, file);
+    check_model_file_metadata(*changed, saved.metadata, file);
     ADD_FAILURE() << "a file trained over other base weights was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), StatusCode::Config);
@@ -136,7 +136,7 @@ TEST(AdapterTraining, FilesAreRefusedOverAChangedBase) {
   }
   EXPECT_GT(merge_lora(*changed), 0);
   EXPECT_TRUE(changed->base_fingerprint().empty());
-  EXPECT_TRUE(train::model_file_metadata(*changed).empty());
+  EXPECT_TRUE(model_file_metadata(*changed).empty());
 }
 
 TEST(AdapterTraining, UnfrozenBaseTrainsAtItsOwnLearningRate) {

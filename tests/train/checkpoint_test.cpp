@@ -8,7 +8,7 @@
 #include "io/safetensors.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
-#include "train/file_util.hpp"
+#include "io/file_util.hpp"
 #include "train/optimizer.hpp"
 #include "train/optimizer_state.hpp"
 #include "train_support.hpp"
@@ -188,30 +188,30 @@ TEST_F(CheckpointCorruption, CorruptSafetensorsHeaderIsCaughtByTheReader) {
   const std::string path = (fs::path(d) / "optimizer.safetensors").string();
   flip_bytes(path, 8, 1);  // the header's opening '{'
   const std::string sp = (fs::path(d) / "trainer_state.json").string();
-  auto j = nlohmann::json::parse(train::read_text_file(sp));
-  const auto digest = train::file_digest(path);
+  auto j = nlohmann::json::parse(io::read_text_file(sp));
+  const auto digest = io::file_digest(path);
   j["files"]["optimizer.safetensors"]["fnv1a64w"] = digest.hash;
-  train::atomic_write_text(sp, j.dump());
+  io::atomic_write_text(sp, j.dump());
   expect_refused(d, StatusCode::Io, {"optimizer.safetensors"});
 }
 
 TEST_F(CheckpointCorruption, BadConfigTextAndMissingStateFieldsAreIoErrors) {
   std::string d = fresh_copy("yaml");
   const std::string cp = (fs::path(d) / "config.yaml").string();
-  train::atomic_write_text(cp, "model: [1, 2\n");
+  io::atomic_write_text(cp, "model: [1, 2\n");
   const std::string sp = (fs::path(d) / "trainer_state.json").string();
-  auto j = nlohmann::json::parse(train::read_text_file(sp));
-  j["files"]["config.yaml"]["bytes"] = train::file_digest(cp).bytes;
-  j["files"]["config.yaml"]["fnv1a64w"] = train::file_digest(cp).hash;
-  train::atomic_write_text(sp, j.dump());
+  auto j = nlohmann::json::parse(io::read_text_file(sp));
+  j["files"]["config.yaml"]["bytes"] = io::file_digest(cp).bytes;
+  j["files"]["config.yaml"]["fnv1a64w"] = io::file_digest(cp).hash;
+  io::atomic_write_text(sp, j.dump());
   expect_refused(d, StatusCode::Io, {"config.yaml"});
 
   for (const char* key : {"step", "rng", "files", "data_cursor"}) {
     d = fresh_copy(std::string("field-") + key);
     const std::string path = (fs::path(d) / "trainer_state.json").string();
-    auto state = nlohmann::json::parse(train::read_text_file(path));
+    auto state = nlohmann::json::parse(io::read_text_file(path));
     state.erase(key);
-    train::atomic_write_text(path, state.dump());
+    io::atomic_write_text(path, state.dump());
     expect_refused(d, StatusCode::Io, {"trainer_state.json", key});
   }
 }

@@ -2,7 +2,7 @@
 // loss gives the router exactly no gradient, so the router moves in the first step only through them) and are
 // logged as "router" records; memory parameters train in the memory groups with training.memory_lr; a shared
 // bank is one tensor in the optimizer and in the saved weights.
-#include "train/model_weights.hpp"
+#include "model/model_weights.hpp"
 #include "trainer_support.hpp"
 
 namespace memtx::test {
@@ -87,7 +87,7 @@ TEST(MemoryTraining, MemoryParametersUseTheMemoryGroupsAndSharedBanksAppearOnce)
   for (const auto& g : groups)
     if (g.name == "memory") EXPECT_DOUBLE_EQ(g.lr, config.get_float("training.memory_lr"));
   int64_t bank_entries = 0;
-  for (const auto& [name, tensor] : train::model_tensors_for_save(*model, torch::kFloat))
+  for (const auto& [name, tensor] : model_tensors_for_save(*model, torch::kFloat))
     if (name.find("bank") != std::string::npos) ++bank_entries;
   EXPECT_EQ(bank_entries, 1);
 }

@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "io/safetensors.hpp"
-#include "train/model_weights.hpp"
+#include "model/model_weights.hpp"
 #include "train/optimizer.hpp"
 #include "train/optimizer_state.hpp"
 #include "train/schedule.hpp"
@@ -65,7 +65,7 @@ TEST_P(OptimizerResume, RestoreThenStepEqualsNeverStopping) {
 
   // Snapshot after 3 steps: weights + optimizer state through files.
   std::map<std::string, std::string> meta;
-  const auto weights = round_trip_file(train::model_tensors_for_save(*a.model, torch::kFloat), {}, dir / "m.safetensors", &meta);
+  const auto weights = round_trip_file(model_tensors_for_save(*a.model, torch::kFloat), {}, dir / "m.safetensors", &meta);
   const auto state = round_trip_file(train::optimizer_state_tensors(*a.opt, a.groups),
                                      train::optimizer_state_metadata(*a.opt), dir / "o.safetensors", &meta);
   EXPECT_EQ(meta.at("optimizer"), train::optimizer_kind_name(kind));
@@ -82,7 +82,7 @@ TEST_P(OptimizerResume, RestoreThenStepEqualsNeverStopping) {
 
   TrainRun b = make_run(kind, 77);  // different initial weights, fresh optimizer
   ASSERT_FALSE(same_parameters(*a.model, *b.model));
-  train::load_model_tensors(*b.model, weights, "m.safetensors");
+  load_model_tensors(*b.model, weights, "m.safetensors");
   train::restore_optimizer_state(*b.opt, b.groups, state, meta, "o.safetensors");
   ASSERT_TRUE(same_parameters(*a.model, *b.model));
 
@@ -93,7 +93,7 @@ TEST_P(OptimizerResume, RestoreThenStepEqualsNeverStopping) {
   // And the restore really mattered: a fresh optimizer (no state) diverges for the Adams.
   if (kind != train::OptimizerKind::Sgd) {
     TrainRun c = make_run(kind, 77);
-    train::load_model_tensors(*c.model, weights, "m.safetensors");
+    load_model_tensors(*c.model, weights, "m.safetensors");
     train_steps(c, 3, 6);
     EXPECT_FALSE(same_parameters(*a.model, *c.model));
   }

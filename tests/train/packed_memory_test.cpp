@@ -1,10 +1,10 @@
-// tests/train/packed_memory_test.cpp: quantised memory banks in saved models (train/packed_memory.hpp): 4- and
+// tests/train/packed_memory_test.cpp: quantised memory banks in saved models (model/packed_memory.hpp): 4- and
 // 8-bit codes pack and unpack exactly; a saved model holds codes and scales instead of the bank's floats, at a
 // quarter or an eighth of the bytes, and loads back to the same logits; checkpoints keep the float master copy;
 // malformed packed tensors are Io errors naming the tensor.
 #include "memtx/quantize.hpp"
-#include "train/model_weights.hpp"
-#include "train/packed_memory.hpp"
+#include "model/model_weights.hpp"
+#include "model/packed_memory.hpp"
 #include "train_support.hpp"
 
 namespace memtx::test {
@@ -44,7 +44,7 @@ TEST(PackedMemory, SavedModelsHoldCodesAndLoadToTheSameLogits) {
       torch::NoGradGuard no_grad;
       const auto expected = model->forward(tokens);
 
-      const auto exported = train::model_tensors_for_export(*model, torch::kFloat);
+      const auto exported = model_tensors_for_export(*model, torch::kFloat);
       int64_t packed_bytes = 0, float_bytes = 0, pairs = 0;
       for (const auto& [name, t] : exported) {
         const bool packed = name.find(".qcodes") != std::string::npos || name.find(".qscales") != std::string::npos;
@@ -55,8 +55,8 @@ TEST(PackedMemory, SavedModelsHoldCodesAndLoadToTheSameLogits) {
           packed_bytes += t.numel() * t.element_size();
         }
       }
-      for (const auto& [name, t] : train::model_tensors_for_save(*model, torch::kFloat))
-        if (train::is_quantized_bank_tensor(name, t)) float_bytes += t.numel() * t.element_size();
+      for (const auto& [name, t] : model_tensors_for_save(*model, torch::kFloat))
+        if (is_quantized_bank_tensor(name, t)) float_bytes += t.numel() * t.element_size();
       EXPECT_EQ(pairs, low_rank == "true" ? 2 : 1);
       EXPECT_LE(packed_bytes * (bits == "8" ? 4 : 8), float_bytes + 64);
 
@@ -67,7 +67,7 @@ TEST(PackedMemory, SavedModelsHoldCodesAndLoadToTheSameLogits) {
         for (auto& p : other->named_parameters())
           if (p.key().rfind("memory_banks.", 0) == 0) p.value().uniform_(-1, 1);
       }
-      train::load_model_tensors(*other, exported, "model.safetensors");
+      load_model_tensors(*other, exported, "model.safetensors");
       EXPECT_LT(max_abs_diff(other->forward(tokens), expected), 1e-5);
       // The bank reads the same quantised values as before the save.
       EXPECT_LT(max_abs_diff(other->banks[0]->read(), model->banks[0]->read()), 1e-6);
@@ -79,30 +79,30 @@ TEST(PackedMemory, CheckpointsKeepTheFloatMasterCopy) {
   Transformer model = tiny_model({"memory.vanilla_mode=false", "memory.num_memory_tokens=16",
                                   "memory.quantize_memory=true", "memory.memory_quant_bits=4"});
   bool found = false;
-  for (const auto& [name, t] : train::model_tensors_for_save(*model, torch::kFloat)) {
+  for (const auto& [name, t] : model_tensors_for_save(*model, torch::kFloat)) {
     EXPECT_EQ(name.find(".qcodes"), std::string::npos);
     found = found || name == "memory_banks.0.memory";
   }
   EXPECT_TRUE(found);
   // Without quantize_memory a saved model keeps its floats too.
   Transformer plain = tiny_model({"memory.vanilla_mode=false", "memory.num_memory_tokens=16"});
-  EXPECT_EQ(train::model_tensors_for_export(*plain, torch::kFloat).size(),
-            train::model_tensors_for_save(*plain, torch::kFloat).size());
+  EXPECT_EQ(model_tensors_for_export(*plain, torch::kFloat).size(),
+            model_tensors_for_save(*plain, torch::kFloat).size());
 }
 
 TEST(PackedMemory, MalformedPackedTensorsAreIoErrorsNamingTheTensor) {
   Transformer model = tiny_model({"memory.vanilla_mode=false", "memory.num_memory_tokens=16",
                                   "memory.quantize_memory=true", "memory.memory_quant_bits=8"});
-  const auto exported = train::model_tensors_for_export(*model, torch::kFloat);
+  const auto exported = model_tensors_for_export(*model, torch::kFloat);
   auto without = [&](const std::string& suffix) {
-    train::NamedTensors out;
+    NamedTensors out;
     for (const auto& nt : exported)
       if (nt.first != "memory_banks.0.memory" + suffix) out.push_back(nt);
     return out;
   };
-  auto message = [&](const train::NamedTensors& tensors) -> std::string {
+  auto message = [&](const NamedTensors& tensors) -> std::string {
     try {
-      train::load_model_tensors(*model, tensors, "m.safetensors");
+      load_model_tensors(*model, tensors, "m.safetensors");
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), StatusCode::Io);
       return e.what();

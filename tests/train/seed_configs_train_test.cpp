@@ -10,13 +10,16 @@ train::TrainReport run_seed_config(const std::string& file, const std::string& o
   Config config = Config::from_file(plugin_registry().schema(), std::string(MEMTX_SOURCE_DIR) + "/configs/" + file);
   for (const char* kv : {"model.hidden_dim=32", "model.num_heads=4", "model.num_layers=2", "model.intermediate_dim=64",
                          "model.vocab_size=259", "model.max_seq_len=64", "model.device=cpu", "model.dtype=float32",
-                         "memory.num_memory_tokens=16", "training.max_length=32", "training.batch_size=2",
+                         "training.max_length=32", "training.batch_size=2",
                          "training.gradient_accumulation_steps=1", "training.max_steps=2", "training.warmup_steps=1",
-                         "training.eval_steps=2", "training.save_steps=2", "training.num_gpus=0",
+                         "training.save_steps=2", "training.num_gpus=0",
                          "training.mixed_precision=no", "training.training_mode=pretraining",
                          "training.dataset_name=synthetic:associative_recall?pairs=2&examples=16",
                          "training.dataset_subset=null"})
     config.apply_override(kv);
+  // Only where something reads them (a key without effect is refused): the bank size, the evaluation interval.
+  if (memory_layers_enabled(config)) config.apply_override("memory.num_memory_tokens=16");
+  if (config.get_opt_string("training.eval_split")) config.apply_override("training.eval_steps=2");
   config.apply_override("training.output_dir=" + output_dir);
   config.validate();
   Transformer model(config, plugin_registry());

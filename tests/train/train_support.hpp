@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/temp_dir.hpp"
 #include "model/test_support.hpp"
 #include "train/param_groups.hpp"
 
@@ -33,28 +34,12 @@ inline torch::Tensor fixed_batch(int64_t index, int64_t batch = 2, int64_t len =
   return torch::randint(0, vocab, {batch, len}, gen, torch::kLong);
 }
 
-// A scratch folder removed at the end of the test.
-class ScratchDir {
+// A scratch folder removed at the end of the test (common/temp_dir.hpp), with string paths.
+class ScratchDir : public memtx_test::TempDir {
  public:
-  explicit ScratchDir(const std::string& tag) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = (std::filesystem::temp_directory_path() /
-             ("memtx_train_" + tag + "_" + std::string(info ? info->name() : "x") + "_" + std::to_string(::getpid())))
-                .string();
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (std::filesystem::path(path_) / name).string(); }
-
- private:
-  std::string path_;
+  explicit ScratchDir(const std::string& tag) : TempDir(tag) {}
+  std::string path() const { return TempDir::path().string(); }
+  std::string operator/(const std::string& name) const { return (TempDir::path() / name).string(); }
 };
 
 inline bool same_parameters(const torch::nn::Module& a, const torch::nn::Module& b) {

@@ -5,7 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "data/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "train/trainer.hpp"
 #include "train_support.hpp"
 
@@ -31,8 +31,11 @@ inline Config trainer_config(const std::string& output_dir, const std::vector<st
                                   "training.eval_fraction=0.25",
                                   "training.num_gpus=0",
                                   "training.output_dir=" + output_dir};
+  const std::vector<std::string> helper = all;
   for (const auto& o : overrides) all.push_back(o);
-  return tiny_config(all);
+  Config c = tiny_config(all);
+  reset_unread_helper_keys(c, helper, overrides);  // e.g. the evaluation keys of a run with eval_split null
+  return c;
 }
 
 inline std::unique_ptr<data::Tokenizer> byte_tokenizer() { return data::load_tokenizer("byte"); }
