@@ -40,6 +40,14 @@ struct AttentionSpec {
   const Config* config = nullptr;   // the whole resolved config: variant options live under "attention."
 };
 
+// Parameters of a layer that train with a learning rate of their own (infini's gates): one optimizer group per
+// group name (layers asking for the same name share it), no weight decay.
+struct ParameterGroupRequest {
+  std::string group;                    // optimizer group name, e.g. "infini_gates"
+  std::vector<std::string> parameters;  // names relative to the layer, e.g. "balance"
+  double lr = 0.0;                      // peak learning rate (the schedule scales it)
+};
+
 // Per-layer, per-sequence state (memory matrices, KV cache, conv tail, ...), batch dimension first.
 using LayerState = std::map<std::string, torch::Tensor>;
 
@@ -90,6 +98,16 @@ class AttentionModuleImpl : public torch::nn::Module {
   // layer ("gate.head0"); the caller adds the layer prefix. Empty (the default) when the variant records
   // none or its logging option is off.
   virtual std::map<std::string, double> metrics() { return {}; }
+  // Steps between the trainer's reads of metrics(): 0 (the default) when the layer records none.
+  virtual int64_t metrics_interval() const { return 0; }
+  // Layers run in segments (segment_length() > 0) may ask the model to cut the gradient through the carried
+  // state every this many segments (truncated backpropagation through time); 0 (the default): never.
+  virtual int64_t detach_every() const { return 0; }
+  // Parameters with a learning rate of their own (see ParameterGroupRequest); none by default.
+  virtual std::vector<ParameterGroupRequest> parameter_groups() const { return {}; }
+  // Last name components of parameters that never get weight decay whatever their shape (a 2-d A_log, a sink
+  // logit, a learned score scale); parameters of fewer than 2 dimensions never get it anyway.
+  virtual std::vector<std::string> no_decay_parameters() const { return {}; }
 };
 
 using AttentionFactory = std::function<std::shared_ptr<AttentionModuleImpl>(const AttentionSpec&)>;

@@ -15,9 +15,11 @@
 
 /* ABI 2.0: AttentionModuleImpl gained metrics() and segment_length(); AttentionContext gained segment_length.
  * ABI 2.1: memtx/memory.hpp (MemoryBankImpl, MemoryLayerImpl) for memory plugins.
- * ABI 2.2: memtx/quantize.hpp (row-wise quantisation shared with the host's model files). */
-#define MEMTX_PLUGIN_ABI_MAJOR 2
-#define MEMTX_PLUGIN_ABI_MINOR 2
+ * ABI 2.2: memtx/quantize.hpp (row-wise quantisation shared with the host's model files).
+ * ABI 3.0: AttentionModuleImpl gained metrics_interval(), detach_every(), parameter_groups() and
+ *          no_decay_parameters(): a variant tells the host what the host used to find by name or config key. */
+#define MEMTX_PLUGIN_ABI_MAJOR 3
+#define MEMTX_PLUGIN_ABI_MINOR 0
 #define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
 #define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"
 

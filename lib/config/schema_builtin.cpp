@@ -407,7 +407,7 @@ void add_infini(Schema& s) {
   add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).by("model, infini")
           .doc("Tokens per segment: long inputs are processed this many tokens at a time, each layer's memory "
                "carried from one segment to the next."));
-  add(Opt("infini_attention.detach_every", VT::Int, 0).min(0).by("model, trainer")
+  add(Opt("infini_attention.detach_every", VT::Int, 0).min(0).by("infini")
           .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
                "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
                "back-propagates through all segments of a training sequence."));
@@ -422,15 +422,15 @@ void add_infini(Schema& s) {
           .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
           .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise "
                "linear), or clamp (the parameter clamped to [0, 1])."));
-  add(Opt("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini, trainer")
+  add(Opt("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini")
           .doc("Learning rate of the gate parameters, which get no weight decay."));
-  add(Opt("infini_attention.logging", VT::Bool, false).by("infini, trainer")
+  add(Opt("infini_attention.logging", VT::Bool, false).by("infini")
           .doc("Record per-head gate values and memory norms in the metrics log (slows training)."));
-  add(Opt("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini, trainer")
+  add(Opt("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini")
           .doc("Steps between infini-attention log records."));
-  add(Opt("infini_attention.log_grad", VT::Bool, false).by("infini, trainer")
+  add(Opt("infini_attention.log_grad", VT::Bool, false).by("infini")
           .doc("Also record the gradient norms of the gate and memory projections."));
-  add(Opt("infini_attention.log_segment_acts", VT::Bool, false).by("infini, trainer")
+  add(Opt("infini_attention.log_segment_acts", VT::Bool, false).by("infini")
           .doc("With logging, also record the RMS of the local, memory and output activations of every segment of the "
                "last forward (segment<j>.local_rms, .mem_rms, .out_rms; up to 4096 segments)."));
 }

@@ -72,7 +72,10 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
     const int64_t length = block->attn->segment_length();
     if (length > 0) segment_length_ = segment_length_ == 0 ? length : std::min(segment_length_, length);
   }
-  detach_every_ = config_->get_int("infini_attention.detach_every");
+  for (auto& block : blocks) {  // the smallest interval a segmented layer asks for
+    const int64_t every = block->attn->detach_every();
+    if (every > 0) detach_every_ = detach_every_ == 0 ? every : std::min(detach_every_, every);
+  }
   for (auto& block : blocks) bounded_positions_ = bounded_positions_ || !block->attn->is_recurrent();
   if (segment_length_ > spec_.max_seq_len)
     throw Error(StatusCode::Config, "the model runs in segments of " + std::to_string(segment_length_) +

@@ -57,7 +57,8 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   // the input is cut at the absolute positions k * segment_length and each piece runs through all layers in
   // turn, carrying every layer's state (a fresh state when the caller gives none); at each segment start the
   // non-recurrent layers get a fresh state, so softmax attends within the segment. Back-propagation runs
-  // through the carried state, cut (detached) every infini_attention.detach_every segments when that is > 0.
+  // through the carried state, cut (detached) every detach_every() segments of its layers (the smallest > 0;
+  // infini: infini_attention.detach_every).
   // Training, evaluation, generation and sessions all go through this one loop.
   torch::Tensor forward(const torch::Tensor& tokens, ModelState* state = nullptr, bool use_cache = false,
                         std::map<std::string, torch::Tensor>* capture = nullptr);

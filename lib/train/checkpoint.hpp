@@ -39,8 +39,8 @@ MEMTX_API const std::vector<std::string>& model_structure_keys();
 // Error(Config) naming the first structure key whose value differs (then the memory layout, the memory
 // sublayers' shape keys and LoRA's, where the models have them); origin names the saved config file.
 MEMTX_API void check_config_compatible(const Config& saved, const Config& current, const std::string& origin);
-// The keys a training run reads from its own config (not from the model's): the device to train on and the
-// trainer's infini gate learning rate and logging interval; training.* keys are always the run's.
+// The keys a training run reads from its own config (not from the model's): the device to train on;
+// training.* keys are always the run's.
 MEMTX_API const std::vector<std::string>& run_config_keys();
 // A model built from one config (e.g. loaded by train --init-from) trained with another: every model,
 // attention, memory and infini_attention key outside run_config_keys() must have the same value in both, or

@@ -86,8 +86,7 @@ void check_config_compatible(const Config& saved, const Config& current, const s
 }
 
 const std::vector<std::string>& run_config_keys() {
-  static const std::vector<std::string> keys = {"model.device", "infini_attention.balance_factor_lr",
-                                                "infini_attention.logging_interval"};
+  static const std::vector<std::string> keys = {"model.device"};
   return keys;
 }
 

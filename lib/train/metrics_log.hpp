@@ -3,7 +3,7 @@
 //   {"type": "eval", "step", "eval_loss", "eval_perplexity", "eval_tokens"}
 //   {"type": "event", "step", "event": "nonfinite" | "checkpoint" | "early_stop" | "cancelled", ...}
 //   {"type": "layers", "step", "values": {"layers.<i>.attn.<name>": value}}  variants' diagnostics
-//     (infini_attention.logging, every logging_interval steps: gate.head<h>, memory_norm.kv<g>, ...)
+//     (each layer every metrics_interval() steps; infini: infini_attention.logging, logging_interval: gate.head<h>, ...)
 //   {"type": "router", "step", "values": {"layers.<i>.memory.<loss>": value}}  memory chapter routers, written
 //     with each "train" record: load_balance, auxiliary, z_loss (unweighted), means over the window's forwards
 //   (variants may add their own types, e.g. "infini"; readers skip types they do not know)

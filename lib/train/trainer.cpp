@@ -37,8 +37,7 @@ struct Settings {
   int64_t batch_size, accumulation, logging_steps, eval_steps, save_steps, max_skipped, patience;
   std::optional<int64_t> eval_max_batches, num_threads;
   double max_grad_norm, threshold;
-  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled, layer_logging;
-  int64_t layer_logging_interval;
+  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled;
   std::string output_dir, resume, mixed_precision, save_precision;
 };
 
@@ -77,8 +76,6 @@ Settings read_settings(const Config& c) {
   s.stop_on_nonfinite = c.get_string("training.on_nonfinite_loss") == "stop";
   s.gradient_checkpointing = c.get_bool("training.gradient_checkpointing");
   s.eval_enabled = c.get_opt_string("training.eval_split").has_value();
-  s.layer_logging = c.get_bool("infini_attention.logging");
-  s.layer_logging_interval = c.get_int("infini_attention.logging_interval");
   s.output_dir = c.get_string("training.output_dir");
   s.resume = c.get_opt_string("training.resume_from_checkpoint").value_or("");
   s.mixed_precision = c.get_string("training.mixed_precision");
@@ -279,12 +276,16 @@ class Run {
   }
 
   // The variants' own diagnostics (infini: gate values per head, memory norms, segment activations, gate
-  // gradient norms), read after the step's backward pass: {"type": "layers", "step", "values": {name: value}}.
+  // gradient norms), read after the step's backward pass from each layer whose metrics_interval() divides the
+  // step: {"type": "layers", "step", "values": {name: value}}.
   void log_layer_metrics(int64_t step) {
     Json values = Json::object();
-    for (size_t i = 0; i < model_.blocks.size(); ++i)
-      for (const auto& [name, value] : model_.blocks[i]->attn->metrics())
-        values["layers." + std::to_string(i) + ".attn." + name] = value;
+    for (size_t i = 0; i < model_.blocks.size(); ++i) {
+      const auto& attn = model_.blocks[i]->attn;
+      const int64_t every = attn->metrics_interval();
+      if (every <= 0 || step % every != 0) continue;
+      for (const auto& [name, value] : attn->metrics()) values["layers." + std::to_string(i) + ".attn." + name] = value;
+    }
     if (!values.empty()) metrics_->write({{"type", "layers"}, {"step", step}, {"values", values}});
   }
 
@@ -318,7 +319,7 @@ class Run {
     }
     auto loss = accumulate(micro, count);
     if (!loss) return false;
-    if (s_.layer_logging && step_number % s_.layer_logging_interval == 0) log_layer_metrics(step_number);
+    log_layer_metrics(step_number);
     last_loss_ = *loss;
     last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
     const bool finite_loss = std::isfinite(*loss);

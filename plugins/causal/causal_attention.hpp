@@ -39,6 +39,7 @@ class CausalAttentionImpl : public AttentionModuleImpl {
   explicit CausalAttentionImpl(const AttentionSpec& spec);
   torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) override;
   std::vector<std::string> projection_names() const override;
+  std::vector<std::string> no_decay_parameters() const override { return {"lobo_log_c", "qk_scale"}; }
 
   // The attention core on already projected, position-encoded tensors: q [B,H,Tq,dqk], k [B,G,Tk,dqk],
   // v [B,G,Tk,dv] -> [B,H,Tq,dv]. Query i sits at key position i + (Tk - Tq). `fused` picks the path.

@@ -40,6 +40,9 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   o.qk_norm_scale = c.get_bool("attention.use_qk_norm_scale");
   o.fused = spec.use_flash_attention;
   o.logging = c.get_bool("infini_attention.logging");
+  o.logging_interval = c.get_int("infini_attention.logging_interval");
+  o.detach_every = c.get_int("infini_attention.detach_every");
+  o.balance_lr = c.get_float("infini_attention.balance_factor_lr");
   o.log_grad = o.logging && c.get_bool("infini_attention.log_grad");
   o.log_segment_acts = o.logging && c.get_bool("infini_attention.log_segment_acts");
   if (o.segment_length < 1) {

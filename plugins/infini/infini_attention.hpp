@@ -17,8 +17,8 @@
 // the outputs are the same. Without a state a call is a whole sequence starting at a segment boundary.
 // ctx.start_position is not needed (the cache length gives the offset within the segment).
 // Memory per layer: G * d_k * (d_v + 1) values per sequence, plus at most L - 1 cached tokens.
-// The gate parameter is "balance" [H] (layers.<i>.attn.balance): memtx's parameter groups give it
-// infini_attention.balance_factor_lr and no weight decay.
+// The gate parameter is "balance" [H] (layers.<i>.attn.balance): the layer asks for it to be its own optimizer
+// group "infini_gates" at infini_attention.balance_factor_lr, without weight decay (parameter_groups()).
 #pragma once
 #include <memtx/attention.hpp>
 #include <memtx/ops.hpp>
@@ -40,6 +40,9 @@ struct InfiniOptions {
   bool qk_norm = false, qk_norm_scale = false;
   bool fused = true;
   bool logging = false, log_grad = false, log_segment_acts = false;
+  int64_t logging_interval = 1;       // infini_attention.logging_interval: steps between metric reads
+  int64_t detach_every = 0;           // infini_attention.detach_every: segments between gradient cuts
+  double balance_lr = 1e-3;           // infini_attention.balance_factor_lr
   static InfiniOptions from_spec(const AttentionSpec& spec);
 };
 
@@ -56,9 +59,15 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   std::vector<std::string> projection_names() const override { return {"q_proj", "k_proj", "v_proj", "o_proj"}; }
   // With infini_attention.logging: "gate.head<h>" = g(beta_h); "memory_norm.kv<g>" and "z_norm.kv<g>" =
   // Frobenius norms of M and z after the last forward (mean over the batch); with log_segment_acts
-  // "segment<j>.mem_rms", ".local_rms", ".out_rms" for the first 8 segments j of the last call; with
-  // log_grad "grad_norm.balance", "grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj".
+  // "segment<j>.mem_rms", ".local_rms", ".out_rms" for every segment j of the last sequence; with log_grad
+  // "grad_norm.balance", "grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj".
   std::map<std::string, double> metrics() override;
+  int64_t metrics_interval() const override { return opt_.logging ? opt_.logging_interval : 0; }
+  int64_t detach_every() const override { return opt_.detach_every; }
+  std::vector<ParameterGroupRequest> parameter_groups() const override {
+    return {{"infini_gates", {"balance"}, opt_.balance_lr}};
+  }
+  std::vector<std::string> no_decay_parameters() const override { return {"qk_scale"}; }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
   RMSNorm q_norm{nullptr}, k_norm{nullptr};

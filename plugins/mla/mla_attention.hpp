@@ -43,6 +43,7 @@ class MlaAttentionImpl : public AttentionModuleImpl {
   explicit MlaAttentionImpl(const AttentionSpec& spec);
   torch::Tensor forward(const torch::Tensor& x, AttentionContext& ctx) override;
   std::vector<std::string> projection_names() const override;
+  std::vector<std::string> no_decay_parameters() const override { return {"lobo_log_c"}; }
   const MlaOptions& options() const { return opt_; }
 
   torch::nn::Linear q_proj{nullptr}, q_a_proj{nullptr}, q_b_proj{nullptr};

@@ -36,6 +36,7 @@ class SsmMixerImpl : public AttentionModuleImpl {
   LayerState initial_state(int64_t batch, const torch::TensorOptions& options) override;
   void reset_parameters(double init_std) override;
   std::vector<std::string> projection_names() const override;
+  std::vector<std::string> no_decay_parameters() const override { return {"A_log", "D"}; }
   void set_scan(ScanKind kind) { opt_.scan = kind; }  // for benchmarks; configs use attention.ssm_scan
 
   torch::nn::Linear in_proj{nullptr}, x_proj{nullptr}, dt_proj{nullptr}, out_proj{nullptr};

@@ -207,6 +207,11 @@ if out=$("$cli" train "${icfg[@]}" "${idata[@]}" --set training.max_steps=3 --se
        --set "training.output_dir=$infer_dir/other" --init-from "$infer_dir/run/final_model" --quiet 2>&1); then
     bad "--init-from with another hidden_dim accepted"
   elif [[ "$out" != *"model.hidden_dim"* ]]; then bad "--init-from structure message: $out"; else ok; fi
+  # A non-structural model key the loaded model was not built with would be ignored: refused, naming it.
+  if out=$("$cli" train "${icfg[@]}" --set model.dropout=0.1 \
+       --set "training.output_dir=$infer_dir/other" --init-from "$infer_dir/run/final_model" --quiet 2>&1); then
+    bad "--init-from with another model.dropout accepted"
+  elif [[ "$out" != *"model.dropout (the model has 0.0, the run 0.1)"* ]]; then bad "--init-from key message: $out"; else ok; fi
   if out=$("$cli" train "${icfg[@]}" --init-from "$infer_dir/run/final_model" --resume latest 2>&1); then bad "--init-from with --resume accepted"
   elif [[ "$out" != *"not both"* ]]; then bad "--init-from with --resume message: $out"; else ok; fi
 else

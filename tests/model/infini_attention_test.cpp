@@ -302,6 +302,38 @@ TEST(InfiniMetrics, GatesMemoryNormsSegmentStatisticsAndGradients) {
   for (const char* p : {"grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj"}) EXPECT_GT(metrics.at(p), 0.0) << p;
 }
 
+TEST(InfiniMetrics, SegmentStatisticsCoverEverySegmentOfTheModelsSequence) {
+  // The model's segment engine calls each layer once per segment: the statistics must still cover all of them,
+  // and a new sequence starts them afresh.
+  const std::vector<std::string> options = {"attention.attention_variant=infini", "infini_attention.segment_length=4",
+                                            "infini_attention.logging=true", "infini_attention.log_segment_acts=true",
+                                            "infini_attention.balance_init_type=normal"};
+  torch::manual_seed(11);
+  Transformer model(tiny_config(options), plugin_registry());
+  model->eval();
+  torch::NoGradGuard guard;
+  auto* layer = model->blocks[1]->attn.get();
+  model->forward(torch::randint(0, 97, {2, 14}, torch::kLong));  // segments of 4, 4, 4 and 2 tokens
+  auto metrics = layer->metrics();
+  for (int j = 0; j < 4; ++j)
+    for (const char* stat : {"local_rms", "mem_rms", "out_rms"})
+      EXPECT_TRUE(metrics.count("segment" + std::to_string(j) + "." + stat)) << "segment " << j << " " << stat;
+  EXPECT_FALSE(metrics.count("segment4.out_rms"));
+  EXPECT_EQ(metrics.at("segment0.mem_rms"), 0.0);  // nothing stored before the first segment
+  EXPECT_GT(metrics.at("segment3.mem_rms"), 1e-4);
+  model->forward(torch::randint(0, 97, {2, 5}, torch::kLong));  // a new sequence: two segments
+  metrics = layer->metrics();
+  EXPECT_TRUE(metrics.count("segment1.out_rms"));
+  EXPECT_FALSE(metrics.count("segment2.out_rms"));
+  // What the host asks the layer instead of reading infini's keys: the metrics interval, the gate group.
+  EXPECT_EQ(layer->metrics_interval(), 100);  // infini_attention.logging_interval's default
+  const auto groups = layer->parameter_groups();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].group, "infini_gates");
+  EXPECT_EQ(groups[0].parameters, std::vector<std::string>{"balance"});
+  EXPECT_DOUBLE_EQ(groups[0].lr, 1e-3);  // infini_attention.balance_factor_lr's default
+}
+
 TEST(InfiniOptions, RegisteredRecurrentWithItsKeys) {
   const VariantDesc* desc = plugin_registry().find("infini");
   ASSERT_NE(desc, nullptr);

@@ -22,7 +22,15 @@ std::string group_of(const std::vector<ParamGroup>& groups, const std::string& p
   return "";
 }
 
-// layers.0.{memory.{wq, gain}, attn.{q_proj.lora_A, balance, weight (frozen), A_log, proj, shared}},
+// A stand-in attention layer that asks, as infini and ssm do, for its "balance" to be the group "infini_gates"
+// at 1e-3 and for its 2-d "A_log" to have no weight decay.
+struct FakeLayer : AttentionModuleImpl {
+  torch::Tensor forward(const torch::Tensor& x, AttentionContext&) override { return x; }
+  std::vector<ParameterGroupRequest> parameter_groups() const override { return {{"infini_gates", {"balance"}, 1e-3}}; }
+  std::vector<std::string> no_decay_parameters() const override { return {"A_log"}; }
+};
+
+// layers.0.{memory.{wq, gain}, attn (FakeLayer).{q_proj.lora_A, balance, weight (frozen), A_log, proj, shared}},
 // memory_bank, head.shared (the same tensor as layers.0.attn.shared).
 std::shared_ptr<torch::nn::Module> fake_model() {
   auto root = std::make_shared<torch::nn::Module>();
@@ -32,7 +40,7 @@ std::shared_ptr<torch::nn::Module> fake_model() {
   auto memory = l0->register_module("memory", std::make_shared<torch::nn::Module>());
   memory->register_parameter("wq", torch::randn({4, 4}));
   memory->register_parameter("gain", torch::ones({4}));
-  auto attn = l0->register_module("attn", std::make_shared<torch::nn::Module>());
+  auto attn = l0->register_module("attn", std::make_shared<FakeLayer>());
   auto q_proj = attn->register_module("q_proj", std::make_shared<torch::nn::Module>());
   q_proj->register_parameter("lora_A", torch::randn({2, 4}));
   attn->register_parameter("balance", torch::zeros({4}));
@@ -47,14 +55,13 @@ std::shared_ptr<torch::nn::Module> fake_model() {
 
 TEST(ParamGroups, SettingsComeFromTheConfig) {
   Config c = tiny_config({"training.base_model_lr=3e-4", "training.weight_decay=0.1", "training.memory_lr=2e-3",
-                          "training.lora_lr=5e-4", "infini_attention.balance_factor_lr=0.01"});
+                          "training.lora_lr=5e-4"});
   auto s = train::param_group_settings(c);
   EXPECT_DOUBLE_EQ(s.base_lr, 3e-4);
   EXPECT_DOUBLE_EQ(s.weight_decay, 0.1);
   EXPECT_DOUBLE_EQ(s.memory_lr, 2e-3);
   EXPECT_DOUBLE_EQ(s.lora_lr, 5e-4);
-  EXPECT_DOUBLE_EQ(s.balance_lr, 0.01);
-  EXPECT_EQ(s.no_decay_names, train::ParamGroupSettings::default_no_decay_names());
+  EXPECT_TRUE(s.no_decay_names.empty());  // the layers name their own (RealModel..., SsmALogAndD... below)
 }
 
 TEST(ParamGroups, EveryRuleAndItsLrAndDecay) {
@@ -63,7 +70,6 @@ TEST(ParamGroups, EveryRuleAndItsLrAndDecay) {
   s.weight_decay = 0.01;
   s.memory_lr = 1e-4;
   s.lora_lr = 2e-4;
-  s.balance_lr = 1e-3;
   auto model = fake_model();
   auto groups = train::build_param_groups(*model, s);
 
