@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "memtx/config.hpp"
+#include "memtx/option.hpp"
 #include "selective_scan.hpp"
+#include "ssm/ssm_keys.hpp"
 #include "ssm_mixer.hpp"
 
 namespace {
@@ -123,7 +125,9 @@ void bench_scan(int64_t tokens, int repeats) {
 
 // The whole mixer (in_proj, conv, x_proj, dt_proj, scan, gate, out_proj).
 void bench_mixer(int64_t tokens, int repeats) {
-  memtx::Config config(std::make_shared<memtx::Schema>(memtx::Schema::builtin()));
+  auto schema = std::make_shared<memtx::Schema>(memtx::Schema::builtin());
+  memtx::add_variant_keys(*schema, memtx::ssm::ssm_keys());  // the keys the ssm plugin declares
+  memtx::Config config(schema);
   config.set("attention.ssm_mamba_expand", kExpand);
   config.set("attention.ssm_d_state", kState);
   config.set("attention.ssm_dt_rank", kDtRank);

@@ -15,6 +15,8 @@ namespace memtx_cli {
 
 namespace {
 
+using memtx::join;
+
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 // A word that ends a list value: "--x", "-c"; not a negative number such as "-2" or "-.5".
@@ -32,12 +34,6 @@ bool is_bool_word(const std::string& w) {
 }
 
 std::string name_of(const std::string& key) { return key.substr(key.find('.') + 1); }
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
-  return out;
-}
 
 // The schema indexed for flag lookup: full keys and bare names (with every key sharing each name).
 struct FlagIndex {

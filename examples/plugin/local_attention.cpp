@@ -1,7 +1,8 @@
 // examples/plugin/local_attention.cpp: a complete third-party variant, "local": causal softmax attention
 // restricted to the last `attention.local_window` keys (query i sees keys max(0, i-w+1) .. i), no RoPE.
 //   s_ij = q_i . k_j / sqrt(d) for i-w < j <= i, -inf otherwise; o = softmax(s) v; y = Wo concat(o).
-// It declares its own option key, which memtx adds to the config schema when the plugin loads.
+// It declares its own option key and a rule over it, which memtx adds to the config schema when the plugin
+// loads (validate() runs the rule; docs and `memtx-cli plugins` list both).
 #include <memtx/option.hpp>
 #include <memtx/plugin.h>
 
@@ -44,10 +45,19 @@ class LocalAttentionImpl : public memtx::AttentionModuleImpl {
 MEMTX_DEFINE_PLUGIN("local", "0.1.0")
 
 MEMTX_PLUGIN_REGISTER {
-  const memtx::OptionDef window = memtx::Option("attention.local_window", memtx::ValueType::Int, int64_t{64})
-                                      .min(1)
-                                      .by("local (example plugin)")
-                                      .doc("Keys visible to each query in the 'local' variant (sliding window).");
+  memtx::VariantKeys keys;
+  keys.options.push_back(memtx::Option("attention.local_window", memtx::ValueType::Int, int64_t{64})
+                             .min(1)
+                             .by("local (example plugin)")
+                             .doc("Keys visible to each query in the 'local' variant (sliding window)."));
+  keys.rules.push_back({"`attention.local_window` is at most `model.max_seq_len`.",
+                        {"attention.local_window", "model.max_seq_len"},
+                        [](const memtx::Config& c, std::vector<std::string>& errors) {
+                          if (c.get_int("attention.local_window") > c.get_int("model.max_seq_len"))
+                            errors.push_back("attention.local_window (" + c.get("attention.local_window").to_string() +
+                                             ") must be <= model.max_seq_len (" +
+                                             c.get("model.max_seq_len").to_string() + ")");
+                        }});
   host->add_variant(memtx::make_variant<LocalAttentionImpl>(
-      "local", "sliding-window causal attention (example out-of-tree plugin)", {window}));
+      "local", "sliding-window causal attention (example out-of-tree plugin)", std::move(keys)));
 }

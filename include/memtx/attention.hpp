@@ -117,6 +117,7 @@ struct VariantDesc {
   std::string name;                 // unique in a context, [a-z0-9_]+
   std::string description;
   std::vector<OptionDef> options;   // keys the variant reads (dotted, usually under "attention.")
+  std::vector<ConfigRule> rules;    // cross-field rules over its own keys, merged into the context's schema
   AttentionFactory factory;
   bool recurrent = false;
   std::string plugin_file;          // filled in by the host

@@ -2,7 +2,9 @@
 // builtin schema and in plugins alike:
 //   Option("attention.linear_chunk_size", ValueType::Int, 64).min(1).by("linear").doc("...")
 // converts to the OptionDef (type, default, bounds, choices, doc, reader) that Schema::add and
-// VariantDesc::options take. A null default makes the key nullable.
+// VariantDesc::options take. A null default makes the key nullable. VariantKeys is what a plugin declares
+// for a variant: the keys it reads and the cross-field rules over them (plugins/<name>/<name>_keys.cpp;
+// those files include no LibTorch, so the torch-free config tests build the shipped schema from them).
 #pragma once
 #include <string>
 #include <utility>
@@ -35,5 +37,27 @@ class Option {
  private:
   OptionDef def_;
 };
+
+struct VariantKeys {
+  std::vector<OptionDef> options;
+  std::vector<ConfigRule> rules;
+
+  VariantKeys& add(const VariantKeys& more) {
+    options.insert(options.end(), more.options.begin(), more.options.end());
+    rules.insert(rules.end(), more.rules.begin(), more.rules.end());
+    return *this;
+  }
+  VariantKeys& add(const std::vector<OptionDef>& more) {
+    options.insert(options.end(), more.begin(), more.end());
+    return *this;
+  }
+};
+
+// Adds the keys (Schema::add: an identical re-definition is a no-op) and then the rules to `schema`, as the
+// host does when it loads the plugin that declares them.
+inline void add_variant_keys(Schema& schema, const VariantKeys& keys) {
+  for (const OptionDef& def : keys.options) schema.add(def);
+  for (const ConfigRule& rule : keys.rules) schema.add_rule(rule);
+}
 
 }  // namespace memtx

@@ -17,8 +17,10 @@
  * ABI 2.1: memtx/memory.hpp (MemoryBankImpl, MemoryLayerImpl) for memory plugins.
  * ABI 2.2: memtx/quantize.hpp (row-wise quantisation shared with the host's model files).
  * ABI 3.0: AttentionModuleImpl gained metrics_interval(), detach_every(), parameter_groups() and
- *          no_decay_parameters(): a variant tells the host what the host used to find by name or config key. */
-#define MEMTX_PLUGIN_ABI_MAJOR 3
+ *          no_decay_parameters(): a variant tells the host what the host used to find by name or config key.
+ * ABI 4.0: VariantDesc gained rules (a variant's cross-field config rules); the keys only plugins read left
+ *          the builtin schema (each plugin declares them, memtx/option.hpp VariantKeys). */
+#define MEMTX_PLUGIN_ABI_MAJOR 4
 #define MEMTX_PLUGIN_ABI_MINOR 0
 #define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
 #define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"
@@ -47,6 +49,7 @@ struct memtx_plugin_info {
 #include <vector>
 
 #include "memtx/attention.hpp"
+#include "memtx/option.hpp"
 #include "memtx/torch_compat.hpp"
 
 namespace memtx {
@@ -61,8 +64,9 @@ class PluginHost {
   virtual void add_variant(VariantDesc desc) = 0;
 };
 
-// The builtin schema's definitions of the keys a variant reads. A key the schema lacks is a plugin bug:
-// Error(Plugin) naming it (a plugin with keys of its own builds their OptionDef itself).
+// The builtin schema's definitions of the host keys a variant reads (model.*, memory.*, the attention keys the
+// host reads too). A key the schema lacks is a plugin bug: Error(Plugin) naming it. A variant's own keys are
+// declared by the plugin (memtx::Option in <plugin>_keys.cpp).
 inline std::vector<OptionDef> builtin_options(std::initializer_list<const char*> keys) {
   std::vector<OptionDef> defs;
   for (const char* key : keys) {
@@ -75,17 +79,26 @@ inline std::vector<OptionDef> builtin_options(std::initializer_list<const char*>
 
 // A variant whose factory constructs Module from the spec; recurrent: it carries state between calls.
 template <typename Module>
-VariantDesc make_variant(std::string name, std::string description, std::vector<OptionDef> options,
-                         bool recurrent = false) {
+VariantDesc make_variant(std::string name, std::string description, VariantKeys keys, bool recurrent = false) {
   VariantDesc desc;
   desc.name = std::move(name);
   desc.description = std::move(description);
-  desc.options = std::move(options);
+  desc.options = std::move(keys.options);
+  desc.rules = std::move(keys.rules);
   desc.recurrent = recurrent;
   desc.factory = [](const AttentionSpec& spec) -> std::shared_ptr<AttentionModuleImpl> {
     return std::make_shared<Module>(spec);
   };
   return desc;
+}
+
+// A variant with host keys only (builtin_options) and no rules of its own.
+template <typename Module>
+VariantDesc make_variant(std::string name, std::string description, std::vector<OptionDef> options,
+                         bool recurrent = false) {
+  VariantKeys keys;
+  keys.options = std::move(options);
+  return make_variant<Module>(std::move(name), std::move(description), std::move(keys), recurrent);
 }
 
 }  // namespace memtx

@@ -1,8 +1,11 @@
 // memtx/text.hpp: small text helpers shared by libmemtx and its front ends: the edit distance behind every
-// "did you mean" suggestion (configuration keys and sections, the CLI's seed flags).
+// "did you mean" suggestion (configuration keys and sections, the CLI's seed flags), and the list joiner of
+// every message that names several things.
 #pragma once
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "memtx/export.h"
 
@@ -12,5 +15,8 @@ namespace memtx {
 // or swap of two adjacent characters costs 1; each substring is edited at most once. Byte-wise and case
 // sensitive (callers lower-case first when they want case ignored); no cut-off, the full distance is returned.
 MEMTX_API std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The items with the separator between them: join({"a", "b"}) is "a, b"; an empty list gives "".
+MEMTX_API std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 }  // namespace memtx

@@ -80,9 +80,9 @@ memtx_status* memtx_config_get(const memtx_config* cfg, const char* key, char** 
 memtx_status* memtx_config_validate(const memtx_config* cfg) {
   return guarded("memtx_config_validate", [&] {
     require(cfg, "memtx_config_validate", "cfg");
-    cfg->config.validate();
-    // Everything model creation and training would refuse before touching data: unknown variants, missing
-    // plugins, devices not present, keys without effect, unsupported training settings.
+    // Everything model creation and training would refuse before touching data, in their order: unknown
+    // variants, keys without effect, the schema's rules (ModelSpec::from_config runs validate()), missing
+    // plugins, devices not present, unsupported training settings.
     // An adapter config whose base folder is absent is checked as written, then refused for the folder.
     std::optional<memtx::Config> resolved;
     std::optional<memtx::Error> missing_base;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "memtx/text.hpp"  // memtx::join
+
 #include <yaml-cpp/yaml.h>
 
 #include "memtx/config.hpp"
@@ -27,7 +29,6 @@ std::string quote(const std::string& s);                     // "text" with \" a
 std::string trim(const std::string& s);
 std::string section_of(const std::string& key);              // "model" for "model.hidden_dim"
 std::string name_of(const std::string& key);                 // "hidden_dim" for "model.hidden_dim"
-std::string join(const std::vector<std::string>& items, const std::string& sep);
 
 // ---- schema helpers (schema.cpp) ----
 // "unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?)"

@@ -23,7 +23,7 @@ int line_of(const YAML::Mark& m) { return m.line >= 0 ? m.line + 1 : 0; }
   throw Error(StatusCode::Config, where + ": " + message);
 }
 
-std::string section_list(const Schema& schema) { return config_detail::join(schema.sections(), ", "); }
+std::string section_list(const Schema& schema) { return join(schema.sections(), ", "); }
 
 // Why a top-level name is not a section, with the best suggestion we have.
 std::string unknown_section_message(const Schema& schema, const std::string& name) {

@@ -1,5 +1,5 @@
 // config/rules_builtin.cpp: the cross-field rules of the builtin schema (model, attention, memory,
-// training), each a ConfigRule: its sentence for docs/config.md, the keys it reads and the check that reports
+// training; a plugin adds the rules over its own keys), each a ConfigRule: its sentence for docs/config.md, the keys it reads and the check that reports
 // its broken conditions; and memory_layers_enabled(), the "model has memory layers" predicate. The order
 // here is the order of the messages validate() reports and of the rules in the reference.
 #include <set>
@@ -32,21 +32,6 @@ Keys operator+(Keys a, const Keys& b) {
 const Keys kMemoryOn = {"memory.vanilla_mode", "memory.use_memory_adapter", "memory.use_both_memory_and_lora",
                         "memory.memory_layer_placement"};
 
-// The query/key head size RoPE applies to and where it comes from: attention.n_qk_head_dim when the schema
-// has it and it is set, else model.head_dim, else hidden_dim / num_heads when that divides; none otherwise.
-struct QkSize {
-  int64_t dim;
-  std::string name;
-};
-std::optional<QkSize> qk_head_size(const Config& c) {
-  if (c.schema().find("attention.n_qk_head_dim"))
-    if (auto d = c.get_opt_int("attention.n_qk_head_dim")) return QkSize{*d, "attention.n_qk_head_dim"};
-  if (auto d = c.get_opt_int("model.head_dim")) return QkSize{*d, "model.head_dim"};
-  const int64_t hidden = c.get_int("model.hidden_dim"), heads = c.get_int("model.num_heads");
-  if (hidden % heads == 0) return QkSize{hidden / heads, "model.hidden_dim / model.num_heads"};
-  return std::nullopt;
-}
-
 void add_model_attention_rules(Schema& s) {
   s.add_rule({"`model.hidden_dim` is divisible by `model.num_heads`, unless `model.head_dim` is set.",
               {"model.hidden_dim", "model.num_heads", "model.head_dim"},
@@ -62,26 +47,11 @@ void add_model_attention_rules(Schema& s) {
                 if (auto g = c.get_opt_int("attention.n_kv_group"); g && c.get_int("model.num_heads") % *g != 0)
                   err.push_back(kv(c, "attention.n_kv_group") + " must divide " + kv(c, "model.num_heads"));
               }});
-  const Keys head_keys = {"model.hidden_dim", "model.num_heads", "model.head_dim"};  // + n_qk_head_dim if any
-  s.add_rule({"`model.rope_dim`, when set, is even and at most the query/key head size (`attention.n_qk_head_dim` "
-              "when set, else `model.head_dim`, else `hidden_dim / num_heads`).",
-              head_keys + Keys{"model.rope_dim"},
+  s.add_rule({"`model.rope_dim`, when set, is even (the variants that apply RoPE add how it must fit their heads).",
+              {"model.rope_dim"},
               [](const Config& c, Errors& err) {
-                auto rd = c.get_opt_int("model.rope_dim");
-                if (!rd) return;
-                if (*rd % 2 != 0)
+                if (auto rd = c.get_opt_int("model.rope_dim"); rd && *rd % 2 != 0)
                   err.push_back(kv(c, "model.rope_dim") + " must be even (RoPE rotates pairs of channels)");
-                if (auto qk = qk_head_size(c); qk && *rd > qk->dim)
-                  err.push_back(kv(c, "model.rope_dim") + " must be <= the query/key head size " + num(qk->dim) +
-                                " (" + qk->name + ")");
-              }});
-  s.add_rule({"With `model.use_rope` and no `model.rope_dim`, the query/key head size is even.",
-              head_keys + Keys{"model.rope_dim", "model.use_rope"},
-              [](const Config& c, Errors& err) {
-                if (c.get_opt_int("model.rope_dim") || !c.get_bool("model.use_rope")) return;
-                if (auto qk = qk_head_size(c); qk && qk->dim % 2 != 0)
-                  err.push_back("model.use_rope needs an even query/key head size, got " + num(qk->dim) + " (" +
-                                qk->name + "); set model.rope_dim to an even size or change the dimensions");
               }});
   s.add_rule({"`attention.attention_list`, when set, is not empty.",
               {"attention.attention_list"},
@@ -90,33 +60,6 @@ void add_model_attention_rules(Schema& s) {
                 if (!list.is_null() && list.as_string_list().empty())
                   err.push_back("attention.attention_list must not be empty; use null to give every layer "
                                 "attention.attention_variant");
-              }});
-  s.add_rule({"`attention.use_qk_norm_scale` requires `attention.use_qk_norm`.",
-              {"attention.use_qk_norm_scale", "attention.use_qk_norm"},
-              [](const Config& c, Errors& err) {
-                if (c.get_bool("attention.use_qk_norm_scale") && !c.get_bool("attention.use_qk_norm"))
-                  err.push_back("attention.use_qk_norm_scale requires attention.use_qk_norm: true");
-              }});
-  s.add_rule({"`attention.use_flash_lobo_per_head` and `attention.use_flash_obo_const` require "
-              "`attention.use_flash_lobo`, and exclude each other (a constant sink has no per-head parameters).",
-              {"attention.use_flash_lobo", "attention.use_flash_lobo_per_head", "attention.use_flash_obo_const"},
-              [](const Config& c, Errors& err) {
-                const bool lobo = c.get_bool("attention.use_flash_lobo");
-                const bool per_head = c.get_bool("attention.use_flash_lobo_per_head");
-                const bool constant = c.get_bool("attention.use_flash_obo_const");
-                if (per_head && !lobo)
-                  err.push_back("attention.use_flash_lobo_per_head requires attention.use_flash_lobo: true");
-                if (constant && !lobo)
-                  err.push_back("attention.use_flash_obo_const requires attention.use_flash_lobo: true");
-                if (per_head && constant)
-                  err.push_back("attention.use_flash_lobo_per_head and attention.use_flash_obo_const exclude each "
-                                "other (a constant sink has no per-head parameters)");
-              }});
-  s.add_rule({"`attention.mla_rotary_dim` is even.",
-              {"attention.mla_rotary_dim"},
-              [](const Config& c, Errors& err) {
-                if (c.get_int("attention.mla_rotary_dim") % 2 != 0)
-                  err.push_back(kv(c, "attention.mla_rotary_dim") + " must be even (RoPE rotates pairs of channels)");
               }});
 }
 

@@ -27,7 +27,7 @@ std::string describe_def(const OptionDef& d) {
   std::string out = value_type_name(d.type);
   out += ", default " + d.default_value.to_string();
   if (d.nullable) out += ", nullable";
-  if (!d.choices.empty()) out += ", one of " + config_detail::join(d.choices, ", ");
+  if (!d.choices.empty()) out += ", one of " + join(d.choices, ", ");
   std::string b = config_detail::bounds_text(d);
   if (!b.empty()) out += ", " + b;
   return out;
@@ -149,7 +149,7 @@ std::string Schema::resolve_key(const std::string& name_or_key) const {
   if (matches.size() == 1) return matches.front();
   if (matches.size() > 1)
     throw Error(StatusCode::Config, "ambiguous key '" + name + "': write it in full as one of " +
-                                        config_detail::join(matches, ", "));
+                                        join(matches, ", "));
   throw Error(StatusCode::Config, config_detail::unknown_key_message(*this, name));
 }
 

@@ -1,5 +1,7 @@
-// config/schema_builtin.cpp: Schema::builtin(), every key memtx knows: the seeds' model/memory/training
-// sections, the Infini-attention section, the attention arguments, and memtx's own model keys.
+// config/schema_builtin.cpp: Schema::builtin(), every key the host reads: the seeds' model/memory/training
+// sections, infini_attention.segment_length, the attention keys the model reads, and memtx's own model keys.
+// A key only a plugin reads is declared by that plugin (plugins/<name>/<name>_keys.cpp) and joins a
+// context's schema when the plugin loads.
 // Each entry: type, default, nullability, choices, bounds, a short description and the component using it.
 // The cross-field rules over these keys are registered from rules_builtin.cpp.
 #include "config/internal.hpp"
@@ -92,88 +94,9 @@ void add_attention(Schema& s) {
   add(Opt("attention.disable_flash_attention", VT::Bool, false).by("causal, mla")
           .doc("Force the explicit attention computation instead of the fused kernel (for debugging, or where "
                "the kernel is unsupported)."));
-  add(Opt("attention.use_qk_norm", VT::Bool, false).by("causal, infini")
-          .doc("RMS-normalise queries and keys per head, with a learned gain, before their dot product."));
-  add(Opt("attention.use_qk_norm_scale", VT::Bool, false).by("causal, infini")
-          .doc("Replace the fixed 1/sqrt(d) score scale by a learned scalar; requires use_qk_norm."));
-  add(Opt("attention.attn_logit_softcapping", VT::Float, kNull).above(0).by("causal")
-          .expect("a float cap c > 0 (scores become c*tanh(s/c))")
-          .doc("Soft cap c on attention scores: s becomes c*tanh(s/c) before masking; null disables it. A "
-               "boolean is rejected (it is not a cap)."));
   add(Opt("attention.n_kv_group", VT::Int, kNull).min(1).by("causal, infini, linear")
           .doc("Number of key/value heads for grouped-query attention; must divide num_heads. Null gives one "
                "per query head."));
-  add(Opt("attention.use_flash_lobo", VT::Bool, false).by("causal")
-          .doc("Add an attention sink: an extra zero-valued key that every query sees with logit log_c, so a "
-               "head can attend to nothing."));
-  add(Opt("attention.use_flash_lobo_per_head", VT::Bool, false).by("causal")
-          .doc("Learn one sink logit per head instead of one per layer; requires use_flash_lobo."));
-  add(Opt("attention.use_flash_obo_const", VT::Bool, false).by("causal")
-          .doc("Keep the sink logit fixed at flash_lobo_log_const instead of learning it; requires "
-               "use_flash_lobo."));
-  add(Opt("attention.flash_lobo_log_const", VT::Float, 0.0).by("causal")
-          .doc("Initial value of the sink logit log_c (its fixed value with use_flash_obo_const)."));
-  add(Opt("attention.mla_latent_dim", VT::Int, kNull).min(1).by("mla")
-          .doc("Rank of MLA's compressed key/value latent, which is what its cache stores per token; null "
-               "means hidden_dim / 4."));
-  add(Opt("attention.mla_rotary_dim", VT::Int, 32).min(2).by("mla")
-          .doc("Size of MLA's rotary query/key part (the rotary key is shared by all heads); must be even."));
-  add(Opt("attention.use_mla_lobo", VT::Bool, false).by("mla")
-          .doc("Add an attention sink, as in Flash LoBo, to MLA layers."));
-  add(Opt("attention.mla_lobo_init", VT::Float, 0.0).by("mla")
-          .doc("Initial value of the MLA sink logit."));
-  add(Opt("attention.mla_q_lora_rank", VT::Int, kNull).min(1).by("mla")
-          .doc("Rank of MLA's compressed query (q = RMSNorm(x W_qa) W_qb, DeepSeek's q_lora_rank); null projects "
-               "queries directly (q = x W_q)."));
-  add(Opt("attention.mla_nope_head_dim", VT::Int, kNull).min(1).by("mla")
-          .doc("Per-head size of MLA's non-rotary query/key part (DeepSeek's qk_nope_head_dim); null means the "
-               "model's head_dim."));
-  add(Opt("attention.mla_v_head_dim", VT::Int, kNull).min(1).by("mla")
-          .doc("Per-head value size of MLA (DeepSeek's v_head_dim); null means the model's head_dim."));
-  add(Opt("attention.mla_cache", VT::String, "latent").choices({"latent", "expanded"}).by("mla")
-          .doc("What MLA caches when generating: latent stores the normalised latent and the rotary key "
-               "(mla_latent_dim + mla_rotary_dim values per token) and decodes in the absorbed form; expanded "
-               "stores per-head keys and values like ordinary attention. Both give the same outputs."));
-  add(Opt("attention.n_latent", VT::Int, 4).min(1).by("co4")
-          .doc("Number of learned latent queries in a CO4 layer."));
-  add(Opt("attention.triadic_loops", VT::Int, 1).min(1).by("co4")
-          .doc("Number of CO4 refinement passes over queries, keys and values."));
-  add(Opt("attention.mod_fn", VT::String, "cooperation")
-          .choices({"cooperation", "tm1", "tm2", "tm3", "tm4"}).by("co4")
-          .doc("CO4 modulation MOD(r, c) applied to queries, keys and values in each pass: cooperation = "
-               "r^2 + 2r + c(1 + |r|) (the cooperation law of the Co4 reference code), tm1 = r(1 + e^{rc})/2, "
-               "tm2 = r + rc, tm3 = r(1 + tanh(rc)), tm4 = 2r^2 c."));
-  add(Opt("attention.co4_causal", VT::Bool, true).by("co4")
-          .doc("Average CO4 contexts over past tokens only: prefix means give position t its own latent "
-               "queries, token t's key and value are modulated by them, and the readout at t sees tokens <= t. "
-               "false uses the published whole-sequence averages, which let every position see the future and "
-               "give every position the same output."));
-  add(Opt("attention.n_qk_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
-          .doc("Query/key head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
-  add(Opt("attention.n_v_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
-          .doc("Value head size, decoupled from hidden_dim / num_heads; null keeps the usual size."));
-  add(Opt("attention.n_cproj", VT::Int, kNull).min(1).by("causal, infinite")
-          .doc("Number of output projections of the causal/infinite layer (o_proj, o_proj_1, ...), each mapping the "
-               "attended heads to hidden_dim; their outputs are summed, which equals one projection whose weight is "
-               "their sum: it changes the parametrisation and the training dynamics, not what the layer can express. "
-               "null means 1."));
-  add(Opt("attention.use_concat_heads", VT::Bool, kNull).by("causal, infinite")
-          .doc("Concatenate heads into the output projection (true) or project each head to hidden_dim and sum "
-               "(false); null leaves it to the variant (causal concatenates, infinite sums)."));
-  add(Opt("attention.ssm_mamba_expand", VT::Int, 2).min(1).by("ssm")
-          .doc("Mamba inner width as a multiple of hidden_dim."));
-  add(Opt("attention.ssm_conv_kernel_size", VT::Int, 3).min(1).by("ssm")
-          .doc("Width of Mamba's causal depthwise convolution (the original Mamba uses 4)."));
-  add(Opt("attention.ssm_dt_rank", VT::Int, 8).min(1).by("ssm")
-          .doc("Rank of the low-rank projection that produces the time step dt."));
-  add(Opt("attention.ssm_d_state", VT::Int, 16).min(1).by("ssm")
-          .doc("Size of each channel's state vector."));
-  add(Opt("attention.ssm_io_bias", VT::Bool, false).by("ssm")
-          .doc("Add biases to Mamba's input and output projections."));
-  add(Opt("attention.ssm_scan", VT::String, "auto").choices({"auto", "sequential", "chunked"}).by("ssm")
-          .doc("Selective-scan implementation: sequential (the reference loop, any device), chunked (the fast "
-               "scan: the CPU loop, or the CUDA kernel on CUDA tensors), or auto (chunked on the CPU and on CUDA "
-               "when this build has the CUDA kernel, sequential elsewhere)."));
 }
 
 void add_memory(Schema& s) {
@@ -407,32 +330,6 @@ void add_infini(Schema& s) {
   add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).by("model, infini")
           .doc("Tokens per segment: long inputs are processed this many tokens at a time, each layer's memory "
                "carried from one segment to the next."));
-  add(Opt("infini_attention.detach_every", VT::Int, 0).min(0).by("infini")
-          .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
-               "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
-               "back-propagates through all segments of a training sequence."));
-  add(Opt("infini_attention.turn_on_memory", VT::Bool, true).by("infini")
-          .doc("Use the compressive memory; false makes an infini layer plain causal attention within each "
-               "segment (a control)."));
-  add(Opt("infini_attention.balance_init_type", VT::String, "zeros").choices({"zeros", "ones", "normal"})
-          .by("infini")
-          .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
-               "attention), ones, or normal (random)."));
-  add(Opt("infini_attention.balance_act_type", VT::String, "orig_sigmoid")
-          .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
-          .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise "
-               "linear), or clamp (the parameter clamped to [0, 1])."));
-  add(Opt("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini")
-          .doc("Learning rate of the gate parameters, which get no weight decay."));
-  add(Opt("infini_attention.logging", VT::Bool, false).by("infini")
-          .doc("Record per-head gate values and memory norms in the metrics log (slows training)."));
-  add(Opt("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini")
-          .doc("Steps between infini-attention log records."));
-  add(Opt("infini_attention.log_grad", VT::Bool, false).by("infini")
-          .doc("Also record the gradient norms of the gate and memory projections."));
-  add(Opt("infini_attention.log_segment_acts", VT::Bool, false).by("infini")
-          .doc("With logging, also record the RMS of the local, memory and output activations of every segment of the "
-               "last forward (segment<j>.local_rms, .mem_rms, .out_rms; up to 4096 segments)."));
 }
 
 }  // namespace

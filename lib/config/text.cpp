@@ -137,13 +137,17 @@ std::string name_of(const std::string& key) {
   return dot == std::string::npos ? key : key.substr(dot + 1);
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
+}  // namespace memtx::config_detail
+
+namespace memtx {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += sep;
+    if (i) out += separator;
     out += items[i];
   }
   return out;
 }
 
-}  // namespace memtx::config_detail
+}  // namespace memtx

@@ -44,7 +44,7 @@ void Config::validate() const {
   if (errors.size() == 1) throw Error(StatusCode::Config, errors.front());
   if (!errors.empty())
     throw Error(StatusCode::Config, std::to_string(errors.size()) + " configuration errors:\n  " +
-                                        config_detail::join(errors, "\n  "));
+                                        join(errors, "\n  "));
 }
 
 }  // namespace memtx

@@ -23,6 +23,10 @@ struct HfArchitecture {
   std::vector<std::string> model_types;  // config.json "model_type" values handled
   std::string layer_prefix;
   std::string mixer_name;
+  // The attention variant the layers become, and the keys of its plugin that map_config sets: an import
+  // without that plugin loaded stops before mapping, naming the plugin.
+  std::string variant;
+  std::vector<std::string> variant_keys;
   // config.json -> memtx keys (the caller has set memory.vanilla_mode and model.device already).
   std::function<void(const nlohmann::json& hf, const std::filesystem::path& file, Config& out)> map_config;
   // HF tensor name -> memtx parameter name; "" for tensors memtx does not keep (e.g. rotary inv_freq).

@@ -54,6 +54,9 @@ HfArchitecture hf_deepseek_architecture() {
   arch.model_types = {"deepseek_v3"};
   arch.layer_prefix = "model.layers.";
   arch.mixer_name = "self_attn";
+  arch.variant = "mla";
+  arch.variant_keys = {"attention.mla_q_lora_rank", "attention.mla_latent_dim", "attention.mla_rotary_dim",
+                       "attention.mla_nope_head_dim", "attention.mla_v_head_dim"};
   arch.map_config = map_deepseek_config;
   arch.map_name = hf::decoder_name;
   return arch;

@@ -10,6 +10,7 @@ HfArchitecture hf_llama_architecture() {
   arch.model_types = {"llama", "qwen2"};
   arch.layer_prefix = "model.layers.";
   arch.mixer_name = "self_attn";
+  arch.variant = "causal";  // sets host keys only
   arch.map_config = [](const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
     const auto heads = hf::field<int64_t>(j, "num_attention_heads", file);
     const auto hidden = hf::field<int64_t>(j, "hidden_size", file);

@@ -30,6 +30,9 @@ HfArchitecture hf_mamba_architecture() {
   arch.model_types = {"mamba"};
   arch.layer_prefix = "backbone.layers.";
   arch.mixer_name = "mixer";
+  arch.variant = "ssm";
+  arch.variant_keys = {"attention.ssm_mamba_expand", "attention.ssm_d_state", "attention.ssm_conv_kernel_size",
+                       "attention.ssm_dt_rank", "attention.ssm_io_bias"};
   arch.map_config = [](const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
     const auto hidden = hf::field<int64_t>(j, "hidden_size", file);
     const auto expand = hf::field<int64_t>(j, "expand", file);

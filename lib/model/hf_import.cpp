@@ -65,6 +65,13 @@ Config hf_config_to_memtx(const std::string& dir_text, std::shared_ptr<const Sch
   const HfArchitecture& arch = hf_architecture_for(info.model_type, file);
   info.layer_prefix = arch.layer_prefix;
   info.mixer_name = arch.mixer_name;
+  for (const std::string& key : arch.variant_keys) {
+    if (!schema->find(key)) {
+      throw Error(StatusCode::Plugin, file.string() + ": a " + info.model_type + " model's layers are '" + arch.variant +
+                                          "' attention, whose plugin is not loaded (it defines " + key +
+                                          "); put libmemtx_" + arch.variant + ".so in the plugins folder or load it");
+    }
+  }
   Config c(std::move(schema));
   c.set("memory.vanilla_mode", true);
   c.set("model.device", std::string("cpu"));

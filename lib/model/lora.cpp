@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "memtx/text.hpp"
 #include "model/transformer.hpp"
 
 namespace memtx {
@@ -35,12 +36,6 @@ std::vector<Site> sites(TransformerImpl& model) {
     }
   }
   return out;
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::ostringstream out;
-  for (size_t i = 0; i < items.size(); ++i) out << (i ? ", " : "") << items[i];
-  return out.str();
 }
 
 }  // namespace

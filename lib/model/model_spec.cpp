@@ -2,18 +2,13 @@
 // variants, no ignored setting, the cross-field rules, plugins present).
 #include "model/model_spec.hpp"
 
+#include "memtx/text.hpp"
 #include "model/setting_use.hpp"
 
 #include <sstream>
 
 namespace memtx {
 namespace {
-
-std::string join(const std::vector<std::string>& names) {
-  std::ostringstream out;
-  for (size_t i = 0; i < names.size(); ++i) out << (i ? ", " : "") << names[i];
-  return out.str();
-}
 
 torch::Device resolve_device(const std::string& name) {
   if (name == "cpu") return torch::kCPU;
@@ -46,8 +41,7 @@ void check_available(const Config& c, const Registry& registry) {
 
 // Every name of attention_list (or attention_variant) is a registered self-attention variant.
 void check_layer_variants(const Config& c, const Registry& registry) {
-  auto list = c.get_string_list("attention.attention_list");
-  if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
+  const auto list = configured_attention_names(c);
   const std::string key =
       std::string("attention.") + (c.is_set("attention.attention_list") ? "attention_list" : "attention_variant");
   for (const auto& name : list) {
@@ -64,6 +58,12 @@ void check_layer_variants(const Config& c, const Registry& registry) {
 }
 
 }  // namespace
+
+std::vector<std::string> configured_attention_names(const Config& c) {
+  auto list = c.get_string_list("attention.attention_list");
+  if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
+  return list;
+}
 
 ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   check_layer_variants(c, registry);
@@ -91,8 +91,7 @@ ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   s.device = resolve_device(c.get_string("model.device"));
   s.dtype = resolve_dtype(c.get_string("model.dtype"));
 
-  auto list = c.get_string_list("attention.attention_list");
-  if (list.empty()) list.push_back(c.get_string("attention.attention_variant"));
+  const auto list = configured_attention_names(c);
   for (int64_t i = 0; i < s.num_layers; ++i) s.layer_variants.push_back(list[i % list.size()]);
 
   AttentionSpec& a = s.attention;

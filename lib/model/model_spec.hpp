@@ -25,4 +25,8 @@ struct MEMTX_API ModelSpec {
   AttentionSpec layer_spec(int64_t layer) const;
 };
 
+// The self-attention variant names the config gives its blocks, before cycling over num_layers:
+// attention.attention_list, or [attention.attention_variant] when the list is null.
+MEMTX_API std::vector<std::string> configured_attention_names(const Config& c);
+
 }  // namespace memtx

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <map>
 
+#include "memtx/text.hpp"
 #include "model/lora.hpp"
+#include "model/model_spec.hpp"
 
 namespace memtx {
 namespace {
@@ -87,12 +89,6 @@ bool in_scope(const std::string& key, SettingScope scope) {
   return (section_of(key) == "training") == (scope == SettingScope::Training);
 }
 
-std::string join(const std::vector<std::string>& xs) {
-  std::string out;
-  for (const auto& x : xs) out += (out.empty() ? "" : ", ") + x;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<ConditionalSetting>& conditional_settings() {
@@ -101,8 +97,7 @@ const std::vector<ConditionalSetting>& conditional_settings() {
 }
 
 std::vector<std::string> model_layer_variants(const Config& config) {
-  std::vector<std::string> names = config.get_string_list("attention.attention_list");
-  if (names.empty()) names.push_back(config.get_string("attention.attention_variant"));
+  std::vector<std::string> names = configured_attention_names(config);
   if (memory_layers_enabled(config)) names.push_back("memory");
   std::vector<std::string> unique;
   for (const auto& n : names)
@@ -123,12 +118,12 @@ std::vector<std::string> variants_reading(const Registry& registry, const std::s
   return out;
 }
 
-std::vector<std::string> ignored_settings(const Config& config, const Registry* registry, SettingScope scope) {
+std::vector<IgnoredSetting> ignored_settings(const Config& config, const Registry* registry, SettingScope scope) {
   const std::vector<std::string> layers = model_layer_variants(config);
   std::map<std::string, const ConditionalSetting*> conditional;
   for (const auto& entry : conditional_settings()) conditional[entry.key] = &entry;
 
-  std::vector<std::string> errors;
+  std::vector<IgnoredSetting> errors;
   for (const auto& def : config.schema().options()) {
     if (!in_scope(def.key, scope) || config.get(def.key) == def.default_value) continue;
     const std::string set_text = def.key + " is set (" + config.get(def.key).to_string() + ")";
@@ -139,23 +134,23 @@ std::vector<std::string> ignored_settings(const Config& config, const Registry* 
         return std::find(layers.begin(), layers.end(), r) != layers.end();
       });
       if (!read)
-        errors.push_back(set_text + " but no layer of this model reads it: it is read by " + join(readers) +
-                         ", and this model's layers are " + join(layers) + "; remove the key or use such a layer");
+        errors.push_back({def.key, set_text + " but no layer of this model reads it: it is read by " + join(readers) +
+                         ", and this model's layers are " + join(layers) + "; remove the key or use such a layer"});
       continue;
     }
     auto it = conditional.find(def.key);
     if (it != conditional.end() && !it->second->read(config))
-      errors.push_back(set_text + " but has no effect: it is read only when " + it->second->when);
+      errors.push_back({def.key, set_text + " but has no effect: it is read only when " + it->second->when});
   }
   return errors;
 }
 
 void check_no_ignored_settings(const Config& config, const Registry* registry, SettingScope scope) {
   const auto errors = ignored_settings(config, registry, scope);
-  if (errors.size() == 1) throw Error(StatusCode::Config, errors.front());
+  if (errors.size() == 1) throw Error(StatusCode::Config, errors.front().message);
   if (!errors.empty()) {
     std::string text = std::to_string(errors.size()) + " settings would be ignored:";
-    for (const auto& e : errors) text += "\n  " + e;
+    for (const auto& e : errors) text += "\n  " + e.message;
     throw Error(StatusCode::Config, text);
   }
 }

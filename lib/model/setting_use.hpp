@@ -36,10 +36,16 @@ MEMTX_API std::vector<std::string> variants_reading(const Registry& registry, co
 
 enum class SettingScope { Model, Training, All };  // Model: every section but training; Training: training.*
 
-// One message per key of the scope that is set but would not be read, naming the key, its value, and who
-// would read it. Empty when every set key has an effect. registry null: variant keys are not checked (the
-// training scope has none).
-MEMTX_API std::vector<std::string> ignored_settings(const Config& config, const Registry* registry,
+// A key that is set but would not be read, and the message that says so (naming the key, its value and who
+// would read it).
+struct IgnoredSetting {
+  std::string key;
+  std::string message;
+};
+
+// Every key of the scope that is set but would not be read, in schema order. Empty when every set key has an
+// effect. registry null: variant keys are not checked (the training scope has none).
+MEMTX_API std::vector<IgnoredSetting> ignored_settings(const Config& config, const Registry* registry,
                                                     SettingScope scope);
 // Error(Config) listing ignored_settings when there are any.
 MEMTX_API void check_no_ignored_settings(const Config& config, const Registry* registry, SettingScope scope);

@@ -109,7 +109,7 @@ PluginRecord Registry::load_file(const std::string& path) {
   StagingHost host;
   run_register(*library, host, file);
   std::shared_ptr<const Schema> merged =
-      impl_->check_staged(host.staged(), file, StatusCode::Plugin, StatusCode::Plugin);
+      impl_->check_staged(host.staged(), file, StatusCode::Plugin, StatusCode::Plugin, library);
 
   for (const VariantDesc& desc : host.staged()) record.variants.push_back(desc.name);
   impl_->loaded.push_back(LoadedPlugin{record, file, library});

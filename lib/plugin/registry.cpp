@@ -42,7 +42,8 @@ void Registry::add_variant(VariantDesc desc) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   std::vector<VariantDesc> staged;
   staged.push_back(std::move(desc));
-  auto merged = impl_->check_staged(staged, kBuiltinFile, StatusCode::InvalidArgument, StatusCode::InvalidArgument);
+  auto merged = impl_->check_staged(staged, kBuiltinFile, StatusCode::InvalidArgument, StatusCode::InvalidArgument,
+                                    nullptr);
   auto record = std::find_if(impl_->loaded.begin(), impl_->loaded.end(),
                              [](const LoadedPlugin& p) { return p.record.file == kBuiltinFile; });
   if (record == impl_->loaded.end()) {

@@ -48,9 +48,12 @@ struct Registry::Impl {
   // Checks staged variants against the registry and returns the schema that results from merging their
   // options; changes nothing. Throws Error(<code>, "<file>: <reason>"): invalid_code for an empty set, a
   // malformed name or a missing factory; Duplicate for a name staged twice or already registered;
-  // option_code for an option whose type conflicts with a known key.
+  // option_code for an option whose type conflicts with a known key; invalid_code for a rule over a key no
+  // schema defines. The merged schema's copies of the variants' rules keep `library` loaded (a Config may
+  // hold the schema after the registry is gone, and the rules' code lives in the library).
   std::shared_ptr<const Schema> check_staged(const std::vector<VariantDesc>& staged, const std::string& file,
-                                             StatusCode invalid_code, StatusCode option_code) const;
+                                             StatusCode invalid_code, StatusCode option_code,
+                                             const std::shared_ptr<boost::dll::shared_library>& library) const;
   // Adds checked variants (plugin_file set to `file`) and installs the merged schema. Never throws
   // anything but std::bad_alloc.
   void commit(std::vector<VariantDesc> staged, const std::string& file,

@@ -1,10 +1,22 @@
-// plugin/staging.cpp: checking a staged registration against the registry and committing it all or nothing.
+// plugin/staging.cpp: checking a staged registration against the registry (names, factories, and the
+// variants' keys and rules merged into a copy of the schema) and committing it all or nothing.
 #include <set>
 #include <utility>
 
 #include "plugin/registry_impl.hpp"
 
 namespace memtx {
+namespace {
+
+// A plugin's rule check that keeps the plugin's library loaded for as long as the check exists. Members are
+// destroyed in reverse order: the check (plugin code) before the library reference.
+struct LibraryBoundCheck {
+  std::shared_ptr<boost::dll::shared_library> library;
+  std::function<void(const Config&, std::vector<std::string>&)> check;
+  void operator()(const Config& c, std::vector<std::string>& errors) const { check(c, errors); }
+};
+
+}  // namespace
 
 bool is_valid_variant_name(const std::string& name) {
   if (name.empty()) return false;
@@ -17,7 +29,8 @@ bool is_valid_variant_name(const std::string& name) {
 
 std::shared_ptr<const Schema> Registry::Impl::check_staged(const std::vector<VariantDesc>& staged,
                                                            const std::string& file, StatusCode invalid_code,
-                                                           StatusCode option_code) const {
+                                                           StatusCode option_code,
+                                                           const std::shared_ptr<boost::dll::shared_library>& library) const {
   if (staged.empty()) throw Error(invalid_code, file + ": registered no attention variant");
   for (const VariantDesc& desc : staged) {
     if (!is_valid_variant_name(desc.name)) {
@@ -43,6 +56,19 @@ std::shared_ptr<const Schema> Registry::Impl::check_staged(const std::vector<Var
         merged->add(def);
       } catch (const std::exception& e) {
         throw Error(option_code, file + ": option '" + def.key + "' of variant '" + desc.name + "': " + e.what());
+      }
+    }
+    for (const ConfigRule& rule : desc.rules) {
+      for (const std::string& key : rule.keys)  // a rule over an unknown key would be skipped without a word
+        if (!merged->find(key))
+          throw Error(invalid_code, file + ": a config rule of variant '" + desc.name + "' reads '" + key +
+                                        "', which neither memtx nor the variant defines");
+      ConfigRule bound = rule;
+      if (library && rule.check) bound.check = LibraryBoundCheck{library, rule.check};
+      try {
+        merged->add_rule(std::move(bound));
+      } catch (const std::exception& e) {
+        throw Error(invalid_code, file + ": a config rule of variant '" + desc.name + "': " + e.what());
       }
     }
   }

@@ -10,7 +10,7 @@
 
 namespace fs = std::filesystem;
 using memtx::Config;
-using memtx_test::builtin;
+using memtx_test::shipped;
 
 namespace {
 
@@ -27,7 +27,7 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
 
 TEST(ConfigFiles, ShippedConfigsSayWhatTheyClaim) {
   const fs::path dir = fs::path(MEMTX_SOURCE_DIR) / "configs";
-  Config tiny = Config::from_file(builtin(), (dir / "tiny_causal.yaml").string());
+  Config tiny = Config::from_file(shipped(), (dir / "tiny_causal.yaml").string());
   EXPECT_EQ(tiny.get_int("model.num_layers"), 4);
   EXPECT_EQ(tiny.get_int("model.hidden_dim"), 256);
   EXPECT_EQ(tiny.get_int("model.num_heads"), 4);
@@ -36,17 +36,17 @@ TEST(ConfigFiles, ShippedConfigsSayWhatTheyClaim) {
   EXPECT_EQ(tiny.get_string("model.device"), "cpu");
   EXPECT_TRUE(tiny.get_bool("memory.vanilla_mode"));
 
-  Config adapter = Config::from_file(builtin(), (dir / "adapter_qwen2.5_1.5b.yaml").string());
+  Config adapter = Config::from_file(shipped(), (dir / "adapter_qwen2.5_1.5b.yaml").string());
   EXPECT_EQ(adapter.get_opt_string("model.base_model_name"), "models/Qwen2.5-1.5B");
   EXPECT_EQ(adapter.get_int_list("memory.memory_layer_indices"), (std::vector<int64_t>{0, 1, 2, 3, 4, 23, 24, 25, 26, 27}));
   EXPECT_EQ(adapter.get_int("memory.memory_rank"), 256);
 
-  EXPECT_TRUE(Config::from_file(builtin(), (dir / "vanilla_control.yaml").string()).get_bool("memory.vanilla_mode"));
-  EXPECT_TRUE(Config::from_file(builtin(), (dir / "memory_lora_combined.yaml").string())
+  EXPECT_TRUE(Config::from_file(shipped(), (dir / "vanilla_control.yaml").string()).get_bool("memory.vanilla_mode"));
+  EXPECT_TRUE(Config::from_file(shipped(), (dir / "memory_lora_combined.yaml").string())
                   .get_bool("memory.use_both_memory_and_lora"));
-  EXPECT_EQ(Config::from_file(builtin(), (dir / "infini_small.yaml").string()).get_string_list("attention.attention_list"),
+  EXPECT_EQ(Config::from_file(shipped(), (dir / "infini_small.yaml").string()).get_string_list("attention.attention_list"),
             (std::vector<std::string>{"causal", "infini"}));
-  EXPECT_EQ(Config::from_file(builtin(), (dir / "mixed_list.yaml").string()).get_string_list("attention.attention_list"),
+  EXPECT_EQ(Config::from_file(shipped(), (dir / "mixed_list.yaml").string()).get_string_list("attention.attention_list"),
             (std::vector<std::string>{"causal", "infini", "ssm"}));
 }
 
@@ -64,7 +64,7 @@ TEST(ConfigFiles, BrokenExamplesAreRejected) {
     const std::string fragment = first.substr(tag.size());
     std::string msg;
     try {
-      Config c = Config::from_file(builtin(), f.string());
+      Config c = Config::from_file(shipped(), f.string());
       c.validate();
       ADD_FAILURE() << "accepted";
       continue;

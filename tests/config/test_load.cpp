@@ -5,7 +5,7 @@
 using memtx::Config;
 using memtx::StatusCode;
 using memtx::Value;
-using memtx_test::builtin;
+using memtx_test::shipped;
 using memtx_test::error_of;
 using memtx_test::load;
 using memtx_test::TempDir;
@@ -68,10 +68,10 @@ TEST(ConfigLoad, Json) {
 
 TEST(ConfigLoad, JsonFromFileAndErrorLine) {
   TempDir dir;
-  Config c = Config::from_file(builtin(), dir.write("c.json", "{\"model\": {\"num_layers\": 2}}"));
+  Config c = Config::from_file(shipped(), dir.write("c.json", "{\"model\": {\"num_layers\": 2}}"));
   EXPECT_EQ(c.get_int("model.num_layers"), 2);
   std::string path = dir.write("bad.json", "{\n  \"model\": {\n    \"num_layers\": \"two\"\n  }\n}\n");
-  std::string msg = error_of([&] { Config::from_file(builtin(), path); });
+  std::string msg = error_of([&] { Config::from_file(shipped(), path); });
   EXPECT_EQ(msg, path + ":3: model.num_layers: expected int >= 1, got 'two'");
 }
 
@@ -145,9 +145,9 @@ TEST(ConfigLoad, MergeOverridesAndIsAllOrNothing) {
 TEST(ConfigLoad, MissingFileIsNotFound) {
   TempDir dir;
   std::string path = dir.path("nope.yaml");
-  std::string msg = error_of([&] { Config::from_file(builtin(), path); }, StatusCode::NotFound);
+  std::string msg = error_of([&] { Config::from_file(shipped(), path); }, StatusCode::NotFound);
   EXPECT_EQ(msg, "config file not found: " + path);
-  msg = error_of([&] { Config::from_file(builtin(), dir.path("")); }, StatusCode::Io);
+  msg = error_of([&] { Config::from_file(shipped(), dir.path("")); }, StatusCode::Io);
   EXPECT_CONTAINS(msg, "is a folder");
 }
 
@@ -229,7 +229,7 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
   int i = 0;
   for (const auto& fe : cases) {
     std::string path = dir.write("case" + std::to_string(i++) + ".yaml", fe.text);
-    std::string msg = error_of([&] { Config::from_file(builtin(), path); });
+    std::string msg = error_of([&] { Config::from_file(shipped(), path); });
     EXPECT_EQ(msg, path + ":" + fe.message) << "file text:\n" << fe.text;
   }
 }
@@ -237,6 +237,6 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
 TEST(ConfigLoad, StringOriginPrefix) {
   std::string msg = error_of([] { load("model:\n  hidden_dim: abc\n"); });
   EXPECT_EQ(msg, "<string>:2: model.hidden_dim: expected int >= 1, got 'abc'");
-  msg = error_of([] { Config::from_string(builtin(), "model: {hidden_dim: 0}", "--config-json"); });
+  msg = error_of([] { Config::from_string(shipped(), "model: {hidden_dim: 0}", "--config-json"); });
   EXPECT_EQ(msg, "--config-json:1: model.hidden_dim: expected int >= 1, got 0");
 }

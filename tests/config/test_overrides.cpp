@@ -6,7 +6,7 @@ using memtx::Config;
 using memtx::StatusCode;
 using memtx::Value;
 using memtx::ValueType;
-using memtx_test::builtin;
+using memtx_test::shipped;
 using memtx_test::defaults;
 using memtx_test::error_of;
 using memtx_test::load;
@@ -177,7 +177,7 @@ void expect_same_values(const Config& a, const Config& b) {
 TEST(ConfigDump, YamlRoundTrip) {
   for (const Config& c : {defaults(), modified()}) {
     std::string yaml = c.to_yaml();
-    Config back = Config::from_string(builtin(), yaml, "dump.yaml");
+    Config back = Config::from_string(shipped(), yaml, "dump.yaml");
     expect_same_values(c, back);
     EXPECT_EQ(back.to_yaml(), yaml);
   }
@@ -193,7 +193,7 @@ TEST(ConfigDump, YamlRoundTrip) {
 TEST(ConfigDump, JsonRoundTrip) {
   for (const Config& c : {defaults(), modified()}) {
     std::string json = c.to_json();
-    Config back = Config::from_string(builtin(), json, "dump.json");
+    Config back = Config::from_string(shipped(), json, "dump.json");
     expect_same_values(c, back);
     EXPECT_EQ(back.to_json(), json);
   }

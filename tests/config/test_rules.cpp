@@ -85,8 +85,8 @@ TEST(ConfigRules, CopiedSchemaKeepsRules) {
   Schema assigned;
   assigned = *copy;
   EXPECT_EQ(assigned.rules().size(), copy->rules().size());
-  // A copy of the builtin schema still runs the builtin rules.
-  Config b(std::make_shared<Schema>(Schema::builtin()));
+  // A copy of the shipped schema still runs the builtin and the plugins' rules.
+  Config b(std::make_shared<Schema>(*memtx_test::shipped()));
   b.set("attention.mla_rotary_dim", 15);
   EXPECT_EQ(error_of([&] { b.validate(); }),
             "attention.mla_rotary_dim (15) must be even (RoPE rotates pairs of channels)");
@@ -121,13 +121,16 @@ TEST(ConfigRules, AddRuleChecksAndIgnoresRepeats) {
 }
 
 TEST(ConfigRules, BuiltinRulesReadBuiltinKeys) {
-  // A misspelt key would silently switch its rule off; every builtin rule must apply to the builtin schema.
-  const Schema& s = Schema::builtin();
-  EXPECT_EQ(s.rules().size(), 17u);
-  for (const auto& r : s.rules()) {
-    EXPECT_FALSE(r.keys.empty()) << r.text;
-    for (const auto& k : r.keys) EXPECT_NE(s.find(k), nullptr) << k << " in rule: " << r.text;
-    EXPECT_CONTAINS(s.markdown_reference(), "- " + r.text + "\n");
+  // A misspelt key would silently switch its rule off; every builtin rule must apply to the builtin schema, and
+  // every rule of a shipped plugin to the builtin schema plus that plugin's keys.
+  EXPECT_EQ(Schema::builtin().rules().size(), 13u);
+  EXPECT_EQ(memtx_test::shipped()->rules().size(), 18u);  // + QK-norm, LoBo, two RoPE sizes, MLA rotary
+  for (const Schema* s : {&Schema::builtin(), memtx_test::shipped().get()}) {
+    for (const auto& r : s->rules()) {
+      EXPECT_FALSE(r.keys.empty()) << r.text;
+      for (const auto& k : r.keys) EXPECT_NE(s->find(k), nullptr) << k << " in rule: " << r.text;
+      EXPECT_CONTAINS(s->markdown_reference(), "- " + r.text + "\n");
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// tests/config/test_schema.cpp: the builtin schema against the seed documents (every key present, defaults
-// equal to the seeds'), schema consistency, add() rules, nearest_key and resolve_key.
+// tests/config/test_schema.cpp: the shipped schema (builtin plus the shipped plugins' keys) against the seed
+// documents (every key present, defaults equal to the seeds'), the split between host and plugin keys,
+// schema consistency, add() rules, nearest_key and resolve_key.
 #include <algorithm>
 #include <set>
 
@@ -186,6 +187,9 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"infini_attention.logging_interval", 100},
       {"infini_attention.log_grad", false},
       {"infini_attention.log_segment_acts", false},
+      // memtx's plugin additions (declared by the linear and infini plugins)
+      {"attention.linear_chunk_size", 64},
+      {"infini_attention.memory_update", "linear"},
   };
   return table;
 }
@@ -193,7 +197,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
 }  // namespace
 
 TEST(ConfigSchema, EverySeedKeyExistsAndNothingElse) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   std::set<std::string> expected;
   for (const auto& [key, def] : expected_defaults()) {
     EXPECT_NE(s.find(key), nullptr) << "missing key " << key;
@@ -203,8 +207,29 @@ TEST(ConfigSchema, EverySeedKeyExistsAndNothingElse) {
   EXPECT_EQ(s.options().size(), expected.size());
 }
 
+// The host defines only what the host reads: every key a shipped plugin declares is absent from the builtin
+// schema, and the builtin schema keeps the attention keys the model reads itself.
+TEST(ConfigSchema, PluginKeysLiveInThePlugins) {
+  const Schema& host = Schema::builtin();
+  size_t plugin_keys = 0;
+  for (const auto& keys : {memtx::causal::causal_keys(), memtx::co4::co4_keys(), memtx::infini::infini_keys(),
+                           memtx::linear::linear_keys(), memtx::mla::mla_keys(), memtx::ssm::ssm_keys()}) {
+    for (const auto& d : keys.options) {
+      EXPECT_EQ(host.find(d.key), nullptr) << d.key << " is declared by a plugin and by the host";
+      ++plugin_keys;
+    }
+    for (const auto& rule : keys.rules)
+      for (const auto& r : host.rules()) EXPECT_NE(r.text, rule.text) << "a plugin rule is also the host's";
+  }
+  EXPECT_GE(plugin_keys, 40u);
+  for (const char* key : {"attention.attention_variant", "attention.attention_list", "attention.n_kv_group",
+                          "attention.disable_flash_attention", "infini_attention.segment_length"})
+    EXPECT_NE(host.find(key), nullptr) << key;
+  EXPECT_EQ(Schema::builtin().sections(), (Strs{"model", "attention", "memory", "training", "infini_attention"}));
+}
+
 TEST(ConfigSchema, DefaultsEqualTheSeeds) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   memtx::Config c = memtx_test::defaults();
   for (const auto& [key, want] : expected_defaults()) {
     const OptionDef* d = s.find(key);
@@ -222,7 +247,7 @@ TEST(ConfigSchema, DefaultsEqualTheSeeds) {
 }
 
 TEST(ConfigSchema, TypesChoicesAndBoundsOfKeyKeys) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   EXPECT_EQ(s.find("model.hidden_dim")->type, ValueType::Int);
   EXPECT_EQ(s.find("model.rope_theta")->type, ValueType::Float);
   EXPECT_EQ(s.find("model.base_model_name")->type, ValueType::String);
@@ -272,7 +297,7 @@ TEST(ConfigSchema, TypesChoicesAndBoundsOfKeyKeys) {
 }
 
 TEST(ConfigSchema, EveryOptionIsDocumentedAndConsistent) {
-  for (const auto& d : Schema::builtin().options()) {
+  for (const auto& d : memtx_test::shipped()->options()) {
     EXPECT_FALSE(d.doc.empty()) << d.key;
     EXPECT_FALSE(d.used_by.empty()) << d.key;
     EXPECT_NE(d.type, ValueType::Null) << d.key;
@@ -287,11 +312,11 @@ TEST(ConfigSchema, EveryOptionIsDocumentedAndConsistent) {
 }
 
 TEST(ConfigSchema, SectionsInOrder) {
-  EXPECT_EQ(Schema::builtin().sections(), (Strs{"model", "attention", "memory", "training", "infini_attention"}));
+  EXPECT_EQ(memtx_test::shipped()->sections(), (Strs{"model", "attention", "memory", "training", "infini_attention"}));
 }
 
 TEST(ConfigSchema, BareNamesAreUniqueSoEveryKeyResolves) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   for (const auto& d : s.options()) {
     std::string bare = d.key.substr(d.key.find('.') + 1);
     EXPECT_EQ(s.resolve_key(bare), d.key);
@@ -300,7 +325,7 @@ TEST(ConfigSchema, BareNamesAreUniqueSoEveryKeyResolves) {
 }
 
 TEST(ConfigSchema, NearestKey) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   EXPECT_EQ(s.nearest_key("model.hiden_dim"), "model.hidden_dim");
   EXPECT_EQ(s.nearest_key("hiden_dim"), "model.hidden_dim");
   EXPECT_EQ(s.nearest_key("model.num_head"), "model.num_heads");
@@ -314,7 +339,7 @@ TEST(ConfigSchema, NearestKey) {
 }
 
 TEST(ConfigSchema, ResolveKey) {
-  const Schema& s = Schema::builtin();
+  const Schema& s = *memtx_test::shipped();
   EXPECT_EQ(s.resolve_key("n_kv_group"), "attention.n_kv_group");
   EXPECT_EQ(s.resolve_key("segment_length"), "infini_attention.segment_length");
   EXPECT_EQ(s.resolve_key(" model.hidden_dim "), "model.hidden_dim");
@@ -405,7 +430,7 @@ TEST(ConfigSchema, AddRules) {
 
   // Re-declaring a builtin key identically (as a plugin might) is accepted.
   Schema copy = Schema::builtin();
-  copy.add(*Schema::builtin().find("attention.n_latent"));
+  copy.add(*Schema::builtin().find("attention.n_kv_group"));
   EXPECT_EQ(copy.options().size(), Schema::builtin().options().size());
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/shipped_schema.hpp"
 #include "memtx/config.hpp"
 #include "memtx/error.hpp"
 #include "memtx/torch_compat.hpp"
@@ -290,7 +291,7 @@ MixerRun run_mixer(SsmMixerImpl& mixer, const torch::Tensor& x, const torch::Ten
 TEST(SsmCudaScanMixer, KernelMatchesSequentialInFloat32AndUnderBf16Autocast) {
   MEMTX_SCAN_REQUIRE_GPU();
   const Fp32Matmuls fp32;
-  Config config(std::make_shared<Schema>(Schema::builtin()));
+  Config config(memtx_test::shipped_schema());
   config.set("attention.ssm_mamba_expand", 2);
   config.set("attention.ssm_d_state", 16);
   config.set("attention.ssm_dt_rank", 8);

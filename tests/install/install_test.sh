@@ -2,7 +2,7 @@
 # Installs memtx into a temporary prefix, builds the out-of-tree example plugin with find_package(memtx)
 # and the C example against the installed library, then checks that the installed memtx-cli finds its own
 # plugins beside libmemtx and the example plugin through MEMTX_PLUGIN_PATH, and that a model using the
-# example variant builds and runs. Usage: install_test.sh BUILD_DIR SOURCE_DIR
+# example variant builds and runs, and that the example's config rule is enforced. Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
 work=$(mktemp -d)
@@ -24,6 +24,12 @@ memory: {vanilla_mode: true}
 YAML
 MEMTX_PLUGIN_PATH="$work/plugin" "$cli" describe --config-file "$work/local.yaml" | grep -q '"local"'
 MEMTX_PLUGIN_PATH="$work/plugin" "$work/forward" "$work/local.yaml" 1 2 3 | grep -q "position 2"
+# The example plugin's own rule runs in validation and names its keys.
+sed 's/local_window: 3/local_window: 99/; s/device: cpu/device: cpu, max_seq_len: 16/' "$work/local.yaml" >"$work/wide.yaml"
+if MEMTX_PLUGIN_PATH="$work/plugin" "$cli" verify-config --config-file "$work/wide.yaml" 2>"$work/err" >/dev/null; then
+  echo "the example plugin's rule did not run"; exit 1
+fi
+grep -q "attention.local_window (99) must be <= model.max_seq_len (16)" "$work/err" || { cat "$work/err"; exit 1; }
 # Without the path, the example variant is unknown and the error lists what is registered.
 grep -v "^attention" "$work/local.yaml" >"$work/nolocal.yaml"
 echo "attention: {attention_list: [causal, local]}" >>"$work/nolocal.yaml"

@@ -1,6 +1,7 @@
 // Checks the mla plugin and the DeepSeek-V3 import against transformers' outputs (hf/deepseekv3-mla-tiny):
 // both attention modules and the logits within the fixture tolerances; the config mapping read back from
-// config.json; the interleaved RoPE layout is what makes it pass; MoE layers and unknown rope types refused.
+// config.json; the interleaved RoPE layout is what makes it pass; MoE layers, unknown rope types and an import
+// without the mla plugin refused.
 #include <filesystem>
 
 #include "hf_folder_support.hpp"
@@ -18,6 +19,22 @@ TEST(MlaFixture, DeepseekV3TinyMatchesTransformers) {
   if (!std::filesystem::exists(kDir)) GTEST_SKIP() << "fixtures not found at " << kDir;
   auto report = expect_fixture_passes("deepseekv3-mla-tiny", read_config(kDir)["num_hidden_layers"].get<size_t>());
   EXPECT_EQ(report["architecture"], "DeepseekV3ForCausalLM");
+}
+
+// The mla keys belong to the mla plugin: importing DeepSeek without it names the plugin instead of failing on
+// an unknown key.
+TEST(MlaFixture, ImportWithoutTheMlaPluginNamesIt) {
+  if (!std::filesystem::exists(kDir)) GTEST_SKIP();
+  auto host_only = std::make_shared<const Schema>(Schema::builtin());
+  try {
+    hf_config_to_memtx(kDir, host_only);
+    ADD_FAILURE() << "imported an mla model without the mla plugin";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), StatusCode::Plugin);
+    EXPECT_NE(std::string(e.what()).find("model's layers are 'mla' attention, whose plugin is not loaded"),
+              std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("libmemtx_mla.so"), std::string::npos) << e.what();
+  }
 }
 
 TEST(MlaFixture, ConfigMapping) {

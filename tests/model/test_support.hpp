@@ -38,19 +38,15 @@ inline void reset_unread_helper_keys(Config& c, const std::vector<std::string>& 
   std::set<std::string> helper_keys;
   for (const auto& kv : helper_overrides) helper_keys.insert(key_of(kv));
   for (const auto& kv : caller_overrides) helper_keys.erase(key_of(kv));
-  for (const auto& message : ignored_settings(c, &plugin_registry(), SettingScope::All)) {
-    const std::string key = message.substr(0, message.find(" is set"));
-    if (helper_keys.count(key)) c.set(key, c.schema().find(key)->default_value);
-  }
+  for (const auto& ignored : ignored_settings(c, &plugin_registry(), SettingScope::All))
+    if (helper_keys.count(ignored.key)) c.set(ignored.key, c.schema().find(ignored.key)->default_value);
 }
 
 // c with every key it sets but would not read back at its default: for a test comparing a model with the same
 // model with a feature switched off (memory, LoRA), whose keys then describe nothing.
 inline Config drop_unread_settings(Config c) {
-  for (const auto& message : ignored_settings(c, &plugin_registry(), SettingScope::All)) {
-    const std::string key = message.substr(0, message.find(" is set"));
-    c.set(key, c.schema().find(key)->default_value);
-  }
+  for (const auto& ignored : ignored_settings(c, &plugin_registry(), SettingScope::All))
+    c.set(ignored.key, c.schema().find(ignored.key)->default_value);
   return c;
 }
 

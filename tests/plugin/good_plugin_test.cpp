@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 
 #include "plugin_test_util.hpp"
 
@@ -38,6 +39,20 @@ TEST(GoodPlugin, LoadsAndReportsItsRecord) {
   EXPECT_EQ(def->type, ValueType::Float);
   EXPECT_EQ(def->default_value, Value(1.0));
   EXPECT_EQ(Schema::builtin().find("attention.test_scale_init"), nullptr);
+
+  // And its rule, which validate() runs and the reference lists; the built-in schema has neither.
+  EXPECT_EQ(schema->rules().size(), Schema::builtin().rules().size() + 1);
+  Config config(schema);
+  config.validate();
+  config.set("attention.test_scale_init", Value(0.0));
+  try {
+    config.validate();
+    ADD_FAILURE() << "the plugin's rule did not run";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "attention.test_scale_init must not be 0");
+  }
+  EXPECT_NE(schema->markdown_reference().find("- `attention.test_scale_init` is not 0"), std::string::npos);
+  EXPECT_EQ(Schema::builtin().markdown_reference().find("test_scale_init"), std::string::npos);
 }
 
 TEST(GoodPlugin, DescribeJsonListsPluginVariantAndOption) {
@@ -88,6 +103,25 @@ TEST(GoodPlugin, CreatesAWorkingModule) {
   // Backward reaches the plugin's parameter.
   module->forward(x, ctx).sum().backward();
   EXPECT_TRUE(module->parameters()[0].grad().defined());
+}
+
+// A config made from a plugin's schema may outlive the registry: the plugin's rules (code in the plugin) keep
+// its library loaded, so validating and destroying the config afterwards is safe.
+TEST(GoodPlugin, ConfigOutlivesTheRegistryThatLoadedItsRules) {
+  std::optional<Config> config;
+  {
+    Registry registry;
+    registry.load_file(plugin_path("good_scale"));
+    config.emplace(registry.schema());
+  }
+  config->set("attention.test_scale_init", Value(0.0));
+  try {
+    config->validate();
+    ADD_FAILURE() << "the plugin's rule did not run";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "attention.test_scale_init must not be 0");
+  }
+  config.reset();
 }
 
 TEST(GoodPlugin, FactoryReadsItsOptionFromTheConfig) {

@@ -56,6 +56,8 @@ inline std::vector<BrokenCase> broken_cases() {
       {"invalid_bad_name", StatusCode::Plugin, {"invalid variant name 'Bad-Name'", "[a-z0-9_]+"}},
       {"invalid_option_conflict", StatusCode::Plugin,
        {"option 'model.hidden_dim'", "variant 'test_conflict'"}},
+      {"invalid_rule_unknown_key", StatusCode::Plugin,
+       {"a config rule of variant 'test_rule_unknown_key' reads 'attention.nowhere'", "neither memtx nor the variant"}},
       {"not_a_library", StatusCode::Plugin, {"not a loadable shared library: "}},
   };
 }

@@ -43,6 +43,12 @@ inline memtx::VariantDesc scale_variant(const std::string& name) {
   init.doc = "Initial value of the test_scale weight.";
   init.used_by = "test_scale";
   desc.options.push_back(init);
+  desc.rules.push_back({"`attention.test_scale_init` is not 0 (a zero scale erases the input).",
+                        {"attention.test_scale_init"},
+                        [](const memtx::Config& c, std::vector<std::string>& errors) {
+                          if (c.get_float("attention.test_scale_init") == 0.0)
+                            errors.push_back("attention.test_scale_init must not be 0");
+                        }});
   desc.factory = [](const memtx::AttentionSpec& spec) -> std::shared_ptr<memtx::AttentionModuleImpl> {
     double value = 1.0;
     if (spec.config && spec.config->schema().find("attention.test_scale_init")) {

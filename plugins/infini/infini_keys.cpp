@@ -1,0 +1,47 @@
+// infini/infini_keys.cpp: the keys of Infini-attention: truncated back-propagation, the memory switch and its
+// update rule, the gate's initialisation, activation and learning rate, and the per-layer logging.
+#include "infini/infini_keys.hpp"
+
+#include "common/qk_norm_keys.hpp"
+
+namespace memtx::infini {
+
+VariantKeys infini_keys() {
+  using VT = ValueType;
+  VariantKeys keys;
+  keys.options = {
+      Option("infini_attention.detach_every", VT::Int, 0).min(0).by("infini")
+          .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
+               "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
+               "back-propagates through all segments of a training sequence."),
+      Option("infini_attention.turn_on_memory", VT::Bool, true).by("infini")
+          .doc("Use the compressive memory; false makes an infini layer plain causal attention within each segment "
+               "(a control)."),
+      Option("infini_attention.memory_update", VT::String, "linear").choices({"linear", "delta"}).by("infini")
+          .doc("How a completed segment is written into the compressive memory: linear (M += sigma(K)^T V) or delta "
+               "(M += sigma(K)^T (V - sigma(K) M / (sigma(K) z + eps)): only what the memory does not already return; "
+               "storing the same keys and values twice leaves M unchanged)."),
+      Option("infini_attention.balance_init_type", VT::String, "zeros").choices({"zeros", "ones", "normal"}).by("infini")
+          .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
+               "attention), ones, or normal (random)."),
+      Option("infini_attention.balance_act_type", VT::String, "orig_sigmoid")
+          .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
+          .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise linear), or "
+               "clamp (the parameter clamped to [0, 1])."),
+      Option("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini")
+          .doc("Learning rate of the gate parameters, which get no weight decay."),
+      Option("infini_attention.logging", VT::Bool, false).by("infini")
+          .doc("Record per-head gate values and memory norms in the metrics log (slows training)."),
+      Option("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini")
+          .doc("Steps between infini-attention log records."),
+      Option("infini_attention.log_grad", VT::Bool, false).by("infini")
+          .doc("Also record the gradient norms of the gate and memory projections."),
+      Option("infini_attention.log_segment_acts", VT::Bool, false).by("infini")
+          .doc("With logging, also record the RMS of the local, memory and output activations of every segment of "
+               "the last forward (segment<j>.local_rms, .mem_rms, .out_rms; up to 4096 segments)."),
+  };
+  keys.add(common::qk_norm_keys());
+  return keys;
+}
+
+}  // namespace memtx::infini
