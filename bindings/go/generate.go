@@ -1,0 +1,95 @@
+// generate.go: GenerateOptions and Model.Generate / GenerateText (memtx_generate, memtx_generate_text).
+
+package memtx
+
+import "memtx/internal/capi"
+
+// GenerateOptions are the sampling settings of generation (memtx_generate_options). Start from
+// DefaultGenerateOptions(); in a literal, the zero values mean greedy decoding without a nucleus filter and
+// without stopping at end-of-sequence.
+type GenerateOptions struct {
+	MaxNewTokens int64   // at most this many new tokens
+	Temperature  float32 // 0 = greedy (argmax)
+	TopK         int64   // 0 = no top-k filter
+	TopP         float32 // 1 (or 0) = no nucleus filter
+	Seed         uint64  // the same seed gives the same tokens
+	StopTokens   []int64 // generation ends when one of these is produced (it is not returned)
+	StopAtEOS    bool    // the tokenizer's end-of-sequence token also stops
+}
+
+// DefaultGenerateOptions returns the library's defaults (64 new tokens, temperature 1, no filters, seed 0,
+// stop at end-of-sequence).
+func DefaultGenerateOptions() GenerateOptions {
+	o := capi.Memtx_generate_options_new()
+	if o.Swigcptr() == 0 {
+		return GenerateOptions{MaxNewTokens: 64, Temperature: 1, TopP: 1, StopAtEOS: true}
+	}
+	defer capi.Memtx_generate_options_free(o)
+	return GenerateOptions{MaxNewTokens: o.GetMax_new_tokens(), Temperature: o.GetTemperature(), TopK: o.GetTop_k(),
+		TopP: o.GetTop_p(), Seed: o.GetSeed(), StopAtEOS: o.GetStop_at_eos() != 0}
+}
+
+// withOptions runs f with C options made from opts (nil: the defaults) and the output capacity they need.
+func withOptions(opts *GenerateOptions, f func(o capi.Memtx_generate_options, capacity int) error) error {
+	g := DefaultGenerateOptions()
+	if opts != nil {
+		g = *opts
+	}
+	if g.MaxNewTokens < 0 {
+		return errorf(CodeInvalidArgument, "MaxNewTokens is %d (must be >= 0)", g.MaxNewTokens)
+	}
+	o := capi.Memtx_generate_options_new()
+	if o.Swigcptr() == 0 {
+		return errNoMemory("generation options")
+	}
+	defer capi.Memtx_generate_options_free(o)
+	o.SetMax_new_tokens(g.MaxNewTokens)
+	o.SetTemperature(g.Temperature)
+	o.SetTop_k(g.TopK)
+	if g.TopP == 0 {
+		g.TopP = 1
+	}
+	o.SetTop_p(g.TopP)
+	o.SetSeed(g.Seed)
+	o.SetStop_at_eos(boolInt(g.StopAtEOS))
+	if capi.Memtx_generate_options_set_stop_tokens(o, g.StopTokens) != 0 {
+		return errNoMemory("stop tokens")
+	}
+	capacity := int(g.MaxNewTokens)
+	if capacity < 1 {
+		capacity = 1
+	}
+	return f(o, capacity)
+}
+
+// Generate continues prompt (at least one id) and returns the new tokens (not the prompt, not the stop
+// token). opts nil means DefaultGenerateOptions().
+func (m *Model) Generate(prompt []int64, opts *GenerateOptions) ([]int64, error) {
+	var out []int64
+	err := withOptions(opts, func(o capi.Memtx_generate_options, capacity int) error {
+		return m.with(func(h capi.Struct_SS_memtx_model) error {
+			buf := make([]int64, capacity)
+			count := []uint64{0}
+			if err := takeStatus(capi.Memtx_generate(h, prompt, o, buf, count)); err != nil {
+				return err
+			}
+			out = buf[:count[0]]
+			return nil
+		})
+	})
+	return out, err
+}
+
+// GenerateText tokenizes prompt with the model's tokenizer and returns the continuation's text.
+func (m *Model) GenerateText(prompt string, opts *GenerateOptions) (string, error) {
+	var text string
+	err := withOptions(opts, func(o capi.Memtx_generate_options, _ int) error {
+		return m.with(func(h capi.Struct_SS_memtx_model) (err error) {
+			text, err = callText(func(slot uintptr) capi.Struct_SS_memtx_status {
+				return capi.Memtx_generate_text(h, prompt, o, slot)
+			})
+			return err
+		})
+	})
+	return text, err
+}
