@@ -1,10 +1,13 @@
 // cli/train_command.cpp: `memtx-cli train`: builds a model from a config (file, --set and the seeds' flags such as
 // --attention_list causal infini ssm), trains it through memtx_train with a progress bar (plain lines when not a
 // terminal), stops cleanly on Ctrl-C (SIGINT: a checkpoint is written first), and prints where everything went.
+// With --nproc_per_node N it trains nothing itself: it checks the config once and starts N workers (this command
+// without the launch options, torchrun's environment; launcher.hpp).
 #include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "launcher.hpp"
 #include "progress_display.hpp"
 
 namespace memtx_cli {
@@ -40,6 +43,21 @@ std::string text_or(const nlohmann::json& j, const char* key, const std::string&
                                                                                      : fallback;
 }
 
+// The launch --nproc_per_node and --master_port ask for (nproc 0: none); CliError for one the launcher refuses.
+std::pair<int, LaunchOptions> launch_request(const cxxopts::ParseResult& result) {
+  if (!result.count("nproc_per_node")) {
+    if (result.count("master_port"))
+      throw CliError("--master_port goes with --nproc_per_node (under torchrun, it sets MASTER_PORT)");
+    return {0, {}};
+  }
+  LaunchOptions launch;
+  const int nproc = result["nproc_per_node"].as<int>();
+  if (result.count("master_port")) launch.master_port = result["master_port"].as<int>();
+  if (const std::string why = launch_refusal(nproc, launch.master_port, process_environment()); !why.empty())
+    throw CliError(why);
+  return {nproc, launch};
+}
+
 }  // namespace
 
 int cmd_train(const Args& args) {
@@ -53,16 +71,29 @@ int cmd_train(const Args& args) {
                      "schedule and step count; the config must describe the same structure)",
         cxxopts::value<std::string>())("quiet", "no progress output (the summary only)")(
         "json", "print the final report as JSON");
+    options.add_options("distributed")(
+        "nproc_per_node", "start N local worker processes that train together, as `torchrun --nproc_per_node N` "
+                          "would: each runs this command without --nproc_per_node, with RANK, LOCAL_RANK, WORLD_SIZE, "
+                          "MASTER_ADDR=127.0.0.1 and MASTER_PORT set (1..64; under torchrun, leave it out)",
+        cxxopts::value<int>())("master_port", "the workers' MASTER_PORT with --nproc_per_node (default: a free port)",
+                               cxxopts::value<int>());
     auto result = parse(options, args);
+    if (result.count("init-from") && result.count("resume"))
+      throw CliError("give either --resume (a whole run) or --init-from (weights only), not both");
+    const auto [nproc, launch] = launch_request(result);
     auto ctx = open_context(result);
     auto cfg = load_config(ctx.get(), result, /*required=*/false);
     if (result.count("resume"))
       check(memtx_config_set(cfg.get(), "training.resume_from_checkpoint", result["resume"].as<std::string>().c_str()));
     check(memtx_config_validate(cfg.get()));
+    if (nproc > 0) {  // the workers train; the config is checked above, so a mistake is reported once, not per worker
+      cfg.reset();
+      ctx.reset();
+      return launch_local_workers(without_launch_options(args), nproc, launch);
+    }
 
     memtx_model* raw = nullptr;
     if (result.count("init-from")) {
-      if (result.count("resume")) throw CliError("give either --resume (a whole run) or --init-from (weights only), not both");
       check(memtx_model_load(ctx.get(), result["init-from"].as<std::string>().c_str(), &raw));
     } else {
       check(memtx_model_create(ctx.get(), cfg.get(), &raw));

@@ -288,7 +288,11 @@ MEMTX_API memtx_status* memtx_model_set_progress_callback(memtx_model* model, me
  * section must describe the same network). Writes checkpoints, metrics.jsonl and final_model/ under
  * training.output_dir; resumes from training.resume_from_checkpoint ("latest" = the newest checkpoint of
  * output_dir). Returns CANCELLED (after writing a checkpoint) when stopped by memtx_cancel or the callback;
- * TORCH with the step when the loss is not finite and training.on_nonfinite_loss is stop. */
+ * TORCH with the step when the loss is not finite and training.on_nonfinite_loss is stop. In a process whose
+ * environment names a data-parallel run (torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT;
+ * memtx-cli train --nproc_per_node sets them), it trains as one rank of that run: every rank must call it with
+ * the same config (CONFIG otherwise); rank 0 writes the files and calls the progress callback; a failed peer
+ * gives IO naming it. */
 MEMTX_API memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg);
 /* The latest progress of a running (or the last) memtx_train; safe from any thread. */
 MEMTX_API memtx_status* memtx_train_poll(memtx_model* model, memtx_train_progress* out);

@@ -2,7 +2,7 @@
 """check_layers.py: the include graph of memtx runs one way. Each folder of lib/ is a layer; a file may include
 headers of its own folder and of lower layers only:
 
-    cli, capi  ->  train  ->  infer  ->  model  ->  plugin, io, data  ->  tokenizer, config
+    cli, capi  ->  train  ->  infer, dist  ->  model  ->  plugin, io, data  ->  tokenizer, config
 
 plugins/ and include/memtx (the plugin author's view) include no lib/ header at all. Prints every edge that
 breaks this and exits 1 when there is one. Usage: python3 scripts/check_layers.py [repository root]"""
@@ -10,7 +10,7 @@ import pathlib
 import re
 import sys
 
-RANK = {"config": 0, "tokenizer": 0, "data": 1, "io": 1, "plugin": 1, "model": 2, "infer": 3, "train": 4,
+RANK = {"config": 0, "tokenizer": 0, "data": 1, "io": 1, "plugin": 1, "model": 2, "infer": 3, "dist": 3, "train": 4,
         "capi": 5, "cli": 6}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 

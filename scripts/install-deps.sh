@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build ccache pkg-config
   libopenblas0-pthread libopenblas-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcxxopts-dev libboost-dev libboost-filesystem-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcxxopts-dev libboost-dev libboost-filesystem-dev libgloo-dev
   libgtest-dev libgmock-dev python3 python3-venv swig default-jdk-headless junit4 golang-go)
 missing=()
 for p in "${packages[@]}"; do

@@ -15,6 +15,7 @@
 #include "model/adapter.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
+#include "train/data_parallel.hpp"
 #include "train/grad_utils.hpp"
 #include "train/host_memory.hpp"
 #include "model/lm_loss.hpp"
@@ -106,12 +107,16 @@ class Run {
     check_run_matches_model(model_.config(), wanted);
     if (s_.num_threads) at::set_num_threads(static_cast<int>(*s_.num_threads));
     prepare_device();
+    dp_ = DataParallel::from_environment(config_, device_);  // null unless a torchrun-style run
+    if (dp_) log(c10::str("data parallel: ", dp_->size(), " ranks of ", s_.batch_size, " rows each"));
     prepare_data();
     prepare_optimizer();
     resume_if_asked();
-    metrics_ = std::make_unique<MetricsLog>((std::filesystem::path(s_.output_dir) / "metrics.jsonl").string(),
-                                            resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
-    report_.metrics_file = metrics_->path();
+    if (dp_) dp_->broadcast_model(model_);  // every rank starts from rank 0's weights
+    const auto metrics_path = (std::filesystem::path(s_.output_dir) / "metrics.jsonl").string();
+    if (is_main())
+      metrics_ = std::make_unique<MetricsLog>(metrics_path, resumed_ ? std::optional<int64_t>(state_.step) : std::nullopt);
+    report_.metrics_file = metrics_path;
     announce();
     if (s_.gradient_checkpointing && model_.segment_length() > 0)
       log(c10::str("training.gradient_checkpointing does not apply to this model: it runs in segments of ",
@@ -133,11 +138,21 @@ class Run {
   }
 
  private:
+  // Rank 0 of a data-parallel run (or the only process) logs, reports progress and writes files.
+  bool is_main() const { return !dp_ || dp_->is_main(); }
+  int64_t world() const { return dp_ ? dp_->size() : 1; }
+
   void log(const std::string& line) const {
-    if (hooks_.log) hooks_.log(line);
+    if (hooks_.log && is_main()) hooks_.log(line);
+  }
+
+  void record(const Json& entry) {
+    if (metrics_) metrics_->write(entry);
   }
 
   bool cancel_requested() const { return hooks_.cancel && hooks_.cancel->load(); }
+  // A decision every rank takes together (true when one rank asks).
+  bool agreed(bool flag) { return dp_ ? dp_->any(flag) : flag; }
 
   void prepare_device() {
     device_ = model_.device();
@@ -220,13 +235,15 @@ class Run {
                  s_.accumulation, " sequences of ", length_, " tokens; groups: ", groups));
   }
 
-  // Gathers the step's micro-batches; empty when the data is exhausted.
+  // Gathers the step's micro-batches (this rank's rows of each global batch; an entry without rows when the
+  // data's last batch leaves none to this rank); empty when the data is exhausted.
   std::vector<LmBatch> next_micro_batches() {
     std::vector<LmBatch> out;
     for (int64_t i = 0; i < s_.accumulation; ++i) {
-      data::Batch b = train_batches_->next_batch(s_.batch_size);
+      data::Batch b = train_batches_->next_batch(s_.batch_size * world());
       if (b.empty()) break;
-      out.push_back(to_lm_batch(b, device_));
+      if (dp_) b = dp_->local_rows(b, s_.batch_size);
+      out.push_back(b.empty() ? LmBatch{} : to_lm_batch(b, device_));
     }
     return out;
   }
@@ -247,18 +264,21 @@ class Run {
     if (router_sums_.empty()) return;
     Json values = Json::object();
     for (const auto& [key, sum] : router_sums_) values[key] = sum.item<double>() / static_cast<double>(router_forwards_);
-    metrics_->write({{"type", "router"}, {"step", step}, {"values", values}});
+    record({{"type", "router"}, {"step", step}, {"values", values}});
     router_sums_.clear();
     router_forwards_ = 0;
   }
 
-  // Forward and backward over the micro-batches; returns the step's mean loss, or nullopt when cancelled.
+  // Forward and backward over the micro-batches; returns this rank's token-loss sum divided by count (the
+  // step's target count over every rank), or nullopt when cancelled. A data-parallel run is cancelled only
+  // between steps, where the ranks agree on it.
   std::optional<double> accumulate(const std::vector<LmBatch>& micro, int64_t count) {
     optimizer_->zero_grad();
     double loss_sum = 0;
-    const double k = static_cast<double>(micro.size());
+    const double k = static_cast<double>(micro.size()) * static_cast<double>(world());
     for (const auto& mb : micro) {
-      if (cancel_requested()) return std::nullopt;
+      if (!dp_ && cancel_requested()) return std::nullopt;
+      if (!mb.inputs.defined()) continue;  // no rows for this rank
       torch::Tensor objective, lm_sum;
       {
         AutocastScope autocast(precision_, device_);
@@ -286,7 +306,7 @@ class Run {
       if (every <= 0 || step % every != 0) continue;
       for (const auto& [name, value] : attn->metrics()) values["layers." + std::to_string(i) + ".attn." + name] = value;
     }
-    if (!values.empty()) metrics_->write({{"type", "layers"}, {"step", step}, {"values", values}});
+    if (!values.empty()) record({{"type", "layers"}, {"step", step}, {"values", values}});
   }
 
   // Non-finite loss or gradient: record it, then stop or skip.
@@ -294,7 +314,7 @@ class Run {
     ++state_.skipped_steps;
     ++consecutive_skips_;
     report_.skipped_steps = state_.skipped_steps;
-    metrics_->write({{"type", "event"}, {"step", step}, {"event", "nonfinite"}, {"detail", what}});
+    record({{"type", "event"}, {"step", step}, {"event", "nonfinite"}, {"detail", what}});
     const std::string last = report_.last_checkpoint.empty() ? "none" : report_.last_checkpoint;
     if (s_.stop_on_nonfinite)
       throw Error(StatusCode::Torch, c10::str("step ", step, ": ", what, "; training stopped "
@@ -315,10 +335,18 @@ class Run {
     int64_t count = 0, tokens = 0;
     for (const auto& mb : micro) {
       count += mb.target_count;
-      tokens += mb.inputs.numel();
+      tokens += mb.inputs.defined() ? mb.inputs.numel() : 0;
+    }
+    if (dp_) {
+      count = dp_->sum(count);
+      tokens = dp_->sum(tokens);
     }
     auto loss = accumulate(micro, count);
     if (!loss) return false;
+    if (dp_) {
+      *loss = dp_->sum(*loss);
+      dp_->sum_gradients(params_);
+    }
     log_layer_metrics(step_number);
     last_loss_ = *loss;
     last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
@@ -378,15 +406,15 @@ class Run {
     return p;
   }
 
-  // Calls the progress hook; true when it asks to stop.
+  // Calls the progress hook (rank 0 only); true when it asks to stop.
   bool notify(TrainEvent event) {
-    return hooks_.on_progress && hooks_.on_progress(progress(event));
+    return is_main() && hooks_.on_progress && hooks_.on_progress(progress(event));
   }
 
   void log_metrics() {
     const TrainProgress p = progress(TrainEvent::Step);
     const double mean = window_steps_ > 0 ? window_loss_ / window_steps_ : std::numeric_limits<double>::quiet_NaN();
-    metrics_->write({{"type", "train"}, {"step", p.step}, {"epoch", p.epoch}, {"loss", mean},
+    record({{"type", "train"}, {"step", p.step}, {"epoch", p.epoch}, {"loss", mean},
                      {"lr", p.learning_rate}, {"grad_norm", p.grad_norm}, {"tokens_per_second", p.tokens_per_second},
                      {"tokens", p.tokens_seen}, {"elapsed", p.elapsed_seconds}});
     window_loss_ = 0;
@@ -397,9 +425,13 @@ class Run {
   void save() {
     state_.loss_scale.reset();
     if (scaler_.enabled()) state_.loss_scale = LossScaleState{scaler_.scale(), scaler_.good_steps()};
-    report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, *optimizer_, groups_, state_);
+    if (is_main())
+      report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, *optimizer_, groups_, state_);
+    else
+      report_.last_checkpoint = (std::filesystem::path(s_.output_dir) / checkpoint_name(state_.step)).string();
+    if (dp_) dp_->barrier();  // the checkpoint is complete before any rank goes on
     last_saved_step_ = state_.step;
-    metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "checkpoint"}, {"path", report_.last_checkpoint}});
+    record({{"type", "event"}, {"step", state_.step}, {"event", "checkpoint"}, {"path", report_.last_checkpoint}});
     log("saved " + report_.last_checkpoint);
     notify(TrainEvent::Checkpoint);
   }
@@ -411,11 +443,13 @@ class Run {
     infer::EvalResult result;
     {
       AutocastScope autocast(precision_, device_);
-      result = infer::evaluate(model_, *batches, s_.batch_size, s_.eval_max_batches, hooks_.cancel);
+      // Every rank evaluates the same data with the same weights, so early stopping agrees; a data-parallel
+      // evaluation is not cut short by one rank's cancel (the ranks would then disagree).
+      result = infer::evaluate(model_, *batches, s_.batch_size, s_.eval_max_batches, dp_ ? nullptr : hooks_.cancel);
     }
     model_.train();
     last_eval_loss_ = result.loss;
-    metrics_->write({{"type", "eval"}, {"step", state_.step}, {"eval_loss", result.loss},
+    record({{"type", "eval"}, {"step", state_.step}, {"eval_loss", result.loss},
                      {"eval_perplexity", result.perplexity}, {"eval_tokens", result.tokens}});
     log(c10::str("step ", state_.step, ": eval loss ", result.loss, ", perplexity ", result.perplexity));
     const bool improved = std::isfinite(result.loss) &&
@@ -434,7 +468,7 @@ class Run {
     report_.best_eval_loss = state_.best_metric;
     notify(TrainEvent::Eval);
     if (s_.early_stopping && state_.evals_without_improvement >= s_.patience) {
-      metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "early_stop"}});
+      record({{"type", "event"}, {"step", state_.step}, {"event", "early_stop"}});
       log(c10::str("early stopping at step ", state_.step, ": no improvement of more than ", s_.threshold, " in ",
                    s_.patience, " evaluations (best ", *state_.best_metric, ")"));
       return true;
@@ -450,7 +484,7 @@ class Run {
         report_.status = "completed";
         return;
       }
-      if (cancel_requested()) {
+      if (agreed(cancel_requested())) {
         report_.status = "cancelled";
         return;
       }
@@ -466,7 +500,7 @@ class Run {
         report_.status = "cancelled";
         return;
       }
-      const bool stop_asked = notify(TrainEvent::Step);
+      const bool stop_asked = agreed(notify(TrainEvent::Step));
       if (state_.step % s_.logging_steps == 0) log_metrics();
       if (has_eval_ && state_.step % s_.eval_steps == 0 && evaluate()) {
         report_.status = "early_stopped";
@@ -484,7 +518,8 @@ class Run {
     const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
     ModelFileOptions options;  // quantised memory banks packed (model/model_file.hpp)
     options.precision = s_.save_precision;
-    save_model_folder(dir.string(), model_, config_, options);
+    if (is_main()) save_model_folder(dir.string(), model_, config_, options);
+    if (dp_) dp_->barrier();
     report_.final_model = dir.string();
     log("final model written to " + report_.final_model);
   }
@@ -492,7 +527,7 @@ class Run {
   void finish() {
     const bool cancelled = report_.status == "cancelled";
     if (cancelled) {
-      metrics_->write({{"type", "event"}, {"step", state_.step}, {"event", "cancelled"}});
+      record({{"type", "event"}, {"step", state_.step}, {"event", "cancelled"}});
       log(c10::str("stopped at step ", state_.step, " on request"));
     }
     if (window_steps_ > 0) log_metrics();
@@ -524,7 +559,8 @@ class Run {
   std::vector<ParamGroup> groups_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<std::pair<std::string, torch::Tensor>> params_;
-  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<MetricsLog> metrics_;  // rank 0 only
+  std::unique_ptr<DataParallel> dp_;     // null for a single process
 
   TrainerState state_;
   bool resumed_ = false;

@@ -3,7 +3,8 @@
 # tests/config/broken/ with the message its first line expects (`# expect: ...`); check-fixture passes on the
 # Hugging Face fixtures and fails (exit 1) when the tolerance is broken; plugins lists causal and infinite;
 # the seeds' config flags (--attention_list causal infinite, --use_qk_norm, ...); plot on a small metrics file;
-# passkey (grid, JSON, heat map); train (checkpoints, SIGINT, resume, variant mixes); session (streaming).
+# passkey (grid, JSON, heat map); train (checkpoints, SIGINT, resume, variant mixes, the --nproc_per_node launcher);
+# session (streaming).
 # Usage: cli_test.sh CLI SOURCE_DIR FIXTURES_DIR
 set -uo pipefail
 cli=$1 src=$2 fixtures=$3
@@ -267,6 +268,48 @@ stopped=${latest#checkpoint-}
 if out=$("$cli" train "${small[@]}" --max_steps $((stopped + 2)) --save_steps 100000 --output_dir "$tr_dir/b" \
          --resume latest --quiet 2>&1) && [[ "$out" == *"completed after $((stopped + 2)) steps"* ]]; then ok
 else bad "resume after SIGINT: $out"; fi
+# --nproc_per_node: refusals name their cause; the config is checked once, before any worker starts; a worker runs
+# this command without the launch options (--master_port left in would make it fail otherwise) and the first
+# failure's code is returned; Ctrl-C reaches the worker, which writes its checkpoint. Two workers of batch 1
+# train to the losses of one process of batch 2 (fp32: 1e-5 relative), and only rank 0 writes the metrics.
+if out=$("$cli" train "${small[@]}" --nproc_per_node 0 2>&1); then bad "--nproc_per_node 0 accepted"
+elif [[ "$out" != *"--nproc_per_node must be between 1 and 64, got 0"* ]]; then bad "--nproc_per_node 0 message: $out"; else ok; fi
+if out=$(WORLD_SIZE=2 "$cli" train "${small[@]}" --nproc_per_node=2 2>&1); then bad "nested launch accepted"
+elif [[ "$out" != *"WORLD_SIZE is already set (2)"* ]]; then bad "nested launch message: $out"; else ok; fi
+if out=$("$cli" train "${small[@]}" --master_port 29500 2>&1); then bad "--master_port without --nproc_per_node accepted"
+elif [[ "$out" != *"--master_port goes with --nproc_per_node"* ]]; then bad "--master_port message: $out"; else ok; fi
+if out=$("$cli" train "${small[@]}" --nproc_per_node 2 --n_kv_group 3 2>&1); then bad "launch with a bad config accepted"
+elif [[ "$out" != *"n_kv_group"* || "$out" == *"started"* ]]; then bad "launch with a bad config: $out"; else ok; fi
+out=$("$cli" train "${small[@]}" --nproc_per_node 2 --master_port=29517 --init-from "$tr_dir/none" 2>&1); code=$?
+[[ $code -eq 1 && "$out" == *"memtx-cli: started 2 workers on 127.0.0.1:29517"* && "$out" == *"NOT_FOUND"*"$tr_dir/none"* \
+   && "$out" == *"memtx-cli: worker RANK "[01]" exited with status 1"* && "$out" != *"--master_port goes"* ]] \
+  && ok || bad "failing workers: exit $code: $out"
+"$cli" train "${small[@]}" --nproc_per_node 1 --max_steps 100000 --save_steps 100000 --output_dir "$tr_dir/e" \
+  >"$tr_dir/e.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q '"type":"train"' "$tr_dir/e/metrics.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$pid"; wait "$pid"; code=$?
+latest=$(cat "$tr_dir/e/latest" 2>/dev/null)
+if [ "$code" -eq 130 ] && [[ "$latest" == checkpoint-* && -f "$tr_dir/e/$latest/trainer_state.json" ]] \
+   && grep -q "started 1 worker on 127.0.0.1:" "$tr_dir/e.log" && grep -q "SIGINT: passed on" "$tr_dir/e.log" \
+   && grep -q "cancelled" "$tr_dir/e.log" && ! grep -q "RANK 0" "$tr_dir/e.log"; then ok
+else bad "SIGINT through the launcher: exit $code, latest '$latest': $(tail -4 "$tr_dir/e.log")"; fi
+out=$("$cli" train --help 2>&1)
+[[ "$out" == *"--nproc_per_node"* && "$out" == *"--master_port"* ]] && ok || bad "train --help lacks the launch options"
+"$cli" train "${small[@]}" --batch_size 2 --max_steps 6 --mixed_precision no --output_dir "$tr_dir/one" --quiet \
+  >"$tr_dir/one.log" 2>&1
+if out=$("$cli" train "${small[@]}" --batch_size 1 --max_steps 6 --mixed_precision no --output_dir "$tr_dir/two" \
+         --nproc_per_node 2 --quiet 2>&1) \
+   && python3 - "$tr_dir/one/metrics.jsonl" "$tr_dir/two/metrics.jsonl" <<'PY'
+import json, sys
+def losses(path):
+    return {r["step"]: r["loss"] for r in map(json.loads, open(path)) if r.get("type") == "train"}
+one, two = losses(sys.argv[1]), losses(sys.argv[2])
+assert len(one) == 6 and one.keys() == two.keys(), (one, two)
+worst = max(abs(one[k] - two[k]) / abs(one[k]) for k in one)
+assert worst < 1e-5, worst
+PY
+then ok; else bad "2 workers vs 1 process of the doubled batch: $out"; fi
 if out=$("$cli" train "${small[@]}" --attention_list causal infini ssm --segment_length 8 --max_steps 2 \
          --output_dir "$tr_dir/c" --quiet 2>&1) && [[ "$out" == *"completed after 2 steps"* ]]; then ok
 else bad "train --attention_list causal infini ssm: $out"; fi

@@ -1,0 +1,62 @@
+// train/data_parallel.hpp: data-parallel training (ddp) over a c10d process group (dist/process_group.hpp),
+// joined from the torchrun environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT).
+//
+// Every rank reads the same packed stream and keeps its own rows of each global batch: with W ranks of batch b,
+// rank r trains rows [r*b, (r+1)*b) of the W*b rows one process of batch W*b would train, so the data cursor is
+// the same on every rank and a checkpoint resumes exactly at any world size. Per optimizer step:
+//   N = sum over ranks of the step's target count;  objective_r = sum of rank r's token losses / N
+//   g = sum over ranks of grad(objective_r)          (= the gradient of the mean over the W*b rows)
+// so the loss, the gradients, the non-finite checks and the clipping norm are those of one process with the
+// doubled batch, and every rank takes the same decisions. Rank 0 alone writes checkpoints, metrics and the
+// final model; the others wait for it.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/packing_iterator.hpp"
+#include "dist/process_group.hpp"
+#include "memtx/config.hpp"
+#include "memtx/export.h"
+
+namespace memtx {
+class TransformerImpl;
+}
+
+namespace memtx::train {
+
+class MEMTX_API DataParallel {
+ public:
+  // The group of this process's distributed run, or null when the environment names none (WORLD_SIZE unset or
+  // 1). Joins it (Gloo for a CPU model, NCCL for CUDA), then refuses a rank whose resolved configuration differs
+  // from rank 0's (Error(Config) naming the ranks).
+  static std::unique_ptr<DataParallel> from_environment(const Config& config, const torch::Device& device);
+
+  explicit DataParallel(dist::ProcessGroup group);
+
+  int rank() const { return group_.rank(); }
+  int size() const { return group_.size(); }
+  bool is_main() const { return group_.rank() == 0; }
+
+  // This rank's rows of a global batch of size() * per_rank rows (the last batch of the data may be shorter:
+  // then a rank may get fewer rows, or none: an empty Batch).
+  data::Batch local_rows(const data::Batch& global, int64_t per_rank) const;
+
+  int64_t sum(int64_t value);
+  double sum(double value);
+  bool any(bool flag);  // true on every rank when it is true on one
+
+  // Sums every gradient over the ranks (an undefined gradient counts as zeros and becomes defined), in buckets.
+  void sum_gradients(const std::vector<std::pair<std::string, torch::Tensor>>& params);
+  // Every rank's parameters and buffers become rank 0's.
+  void broadcast_model(TransformerImpl& model);
+  void barrier();
+
+ private:
+  dist::ProcessGroup group_;
+};
+
+}  // namespace memtx::train
