@@ -244,16 +244,20 @@ void add_training(Schema& s) {
           .doc("Seed of the training data order (documents and windows are reshuffled every epoch) and of the "
                "synthetic datasets' examples."));
   add(Opt("training.distributed_strategy", VT::String, "ddp").choices({"ddp", "fsdp"}).by("trainer")
-          .doc("Multi-GPU scheme (ddp replicates the model on every GPU, fsdp shards it). Read only with num_gpus > 1, "
-               "which memtx refuses for now: setting it on its own is an error."));
+          .doc("Scheme of a multi-process run: ddp (every rank holds the whole model and trains its rows of each global "
+               "batch, gradients summed over the ranks) is what a torchrun-style run (memtx-cli train --nproc_per_node) "
+               "does; fsdp (sharded state) is not implemented yet, so setting it is an error."));
   add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")
-          .doc("Number of GPUs to train on; 0 trains on the CPU. More than 1 is refused for now (no multi-GPU training yet)."));
+          .doc("Device choice of one training process: 0 trains on the CPU, 1 on the model's device. Several processes "
+               "are started by the launcher (memtx-cli train --nproc_per_node N, or torchrun), not by this key; more "
+               "than 1 is refused."));
   add(Opt("training.fsdp_sharding_strategy", VT::String, "FULL_SHARD")
           .choices({"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"}).by("trainer")
           .doc("What FSDP shards: everything (FULL_SHARD), gradients and optimizer state (SHARD_GRAD_OP), "
                "nothing (NO_SHARD), or everything within a node and replicas across nodes (HYBRID_SHARD)."));
   add(Opt("training.batch_size", VT::Int, 4).min(1).by("trainer")
-          .doc("Sequences per step on each device."));
+          .doc("Sequences per micro-batch of each process (each rank of a multi-process run: the global batch is "
+               "ranks x batch_size)."));
   add(Opt("training.gradient_accumulation_steps", VT::Int, 4).min(1).by("trainer")
           .doc("Batches whose gradients are summed before each optimizer step."));
   add(Opt("training.num_epochs", VT::Int, kNull).min(1).by("trainer")

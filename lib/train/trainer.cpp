@@ -51,8 +51,9 @@ void check_training_config(const Config& c) {
                 "written to <output_dir>/metrics.jsonl and drawn by `memtx-cli plot` — set it to false");
   if (c.get_int("training.num_gpus") > 1)
     throw Error(StatusCode::Config, "training.num_gpus: " + std::to_string(c.get_int("training.num_gpus")) +
-                                        " needs multi-GPU training (training.distributed_strategy), which memtx does "
-                                        "not support yet; use 1 (or 0 for the CPU)");
+                                        " is not how memtx trains on several devices: keep 1 (or 0 for the CPU) and "
+                                        "start one process per device with memtx-cli train --nproc_per_node N or "
+                                        "torchrun");
   check_no_ignored_settings(c, nullptr, SettingScope::Training);
 }
 
