@@ -3,7 +3,7 @@
 // group from the environment. Checked:
 //   2 ranks x batch b give the losses (1e-5 relative) and final weights (1e-5) of 1 rank x batch 2b, for a
 //   causal and an infini (segmented, memory state) model, and every rank ends with the same weights bit for bit;
-//   a 2-rank checkpoint resumed on 1 rank reproduces the uninterrupted 2-rank run;
+//   a 2-rank checkpoint resumed on 1 rank, and on 2 ranks, reproduces the uninterrupted 2-rank run;
 //   a rank with a different configuration is refused at the start, naming it.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -198,6 +198,27 @@ TEST_F(DdpTraining, TwoRankCheckpointResumesOnOneRank) {
   const auto losses_two = train_losses(dir / "two/metrics.jsonl"), losses_one = train_losses(dir / "one/metrics.jsonl");
   for (int64_t step = 9; step <= 12; ++step)
     EXPECT_NEAR(losses_one.at(step), losses_two.at(step), 1e-5 * std::abs(losses_two.at(step))) << step;
+}
+
+// A 2-rank run resumed from its own checkpoint (every rank loads the same files) reproduces the uninterrupted
+// 2-rank run: the same losses after the checkpoint and the same final weights.
+TEST_F(DdpTraining, ResumedTwoRankRunEqualsTheUninterruptedOne) {
+  ScratchDir dir("ddp-resume-two");
+  const auto whole = train_ranks(dir / "whole", with(kCommon, {"training.batch_size=2"}));
+  expect_all_completed(whole);
+  std::filesystem::create_directories(dir / "resumed");
+  std::filesystem::copy(dir / "whole/checkpoint-8", dir / "resumed/checkpoint-8",
+                        std::filesystem::copy_options::recursive);
+  const auto resumed = train_ranks(dir / "resumed", with(kCommon, {"training.batch_size=2",
+                                                                   "training.resume_from_checkpoint=" +
+                                                                       (dir / "resumed/checkpoint-8")}));
+  expect_all_completed(resumed);
+  EXPECT_EQ(resumed.front().get("digest"), whole.front().get("digest")) << "the resumed run ended elsewhere";
+  const auto a = train_losses(dir / "whole/metrics.jsonl"), b = train_losses(dir / "resumed/metrics.jsonl");
+  for (int64_t step = 9; step <= 12; ++step) {
+    ASSERT_TRUE(a.count(step) && b.count(step)) << step;
+    EXPECT_NEAR(b.at(step), a.at(step), 1e-6 * std::abs(a.at(step))) << step;
+  }
 }
 
 TEST_F(DdpTraining, RankWithAnotherConfigIsRefused) {
