@@ -39,10 +39,10 @@ data::Batch DataParallel::local_rows(const data::Batch& global, int64_t per_rank
   return out;
 }
 
-int64_t DataParallel::sum(int64_t value) {
-  torch::Tensor t = torch::tensor({value}, torch::kLong);
+std::vector<int64_t> DataParallel::sum(const std::vector<int64_t>& values) {
+  torch::Tensor t = torch::tensor(values, torch::kLong);
   group_.all_reduce_sum({t});
-  return t.item<int64_t>();
+  return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
 
 double DataParallel::sum(double value) {
@@ -51,7 +51,7 @@ double DataParallel::sum(double value) {
   return t.item<double>();
 }
 
-bool DataParallel::any(bool flag) { return sum(static_cast<int64_t>(flag)) > 0; }
+bool DataParallel::any(bool flag) { return sum(std::vector<int64_t>{flag ? 1 : 0}).front() > 0; }
 
 void DataParallel::sum_gradients(const std::vector<std::pair<std::string, torch::Tensor>>& params) {
   std::vector<torch::Tensor> grads;

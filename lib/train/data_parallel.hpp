@@ -45,7 +45,7 @@ class MEMTX_API DataParallel {
   // then a rank may get fewer rows, or none: an empty Batch).
   data::Batch local_rows(const data::Batch& global, int64_t per_rank) const;
 
-  int64_t sum(int64_t value);
+  std::vector<int64_t> sum(const std::vector<int64_t>& values);  // element-wise, in one collective
   double sum(double value);
   bool any(bool flag);  // true on every rank when it is true on one
 

@@ -339,8 +339,9 @@ class Run {
       tokens += mb.inputs.defined() ? mb.inputs.numel() : 0;
     }
     if (dp_) {
-      count = dp_->sum(count);
-      tokens = dp_->sum(tokens);
+      const auto totals = dp_->sum({count, tokens});
+      count = totals[0];
+      tokens = totals[1];
     }
     auto loss = accumulate(micro, count);
     if (!loss) return false;

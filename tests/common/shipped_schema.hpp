@@ -4,6 +4,7 @@
 // build tree's plugins has exactly this schema.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "causal/causal_keys.hpp"
 #include "co4/co4_keys.hpp"
@@ -15,12 +16,16 @@
 
 namespace memtx_test {
 
+// What each shipped plugin declares, in the order the registry loads them (sorted file names).
+inline std::vector<memtx::VariantKeys> shipped_plugin_keys() {
+  return {memtx::causal::causal_keys(), memtx::co4::co4_keys(), memtx::infini::infini_keys(),
+          memtx::linear::linear_keys(),  memtx::mla::mla_keys(), memtx::ssm::ssm_keys()};
+}
+
 inline std::shared_ptr<const memtx::Schema> shipped_schema() {
   static const std::shared_ptr<const memtx::Schema> schema = [] {
     auto s = std::make_shared<memtx::Schema>(memtx::Schema::builtin());
-    for (const auto& keys : {memtx::causal::causal_keys(), memtx::co4::co4_keys(), memtx::infini::infini_keys(),
-                             memtx::linear::linear_keys(), memtx::mla::mla_keys(), memtx::ssm::ssm_keys()})
-      memtx::add_variant_keys(*s, keys);
+    for (const auto& keys : shipped_plugin_keys()) memtx::add_variant_keys(*s, keys);
     return std::shared_ptr<const memtx::Schema>(std::move(s));
   }();
   return schema;

@@ -212,8 +212,7 @@ TEST(ConfigSchema, EverySeedKeyExistsAndNothingElse) {
 TEST(ConfigSchema, PluginKeysLiveInThePlugins) {
   const Schema& host = Schema::builtin();
   size_t plugin_keys = 0;
-  for (const auto& keys : {memtx::causal::causal_keys(), memtx::co4::co4_keys(), memtx::infini::infini_keys(),
-                           memtx::linear::linear_keys(), memtx::mla::mla_keys(), memtx::ssm::ssm_keys()}) {
+  for (const auto& keys : memtx_test::shipped_plugin_keys()) {
     for (const auto& d : keys.options) {
       EXPECT_EQ(host.find(d.key), nullptr) << d.key << " is declared by a plugin and by the host";
       ++plugin_keys;
