@@ -4,6 +4,7 @@
 // With --nproc_per_node N it trains nothing itself: it checks the config once and starts N workers (this command
 // without the launch options, torchrun's environment; launcher.hpp).
 #include <csignal>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
@@ -58,6 +59,18 @@ std::pair<int, LaunchOptions> launch_request(const cxxopts::ParseResult& result)
   return {nproc, launch};
 }
 
+// training.num_gpus > 1 is the number of processes per node: memtx-cli starts them unless it is itself a
+// worker (WORLD_SIZE set: torchrun or a launch of ours decides). 0 when this process trains alone.
+int workers_from_config(const memtx_config* cfg) {
+  char* text = nullptr;
+  check(memtx_config_get(cfg, "training.num_gpus", &text));
+  const int per_node = std::stoi(take_string(text));
+  if (per_node <= 1 || std::getenv("WORLD_SIZE")) return 0;
+  if (const std::string why = launch_refusal(per_node, 0, process_environment()); !why.empty())
+    throw CliError("training.num_gpus: " + why);
+  return per_node;
+}
+
 }  // namespace
 
 int cmd_train(const Args& args) {
@@ -80,12 +93,13 @@ int cmd_train(const Args& args) {
     auto result = parse(options, args);
     if (result.count("init-from") && result.count("resume"))
       throw CliError("give either --resume (a whole run) or --init-from (weights only), not both");
-    const auto [nproc, launch] = launch_request(result);
+    auto [nproc, launch] = launch_request(result);
     auto ctx = open_context(result);
     auto cfg = load_config(ctx.get(), result, /*required=*/false);
     if (result.count("resume"))
       check(memtx_config_set(cfg.get(), "training.resume_from_checkpoint", result["resume"].as<std::string>().c_str()));
     check(memtx_config_validate(cfg.get()));
+    if (nproc == 0) nproc = workers_from_config(cfg.get());
     if (nproc > 0) {  // the workers train; the config is checked above, so a mistake is reported once, not per worker
       cfg.reset();
       ctx.reset();
@@ -131,6 +145,9 @@ int cmd_train(const Args& args) {
                 << report["epochs"] << " epochs, " << report["seconds"].get<double>() << " s, "
                 << static_cast<int64_t>(report["tokens_per_second"].get<double>()) << " tokens/s on "
                 << report["device"].get<std::string>() << ", " << report["precision"].get<std::string>() << ")\n";
+      if (report.value("world_size", 1) > 1)
+        std::cout << "process:         rank " << report["rank"] << " of " << report["world_size"] << ", optimizer state "
+                  << report["optimizer_state_bytes"] << " bytes\n";
       std::cout << "final loss:      " << report["final_loss"].dump() << "\n";
       std::cout << "best eval loss:  " << report["best_eval_loss"].dump() << "  " << text_or(report, "best_checkpoint", "")
                 << "\n";

@@ -51,6 +51,21 @@ struct ParameterGroupRequest {
 // Per-layer, per-sequence state (memory matrices, KV cache, conv tail, ...), batch dimension first.
 using LayerState = std::map<std::string, torch::Tensor>;
 
+// Sums over the processes of a data-parallel training run, for a loss defined on statistics of the whole global
+// batch (the memory router's load-balance and importance losses). The host passes one in AttentionContext
+// only while training with several processes and only when every rank has rows in the micro-batch; null
+// otherwise (one process, evaluation, inference), where a layer computes the same loss from its own batch.
+// Every rank must call sum() the same number of times in the same order, with tensors of the same shape and
+// dtype (a collective runs inside).
+class GlobalBatch {
+ public:
+  virtual ~GlobalBatch() = default;
+  // The element-wise sum of t over the ranks. Its gradient reaches this rank's t only, scaled so that the
+  // trainer's reduction (each rank's auxiliary loss divided by the number of ranks, gradients summed over the
+  // ranks) gives a loss computed from the sum exactly its gradient over the global batch.
+  virtual torch::Tensor sum(const torch::Tensor& t) const = 0;
+};
+
 struct AttentionContext {
   int64_t start_position = 0;       // absolute position of x[:, 0] (RoPE, cache offsets)
   LayerState* state = nullptr;      // null: stateless call (plain forward over the whole input)
@@ -59,6 +74,7 @@ struct AttentionContext {
   // crosses a segment boundary, and at each segment's start the model gives every non-recurrent layer a fresh
   // state, so softmax layers attend within the current segment only.
   int64_t segment_length = 0;
+  const GlobalBatch* global_batch = nullptr;  // see GlobalBatch; null outside data-parallel training
 };
 
 class AttentionModuleImpl : public torch::nn::Module {

@@ -19,9 +19,10 @@
  * ABI 3.0: AttentionModuleImpl gained metrics_interval(), detach_every(), parameter_groups() and
  *          no_decay_parameters(): a variant tells the host what the host used to find by name or config key.
  * ABI 4.0: VariantDesc gained rules (a variant's cross-field config rules); the keys only plugins read left
- *          the builtin schema (each plugin declares them, memtx/option.hpp VariantKeys). */
+ *          the builtin schema (each plugin declares them, memtx/option.hpp VariantKeys).
+ * ABI 4.1: AttentionContext gained global_batch (appended; memtx/attention.hpp GlobalBatch). */
 #define MEMTX_PLUGIN_ABI_MAJOR 4
-#define MEMTX_PLUGIN_ABI_MINOR 0
+#define MEMTX_PLUGIN_ABI_MINOR 1
 #define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
 #define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"
 

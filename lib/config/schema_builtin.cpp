@@ -244,17 +244,23 @@ void add_training(Schema& s) {
           .doc("Seed of the training data order (documents and windows are reshuffled every epoch) and of the "
                "synthetic datasets' examples."));
   add(Opt("training.distributed_strategy", VT::String, "ddp").choices({"ddp", "fsdp"}).by("trainer")
-          .doc("Scheme of a multi-process run: ddp (every rank holds the whole model and trains its rows of each global "
-               "batch, gradients summed over the ranks) is what a torchrun-style run (memtx-cli train --nproc_per_node) "
-               "does; fsdp (sharded state) is not implemented yet, so setting it is an error."));
+          .doc("Scheme of a multi-process run (memtx-cli train with num_gpus > 1 or --nproc_per_node, torchrun): ddp "
+               "(every rank holds the whole model and optimizer state and trains its rows of each global batch, "
+               "gradients summed over the ranks) or fsdp (as fsdp_sharding_strategy says). Either trains exactly as "
+               "one process with the global batch would. Has no effect in a single process."));
   add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")
-          .doc("Device choice of one training process: 0 trains on the CPU, 1 on the model's device. Several processes "
-               "are started by the launcher (memtx-cli train --nproc_per_node N, or torchrun), not by this key; more "
-               "than 1 is refused."));
+          .doc("Processes per node: 0 trains one process on the CPU, 1 one process on the model's device, N > 1 "
+               "makes memtx-cli train start N local worker processes (as --nproc_per_node N; on CUDA each uses "
+               "cuda:LOCAL_RANK, else the CPU with Gloo). A process started alone through the C API with N > 1 is "
+               "refused: it trains as one rank of a run whose launcher (memtx-cli, torchrun) sets RANK and "
+               "WORLD_SIZE. Under torchrun the launcher's --nproc_per_node decides."));
   add(Opt("training.fsdp_sharding_strategy", VT::String, "FULL_SHARD")
           .choices({"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"}).by("trainer")
-          .doc("What FSDP shards: everything (FULL_SHARD), gradients and optimizer state (SHARD_GRAD_OP), "
-               "nothing (NO_SHARD), or everything within a node and replicas across nodes (HYBRID_SHARD)."));
+          .doc("What distributed_strategy fsdp shards: SHARD_GRAD_OP the gradients (reduce-scattered) and the "
+               "optimizer state (each rank updates 1/world of the parameters, then all-gathers them: ZeRO-2); "
+               "NO_SHARD nothing (ddp). FULL_SHARD and HYBRID_SHARD would shard the parameters too, which memtx "
+               "does not implement: they are refused, so fsdp needs SHARD_GRAD_OP or NO_SHARD set. Checkpoints are "
+               "the same single files under every strategy and resume at any world size."));
   add(Opt("training.batch_size", VT::Int, 4).min(1).by("trainer")
           .doc("Sequences per micro-batch of each process (each rank of a multi-process run: the global batch is "
                "ranks x batch_size)."));

@@ -161,22 +161,49 @@ struct ProcessGroup::Impl {
   // Error(InvalidArgument); a communication error, when starting or while it runs, breaks the group.
   template <typename Start>
   void run(const char* op, Start&& start) {
+    finish(op, begin(op, std::forward<Start>(start)));
+  }
+
+  template <typename Start>
+  c10::intrusive_ptr<c10d::Work> begin(const char* op, Start&& start) {
     if (!failure.empty())
       throw Error(StatusCode::Io, where(op) + ": the process group is broken by an earlier failure: " + failure);
-    c10::intrusive_ptr<c10d::Work> work;
     try {
-      work = start();
+      return start();
     } catch (const c10::DistError& e) {
       fail(op, detail::exception_text(e));
     } catch (const std::exception& e) {
       throw Error(StatusCode::InvalidArgument, where(op) + ": " + detail::exception_text(e));
     }
+  }
+
+  void finish(const char* op, const c10::intrusive_ptr<c10d::Work>& work) {
     try {
       // The backend's own timeout (options.timeout) fires first and says more; this bound is the safety net.
       work->wait(options.timeout + std::chrono::seconds(5));
     } catch (const std::exception& e) {
       fail(op, detail::exception_text(e));
     }
+  }
+
+  std::vector<c10::intrusive_ptr<c10d::Work>> started;  // start_all_reduce_sum's, in start order
+
+  void start_sum(const torch::Tensor& flat) {
+    if (!flat.defined() || flat.layout() != torch::kStrided || flat.dim() != 1 || !flat.is_contiguous() ||
+        !flat.is_floating_point() || !reducible(flat.scalar_type()))
+      throw Error(StatusCode::InvalidArgument, where("all_reduce_sum") + ": a started sum takes one contiguous 1-d "
+                                                                          "floating-point tensor");
+    if (!backend || flat.numel() == 0) return;
+    started.push_back(begin("all_reduce_sum", [&] {
+      std::vector<at::Tensor> list{flat};
+      return backend->allreduce(list);
+    }));
+  }
+
+  void wait_started() {
+    auto works = std::move(started);
+    started.clear();
+    for (const auto& work : works) finish("all_reduce_sum", work);
   }
 
   void check_tensors(const char* op, const std::vector<torch::Tensor>& tensors, bool floating_only) const {
@@ -208,6 +235,28 @@ struct ProcessGroup::Impl {
       if (mean) flat.div_(static_cast<double>(world.world_size));
       unflatten_bucket(flat, tensors, bucket);
     }
+  }
+
+  // reduce_scatter (whole -> part) or all_gather (part -> whole) of flat tensors: whole has size() parts.
+  void sharded(const char* op, const torch::Tensor& part, const torch::Tensor& whole, bool reduce) {
+    for (const torch::Tensor* t : {&part, &whole})
+      if (!t->defined() || t->layout() != torch::kStrided || t->dim() != 1 || !t->is_contiguous() ||
+          !t->is_floating_point() || !reducible(t->scalar_type()))
+        throw Error(StatusCode::InvalidArgument, where(op) + ": tensors must be contiguous 1-d floating-point tensors");
+    if (part.scalar_type() != whole.scalar_type() || part.device() != whole.device())
+      throw Error(StatusCode::InvalidArgument, where(op) + ": the two tensors differ in dtype or device");
+    if (whole.numel() != part.numel() * world.world_size)
+      throw Error(StatusCode::InvalidArgument,
+                  where(op) + ": " + std::to_string(whole.numel()) + " elements is not " +
+                      std::to_string(world.world_size) + " parts of " + std::to_string(part.numel()));
+    torch::NoGradGuard no_grad;
+    if (!backend) {  // a world of one
+      if (reduce) part.copy_(whole);
+      else whole.copy_(part);
+      return;
+    }
+    at::Tensor p = part, w = whole;
+    run(op, [&] { return reduce ? backend->_reduce_scatter_base(p, w) : backend->_allgather_base(w, p); });
   }
 
   void create(const World& world, const GroupOptions& options);
@@ -316,6 +365,22 @@ std::vector<std::string> ProcessGroup::all_gather_bytes(const std::string& bytes
 
 std::vector<std::vector<int64_t>> ProcessGroup::all_gather_int64(const std::vector<int64_t>& values) {
   return detail::guarded("distributed all_gather", [&] { return impl().all_gather_int64(values); });
+}
+
+void ProcessGroup::reduce_scatter_sum(const torch::Tensor& input, torch::Tensor& output) {
+  detail::guarded("distributed reduce_scatter", [&] { impl().sharded("reduce_scatter", output, input, true); });
+}
+
+void ProcessGroup::all_gather_flat(const torch::Tensor& input, torch::Tensor& output) {
+  detail::guarded("distributed all_gather", [&] { impl().sharded("all_gather", input, output, false); });
+}
+
+void ProcessGroup::start_all_reduce_sum(const torch::Tensor& flat) {
+  detail::guarded("distributed all_reduce_sum", [&] { impl().start_sum(flat); });
+}
+
+void ProcessGroup::wait_started() {
+  detail::guarded("distributed all_reduce_sum", [&] { impl().wait_started(); });
 }
 
 void ProcessGroup::barrier() {

@@ -67,8 +67,24 @@ class MEMTX_API ProcessGroup {
   void all_reduce_sum(const std::vector<torch::Tensor>& tensors);
   void all_reduce_mean(const std::vector<torch::Tensor>& tensors);
 
+  // Asynchronous sum, for overlapping communication with computation: starts summing one contiguous 1-d
+  // floating-point tensor in place over the ranks and returns at once (leave the tensor alone until
+  // wait_started()); wait_started() waits for every sum started since the last wait, in start order. Failures
+  // are all_reduce_sum's, reported by either call. Start no other collective in between that a peer could
+  // issue in another order.
+  void start_all_reduce_sum(const torch::Tensor& flat);
+  void wait_started();
+
   // In place: every rank's tensors become root's (bucketed like all_reduce).
   void broadcast(const std::vector<torch::Tensor>& tensors, int root = 0);
+
+  // Flat sharded collectives (ZeRO): input/output are contiguous 1-d tensors of one floating-point dtype on
+  // this group's device kind, with input.numel() == size() * output.numel().
+  // reduce_scatter_sum: output = the sum over the ranks of input's rank()-th chunk of output.numel() elements.
+  // all_gather_flat: output's r-th chunk = rank r's input (output.numel() == size() * input.numel()).
+  // Error(InvalidArgument) for tensors that break these rules, naming the rule.
+  void reduce_scatter_sum(const torch::Tensor& input, torch::Tensor& output);
+  void all_gather_flat(const torch::Tensor& input, torch::Tensor& output);
 
   // Every rank's values, indexed by rank; lengths may differ between ranks (at most 16 MiB per rank).
   std::vector<std::string> all_gather_bytes(const std::string& bytes);

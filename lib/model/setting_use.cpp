@@ -74,11 +74,8 @@ std::vector<ConditionalSetting> build_table() {
       [](C c) { return !base_is_frozen(c); });
   add({"training.wandb_project", "training.wandb_run_name"},
       "training.log_to_wandb is true, which memtx refuses (it talks to no online service)", [](C) { return false; });
-  add({"training.distributed_strategy"}, "training.num_gpus > 1 (memtx refuses it: a multi-process run is started by the launcher and always does ddp)",
-      [](C c) { return c.get_int("training.num_gpus") > 1; });
-  add({"training.fsdp_sharding_strategy"}, "training.distributed_strategy is fsdp with training.num_gpus > 1", [](C c) {
-    return c.get_string("training.distributed_strategy") == "fsdp" && c.get_int("training.num_gpus") > 1;
-  });
+  add({"training.fsdp_sharding_strategy"}, "training.distributed_strategy is fsdp",
+      [](C c) { return c.get_string("training.distributed_strategy") == "fsdp"; });
   return t;
 }
 

@@ -220,6 +220,7 @@ torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelStat
     ctx.state = state ? &state->layers[i] : nullptr;
     ctx.use_cache = use_cache;
     ctx.segment_length = segment_length_;
+    ctx.global_batch = global_batch_;
     const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
                            !blocks[i]->has_router_loss() &&
                            !capture && x.requires_grad();

@@ -77,6 +77,9 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   // (model/grad_checkpoint.hpp). Off by default; the trainer turns it on.
   void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
   bool gradient_checkpointing() const { return gradient_checkpointing_; }
+  // What the layers' forward calls get as AttentionContext::global_batch (the trainer sets it around a
+  // data-parallel micro-batch every rank has rows of; null otherwise). Not owned.
+  void set_global_batch(const GlobalBatch* global) { global_batch_ = global; }
   // The segment length the model runs in; 0 when no layer asks for segments.
   int64_t segment_length() const { return segment_length_; }
 
@@ -117,6 +120,7 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::map<std::string, torch::Tensor> router_losses_;
   int64_t segment_length_ = 0;
   int64_t detach_every_ = 0;
+  const GlobalBatch* global_batch_ = nullptr;
   bool bounded_positions_ = false;  // a layer sees every position so far: inputs stop at model.max_seq_len
   bool gradient_checkpointing_ = false;
   std::vector<std::function<torch::Tensor(const torch::Tensor&)>> checkpoint_bodies_;  // one per block

@@ -22,7 +22,26 @@ std::unique_ptr<DataParallel> DataParallel::from_environment(const Config& confi
   return dp;
 }
 
-DataParallel::DataParallel(dist::ProcessGroup group) : group_(std::move(group)) {}
+namespace {
+
+// value: the sum over the ranks; gradient: W times this rank's t (t - t.detach() is exactly 0 in value).
+class RankSum : public GlobalBatch {
+ public:
+  explicit RankSum(dist::ProcessGroup& group) : group_(group) {}
+  torch::Tensor sum(const torch::Tensor& t) const override {
+    torch::Tensor total = t.detach().clone();
+    group_.all_reduce_sum({total});
+    return total + (t - t.detach()) * static_cast<double>(group_.size());
+  }
+
+ private:
+  dist::ProcessGroup& group_;
+};
+
+}  // namespace
+
+DataParallel::DataParallel(dist::ProcessGroup group)
+    : group_(std::move(group)), global_batch_(std::make_unique<RankSum>(group_)) {}
 
 data::Batch DataParallel::local_rows(const data::Batch& global, int64_t per_rank) const {
   data::Batch out;
@@ -49,6 +68,13 @@ double DataParallel::sum(double value) {
   torch::Tensor t = torch::tensor({value}, torch::kFloat64);
   group_.all_reduce_sum({t});
   return t.item<double>();
+}
+
+std::optional<std::string> DataParallel::first_of_ranks(const std::optional<std::string>& value) {
+  // One byte says whether the rank has a value, so an empty value still counts.
+  for (const std::string& bytes : group_.all_gather_bytes(value ? "1" + *value : std::string()))
+    if (!bytes.empty()) return bytes.substr(1);
+  return std::nullopt;
 }
 
 bool DataParallel::any(bool flag) { return sum(std::vector<int64_t>{flag ? 1 : 0}).front() > 0; }

@@ -16,7 +16,8 @@ c10::optional<torch::ScalarType> reduction_type(const torch::Tensor& g) {
 
 }  // namespace
 
-double clip_grad_norm(const std::vector<std::pair<std::string, torch::Tensor>>& params, double max_norm) {
+double clip_grad_norm(const std::vector<std::pair<std::string, torch::Tensor>>& params, double max_norm,
+                      const GradNormReduction& over_ranks) {
   if (max_norm < 0 || std::isnan(max_norm))
     throw Error(StatusCode::InvalidArgument, "clip_grad_norm: max_norm " + std::to_string(max_norm) + " is negative");
   std::vector<torch::Tensor> grads;
@@ -30,17 +31,22 @@ double clip_grad_norm(const std::vector<std::pair<std::string, torch::Tensor>>& 
     norms.push_back(at::linalg_vector_norm(g.detach(), 2, c10::nullopt, false, reduction_type(g))
                         .to(grads.front().device(), torch::kFloat64));
   }
-  if (grads.empty()) return 0.0;
-  const torch::Tensor n = torch::stack(norms);
-  double norm = std::sqrt((n * n).sum().item<double>());
-  if (!std::isfinite(norm)) {
-    // Rare: an Inf/NaN gradient, or finite values whose squares overflow the reduction type; float64 tells
-    // them apart (the slow path copies each gradient to float64).
-    std::vector<torch::Tensor> squares;
-    for (const torch::Tensor& g : grads)
-      squares.push_back(g.detach().to(grads.front().device(), torch::kFloat64).pow(2).sum());
-    norm = std::sqrt(torch::stack(squares).sum().item<double>());
+  double squares = 0.0;
+  if (!grads.empty()) {
+    const torch::Tensor n = torch::stack(norms);
+    squares = (n * n).sum().item<double>();
+    if (!std::isfinite(squares)) {
+      // Rare: an Inf/NaN gradient, or finite values whose squares overflow the reduction type; float64 tells
+      // them apart (the slow path copies each gradient to float64).
+      std::vector<torch::Tensor> each;
+      for (const torch::Tensor& g : grads)
+        each.push_back(g.detach().to(grads.front().device(), torch::kFloat64).pow(2).sum());
+      squares = torch::stack(each).sum().item<double>();
+    }
   }
+  if (over_ranks) squares = over_ranks(squares);
+  if (grads.empty() && !over_ranks) return 0.0;
+  const double norm = std::sqrt(squares);
   if (max_norm > 0 && std::isfinite(norm) && norm > max_norm) {
     const double coef = max_norm / (norm + 1e-6);
     torch::NoGradGuard no_grad;

@@ -6,6 +6,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,9 +16,15 @@
 
 namespace memtx::train {
 
-// Returns the global norm before clipping (0 when no parameter has a gradient).
+// The sum of squares of the gradients this process holds -> the sum over every process holding a part of them
+// (a sharded optimizer's ranks); empty: this process holds them all.
+using GradNormReduction = std::function<double(double)>;
+
+// Returns the global norm before clipping (0 when no parameter has a gradient). With over_ranks the norm is
+// that of every rank's gradients together (over_ranks is then called on every rank, also one without any).
 // Error(InvalidArgument) for max_norm < 0.
-MEMTX_API double clip_grad_norm(const std::vector<std::pair<std::string, torch::Tensor>>& params, double max_norm);
+MEMTX_API double clip_grad_norm(const std::vector<std::pair<std::string, torch::Tensor>>& params, double max_norm,
+                                const GradNormReduction& over_ranks = {});
 
 // The name of the first parameter whose gradient holds a NaN or an Inf; nullopt when all are finite
 // (parameters without a gradient are skipped). One device synchronisation for the whole list.

@@ -31,12 +31,12 @@ OptimizerSettings optimizer_settings(const Config& config) {
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<ParamGroup>& groups,
-                                                        const OptimizerSettings& settings) {
+                                                        const OptimizerSettings& settings, EmptyGroups empty) {
   if (groups.empty()) throw Error(StatusCode::InvalidArgument, "make_optimizer: no parameter group");
   std::vector<torch::optim::OptimizerParamGroup> torch_groups;
   const auto betas = std::make_tuple(settings.beta1, settings.beta2);
   for (const ParamGroup& g : groups) {
-    if (g.params.empty())
+    if (g.params.empty() && empty == EmptyGroups::Refused)
       throw Error(StatusCode::InvalidArgument, "make_optimizer: parameter group '" + g.name + "' is empty");
     std::unique_ptr<torch::optim::OptimizerOptions> options;
     switch (settings.kind) {

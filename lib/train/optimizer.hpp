@@ -35,10 +35,13 @@ struct OptimizerSettings {
 // training.optimizer, adam_beta1, adam_beta2, adam_epsilon.
 MEMTX_API OptimizerSettings optimizer_settings(const Config& config);
 
+enum class EmptyGroups { Refused, Allowed };  // Allowed: a sharded optimizer's rank may hold no piece of a group
+
 // One torch param group per ParamGroup, in the same order, with the group's lr and weight decay.
-// Error(InvalidArgument) when groups is empty.
+// Error(InvalidArgument) when groups is empty, or one group is and empty ones are refused.
 MEMTX_API std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<ParamGroup>& groups,
-                                                                  const OptimizerSettings& settings);
+                                                                  const OptimizerSettings& settings,
+                                                                  EmptyGroups empty = EmptyGroups::Refused);
 
 // Which of the three an optimizer is; Error(InvalidArgument) for another torch optimizer.
 MEMTX_API OptimizerKind optimizer_kind(const torch::optim::Optimizer& optimizer);

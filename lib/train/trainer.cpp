@@ -2,6 +2,7 @@
 #include "train/trainer.hpp"
 
 #include <c10/util/StringUtil.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
@@ -23,8 +24,11 @@
 #include "train/metrics_log.hpp"
 #include "model/model_file.hpp"
 #include "train/optimizer.hpp"
+#include "train/optimizer_state.hpp"
 #include "train/precision.hpp"
 #include "train/schedule.hpp"
+#include "train/overlapped_gradient_sum.hpp"
+#include "train/sharded_optimizer.hpp"
 #include "io/safetensors.hpp"
 #include "io/file_util.hpp"
 
@@ -38,7 +42,7 @@ struct Settings {
   int64_t batch_size, accumulation, logging_steps, eval_steps, save_steps, max_skipped, patience;
   std::optional<int64_t> eval_max_batches, num_threads;
   double max_grad_norm, threshold;
-  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled;
+  bool save_best, early_stopping, stop_on_nonfinite, gradient_checkpointing, eval_enabled, sharded;
   std::string output_dir, resume, mixed_precision, save_precision;
 };
 
@@ -49,12 +53,19 @@ void check_training_config(const Config& c) {
     throw Error(StatusCode::Config,
                 "training.log_to_wandb: true is not supported (memtx talks to no online service); metrics are "
                 "written to <output_dir>/metrics.jsonl and drawn by `memtx-cli plot` — set it to false");
-  if (c.get_int("training.num_gpus") > 1)
-    throw Error(StatusCode::Config, "training.num_gpus: " + std::to_string(c.get_int("training.num_gpus")) +
-                                        " is not how memtx trains on several devices: keep 1 (or 0 for the CPU) and "
-                                        "start one process per device with memtx-cli train --nproc_per_node N or "
-                                        "torchrun");
+  shards_optimizer_state(c);
   check_no_ignored_settings(c, nullptr, SettingScope::Training);
+}
+
+bool shards_optimizer_state(const Config& c) {
+  if (c.get_string("training.distributed_strategy") != "fsdp") return false;
+  const std::string strategy = c.get_string("training.fsdp_sharding_strategy");
+  if (strategy == "NO_SHARD") return false;
+  if (strategy == "SHARD_GRAD_OP") return true;
+  throw Error(StatusCode::Config,
+              "training.fsdp_sharding_strategy: " + strategy + " shards the parameters too, which memtx does not "
+              "implement; SHARD_GRAD_OP shards the gradients and the optimizer state (ZeRO-2, the same steps as "
+              "ddp with 1/world of the optimizer state per process), NO_SHARD is ddp");
 }
 
 namespace {
@@ -82,8 +93,30 @@ Settings read_settings(const Config& c) {
   s.resume = c.get_opt_string("training.resume_from_checkpoint").value_or("");
   s.mixed_precision = c.get_string("training.mixed_precision");
   s.save_precision = c.get_string("training.save_precision");
+  s.sharded = shards_optimizer_state(c);
   return s;
 }
+
+// One micro-batch of a step: this rank's rows (undefined inputs when it has none), and whether every rank of a
+// data-parallel run has rows of it.
+struct MicroBatch {
+  LmBatch rows;
+  bool every_rank = true;
+};
+
+// Sets the model's global batch for one forward pass and clears it after, also when the pass throws.
+class GlobalBatchScope {
+ public:
+  GlobalBatchScope(TransformerImpl& model, const GlobalBatch* global) : model_(model) {
+    model_.set_global_batch(global);
+  }
+  ~GlobalBatchScope() { model_.set_global_batch(nullptr); }
+  GlobalBatchScope(const GlobalBatchScope&) = delete;
+  GlobalBatchScope& operator=(const GlobalBatchScope&) = delete;
+
+ private:
+  TransformerImpl& model_;
+};
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -109,7 +142,9 @@ class Run {
     if (s_.num_threads) at::set_num_threads(static_cast<int>(*s_.num_threads));
     prepare_device();
     dp_ = DataParallel::from_environment(config_, device_);  // null unless a torchrun-style run
-    if (dp_) log(c10::str("data parallel: ", dp_->size(), " ranks of ", s_.batch_size, " rows each"));
+    if (dp_)
+      log(c10::str("data parallel: ", dp_->size(), " ranks of ", s_.batch_size, " rows each, ",
+                   s_.sharded ? "gradients and optimizer state sharded (fsdp SHARD_GRAD_OP)" : "gradients all-reduced (ddp)"));
     prepare_data();
     prepare_optimizer();
     resume_if_asked();
@@ -155,11 +190,29 @@ class Run {
   // A decision every rank takes together (true when one rank asks).
   bool agreed(bool flag) { return dp_ ? dp_->any(flag) : flag; }
 
+  // training.num_gpus: 0 the CPU; otherwise the model's device, for a rank of a CUDA run cuda:LOCAL_RANK.
   void prepare_device() {
+    const dist::World world = dist::world_from_env();
+    const int64_t per_node = config_.get_int("training.num_gpus");
+    if (per_node > 1 && !world.distributed())
+      throw Error(StatusCode::Config,
+                  c10::str("training.num_gpus: ", per_node, " asks for ", per_node, " processes on this node, but this "
+                           "process was started alone (WORLD_SIZE is unset) and trains as one; start the run with "
+                           "memtx-cli train, which launches num_gpus workers, or torchrun --nproc_per_node ", per_node,
+                           " — or set num_gpus to 1 (0: the CPU)"));
     device_ = model_.device();
-    if (config_.get_int("training.num_gpus") == 0 && device_.is_cuda()) {
+    if (per_node == 0 && device_.is_cuda()) {
       model_.to(torch::kCPU);
       device_ = torch::kCPU;
+    }
+    if (device_.is_cuda() && world.distributed() && device_.index() != world.local_rank) {
+      const int64_t visible = static_cast<int64_t>(torch::cuda::device_count());
+      if (world.local_rank >= visible)
+        throw Error(StatusCode::Config, c10::str("LOCAL_RANK ", world.local_rank, " has no CUDA device: ", visible,
+                                                 " visible (one process per device; fewer processes, or num_gpus 0 "
+                                                 "for the CPU)"));
+      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank));
+      model_.to(device_);
     }
     if (config_.get_int("training.num_gpus") >= 1 && device_.is_cpu())
       log("training on the CPU: the model is on the CPU (model.device " + config_.get_string("model.device") +
@@ -197,8 +250,27 @@ class Run {
 
   void prepare_optimizer() {
     groups_ = build_param_groups(model_, param_group_settings(config_));
-    optimizer_ = make_optimizer(groups_, optimizer_settings(config_));
+    if (dp_ && s_.sharded) sharded_ = std::make_unique<ShardedOptimizer>(groups_, optimizer_settings(config_), *dp_);
+    else optimizer_ = make_optimizer(groups_, optimizer_settings(config_));
     params_ = grouped_parameters(groups_);
+    // ddp sums the gradients while the step's last backward pass runs, unless blocks are recomputed inside it.
+    if (dp_ && !sharded_ && !s_.gradient_checkpointing) {
+      int64_t bytes = 0;
+      for (const auto& [name, p] : params_) bytes += static_cast<int64_t>(p.nbytes());
+      overlap_ = std::make_unique<OverlappedGradientSum>(params_, dp_->group(), overlap_bucket_bytes(bytes));
+    }
+  }
+
+  // The optimizer that steps, its groups, and the tensors whose gradients it reads (the whole parameters, or
+  // this rank's pieces of them when the state is sharded).
+  torch::optim::Optimizer& optimizer() { return sharded_ ? sharded_->optimizer() : *optimizer_; }
+  const std::vector<ParamGroup>& optimizer_groups() const { return sharded_ ? sharded_->piece_groups() : groups_; }
+  const std::vector<std::pair<std::string, torch::Tensor>>& stepped() const {
+    return sharded_ ? sharded_->pieces() : params_;
+  }
+  void zero_grad() {
+    if (sharded_) sharded_->zero_grad();
+    else optimizer_->zero_grad();
   }
 
   void resume_if_asked() {
@@ -211,7 +283,13 @@ class Run {
                                               " holds no complete checkpoint");
       dir = *latest;
     }
-    state_ = load_checkpoint(dir, config_, model_, optimizer_.get(), groups_);
+    if (sharded_) {  // the single-file state of any world size; this rank keeps its range
+      auto full = sharded_->empty_full_optimizer();
+      state_ = load_checkpoint(dir, config_, model_, full.get(), groups_);
+      sharded_->load_full(*full);
+    } else {
+      state_ = load_checkpoint(dir, config_, model_, optimizer_.get(), groups_);
+    }
     // fp16: continue with the saved loss scale (a checkpoint of a bf16/fp32 run has none: start at 2^16).
     if (scaler_.enabled() && state_.loss_scale) scaler_.restore(state_.loss_scale->scale, state_.loss_scale->good_steps);
     train_batches_->restore(data::Cursor::from_json(state_.data_cursor));
@@ -238,13 +316,18 @@ class Run {
 
   // Gathers the step's micro-batches (this rank's rows of each global batch; an entry without rows when the
   // data's last batch leaves none to this rank); empty when the data is exhausted.
-  std::vector<LmBatch> next_micro_batches() {
-    std::vector<LmBatch> out;
+  std::vector<MicroBatch> next_micro_batches() {
+    std::vector<MicroBatch> out;
     for (int64_t i = 0; i < s_.accumulation; ++i) {
       data::Batch b = train_batches_->next_batch(s_.batch_size * world());
       if (b.empty()) break;
-      if (dp_) b = dp_->local_rows(b, s_.batch_size);
-      out.push_back(b.empty() ? LmBatch{} : to_lm_batch(b, device_));
+      MicroBatch mb;
+      if (dp_) {
+        mb.every_rank = dp_->every_rank_has_rows(b.batch, s_.batch_size);
+        b = dp_->local_rows(b, s_.batch_size);
+      }
+      if (!b.empty()) mb.rows = to_lm_batch(b, device_);
+      out.push_back(std::move(mb));
     }
     return out;
   }
@@ -273,16 +356,21 @@ class Run {
   // Forward and backward over the micro-batches; returns this rank's token-loss sum divided by count (the
   // step's target count over every rank), or nullopt when cancelled. A data-parallel run is cancelled only
   // between steps, where the ranks agree on it.
-  std::optional<double> accumulate(const std::vector<LmBatch>& micro, int64_t count) {
-    optimizer_->zero_grad();
+  // A layer's global-batch statistics are added over the ranks (the memory router's losses) when every rank
+  // has rows of the micro-batch; the last, short batch of the data falls back to each rank's own rows.
+  std::optional<double> accumulate(const std::vector<MicroBatch>& micro, int64_t count) {
+    zero_grad();
     double loss_sum = 0;
     const double k = static_cast<double>(micro.size()) * static_cast<double>(world());
-    for (const auto& mb : micro) {
+    for (size_t i = 0; i < micro.size(); ++i) {
+      const auto& [mb, every_rank] = micro[i];
       if (!dp_ && cancel_requested()) return std::nullopt;
+      if (overlap_ && i + 1 == micro.size()) overlap_->arm();  // the last backward pass starts the sums
       if (!mb.inputs.defined()) continue;  // no rows for this rank
       torch::Tensor objective, lm_sum;
       {
         AutocastScope autocast(precision_, device_);
+        GlobalBatchScope global(model_, dp_ && every_rank ? &dp_->global_batch() : nullptr);
         torch::Tensor logits = model_.forward(mb.inputs);
         lm_sum = masked_lm_loss_sum(logits, mb.targets, mb.weights);
         objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
@@ -327,14 +415,14 @@ class Run {
                                               " steps in a row had a non-finite loss or gradient "
                                               "(training.max_skipped_steps); training stopped (last checkpoint: ",
                                               last, ")"));
-    optimizer_->zero_grad();
+    zero_grad();
   }
 
   // One optimizer step over micro; returns false when cancelled before the update.
-  bool step(const std::vector<LmBatch>& micro) {
+  bool step(const std::vector<MicroBatch>& micro) {
     const int64_t step_number = state_.step + 1;
     int64_t count = 0, tokens = 0;
-    for (const auto& mb : micro) {
+    for (const auto& [mb, every_rank] : micro) {
       count += mb.target_count;
       tokens += mb.inputs.defined() ? mb.inputs.numel() : 0;
     }
@@ -345,15 +433,21 @@ class Run {
     }
     auto loss = accumulate(micro, count);
     if (!loss) return false;
+    if (sharded_) log_layer_metrics(step_number);  // before the whole gradients are freed: rank 0's own
     if (dp_) {
+      const auto reduce_start = Clock::now();
       *loss = dp_->sum(*loss);
-      dp_->sum_gradients(params_);
+      if (sharded_) sharded_->reduce_scatter_gradients();
+      else if (overlap_) overlap_->finish();
+      else dp_->sum_gradients(params_);
+      report_.gradient_reduction_seconds += seconds_since(reduce_start);
     }
-    log_layer_metrics(step_number);
+    if (!sharded_) log_layer_metrics(step_number);
     last_loss_ = *loss;
     last_grad_norm_ = std::numeric_limits<double>::quiet_NaN();
     const bool finite_loss = std::isfinite(*loss);
-    const auto bad_grad = finite_loss ? first_nonfinite_grad(params_) : std::nullopt;
+    std::optional<std::string> bad_grad = finite_loss ? first_nonfinite_grad(stepped()) : std::nullopt;
+    if (sharded_ && finite_loss) bad_grad = dp_->first_of_ranks(bad_grad);  // each rank checked its own range
     const double factor = schedule_.factor(state_.scheduler_step);
     last_lr_ = main_group().lr * factor;
     if (count == 0) {
@@ -365,10 +459,13 @@ class Run {
       handle_nonfinite(step_number, !finite_loss ? "the loss is " + format_number(*loss)
                                                  : "the gradient of " + *bad_grad + " is not finite");
     } else {
-      scaler_.unscale(params_);
-      last_grad_norm_ = clip_grad_norm(params_, s_.max_grad_norm);
-      apply_lr_factor(*optimizer_, groups_, factor);
-      optimizer_->step();
+      scaler_.unscale(stepped());
+      GradNormReduction over_ranks;
+      if (sharded_) over_ranks = [this](double sum_of_squares) { return dp_->sum(sum_of_squares); };
+      last_grad_norm_ = clip_grad_norm(stepped(), s_.max_grad_norm, over_ranks);
+      apply_lr_factor(optimizer(), optimizer_groups(), factor);
+      if (sharded_) sharded_->step();
+      else optimizer_->step();
       scaler_.update(true);
       consecutive_skips_ = 0;
       window_loss_ += *loss;
@@ -427,8 +524,11 @@ class Run {
   void save() {
     state_.loss_scale.reset();
     if (scaler_.enabled()) state_.loss_scale = LossScaleState{scaler_.scale(), scaler_.good_steps()};
+    std::unique_ptr<torch::optim::Optimizer> gathered;  // sharded state: every rank's, in the one-file layout
+    if (sharded_) gathered = sharded_->gather_full_optimizer();
+    const torch::optim::Optimizer& whole = gathered ? *gathered : *optimizer_;
     if (is_main())
-      report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, *optimizer_, groups_, state_);
+      report_.last_checkpoint = save_checkpoint(s_.output_dir, config_, model_, whole, groups_, state_);
     else
       report_.last_checkpoint = (std::filesystem::path(s_.output_dir) / checkpoint_name(state_.step)).string();
     if (dp_) dp_->barrier();  // the checkpoint is complete before any rank goes on
@@ -541,6 +641,16 @@ class Run {
     report_.final_loss = last_loss_;
     report_.seconds = seconds_since(start_);
     report_.tokens_per_second = report_.seconds > 0 ? tokens_this_run_ / report_.seconds : 0;
+    report_.rank = dp_ ? dp_->rank() : 0;
+    report_.world_size = world();
+    report_.gradient_buckets_overlapped = overlap_ ? overlap_->started_in_backward_total() : 0;
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) report_.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+    report_.optimizer_state_bytes = 0;
+    if (sharded_) report_.optimizer_state_bytes = sharded_->state_bytes();
+    else
+      for (const auto& [name, t] : optimizer_state_tensors(*optimizer_, groups_))
+        report_.optimizer_state_bytes += static_cast<int64_t>(t.nbytes());
     notify(TrainEvent::Done);
   }
 
@@ -559,10 +669,12 @@ class Run {
   Schedule schedule_;
   int64_t length_ = 0;
   std::vector<ParamGroup> groups_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<DataParallel> dp_;     // null for a single process; declared first: the two below refer to it
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;  // null when sharded_ steps instead
+  std::unique_ptr<ShardedOptimizer> sharded_;           // fsdp SHARD_GRAD_OP in a data-parallel run
+  std::unique_ptr<OverlappedGradientSum> overlap_;      // ddp without activation checkpointing
   std::vector<std::pair<std::string, torch::Tensor>> params_;
   std::unique_ptr<MetricsLog> metrics_;  // rank 0 only
-  std::unique_ptr<DataParallel> dp_;     // null for a single process
 
   TrainerState state_;
   bool resumed_ = false;
@@ -594,7 +706,13 @@ std::string TrainReport::to_json() const {
             {"precision", precision},
             {"tokens_per_second", tokens_per_second},
             {"seconds", seconds},
-            {"skipped_steps", skipped_steps}};
+            {"skipped_steps", skipped_steps},
+            {"rank", rank},
+            {"world_size", world_size},
+            {"optimizer_state_bytes", optimizer_state_bytes},
+            {"gradient_reduction_seconds", gradient_reduction_seconds},
+            {"gradient_buckets_overlapped", gradient_buckets_overlapped},
+            {"peak_rss_bytes", peak_rss_bytes}};
   if (!error.empty()) j["error"] = error;
   return j.dump(2);
 }

@@ -9,6 +9,10 @@
 //      (skip; training.max_skipped_steps in a row stop the run);
 //   4. clip the global gradient norm (training.max_grad_norm), set every group's lr = peak * f(step)
 //      (schedule.hpp), optimizer step.
+// A data-parallel run (the torchrun environment; train/data_parallel.hpp) sums the targets, losses and
+// gradients over the ranks so the step is one process's with the global batch; with
+// distributed_strategy: fsdp and fsdp_sharding_strategy: SHARD_GRAD_OP the gradients are reduce-scattered and
+// the optimizer state sharded (train/sharded_optimizer.hpp).
 // Around the steps: metrics every logging_steps (metrics_log.hpp), evaluation every eval_steps and at the end
 // (loss, perplexity; best metric; early stopping with patience and threshold), checkpoints every save_steps, at
 // the end and when stopped (checkpoint.hpp: atomic folders, rotation keeping the best), final_model/ at the end.
@@ -63,6 +67,12 @@ struct TrainReport {
   double tokens_per_second = 0;
   double seconds = 0;
   int64_t skipped_steps = 0;
+  int64_t rank = 0, world_size = 1;     // this process's place in a data-parallel run (0 of 1 alone)
+  int64_t optimizer_state_bytes = 0;    // the optimizer state this process holds at the end
+  double gradient_reduction_seconds = 0;  // spent summing losses and gradients over the ranks after the backward
+                                          // passes (waits for overlapped sums included)
+  int64_t peak_rss_bytes = 0;             // this process's peak resident memory so far (Linux getrusage)
+  int64_t gradient_buckets_overlapped = 0;  // ddp gradient buckets whose sum started inside a backward pass
   std::string error;  // the failure's message when status is "failed"
   std::string to_json() const;
 };
@@ -70,6 +80,9 @@ struct TrainReport {
 // Everything a training run would refuse in its training.* settings, without data or a model: unsupported
 // settings (log_to_wandb, num_gpus > 1) and keys set but without effect (model/setting_use.hpp). Error(Config).
 MEMTX_API void check_training_config(const Config& config);
+// Whether a data-parallel run shards its optimizer state (distributed_strategy fsdp with SHARD_GRAD_OP; ddp and
+// NO_SHARD do not). Error(Config) for FULL_SHARD and HYBRID_SHARD, which shard the parameters too.
+MEMTX_API bool shards_optimizer_state(const Config& config);
 
 // Trains model in place. config: the run's configuration (its model keys must match the model's own:
 // Error(Config) naming the first that differs). Fills report as it goes (also when it throws).

@@ -143,7 +143,8 @@ torch::Tensor MemoryAttentionImpl::attend_chapters(const torch::Tensor& x, const
   const int64_t C = opt_.num_chapters, P = opt_.tokens_per_chapter, k = opt_.top_k;
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   const std::string& strategy = is_training() ? opt_.routing_train : opt_.routing_inference;
-  Routing routing = route(router->forward(router_inputs(x, strategy, opt_.routing_window, ctx.state)), k);
+  Routing routing = route(router->forward(router_inputs(x, strategy, opt_.routing_window, ctx.state)), k,
+                          ctx.global_batch);
 
   losses_ = routing.losses;
   aux_loss_ = torch::Tensor();

@@ -60,7 +60,7 @@ torch::Tensor router_inputs(const torch::Tensor& x, const std::string& strategy,
   throw Error(StatusCode::Config, "memory routing strategy '" + strategy + "': expected sequence, rolling or token");
 }
 
-Routing route(const torch::Tensor& logits_in, int64_t top_k) {
+Routing route(const torch::Tensor& logits_in, int64_t top_k, const GlobalBatch* global) {
   const int64_t C = logits_in.size(-1);
   if (top_k < 1 || top_k > C)
     throw Error(StatusCode::Config, "memory.top_k_chapters = " + std::to_string(top_k) + " must be in [1, " +
@@ -72,18 +72,26 @@ Routing route(const torch::Tensor& logits_in, int64_t top_k) {
   r.indices = top_i;
   r.gates = top_p / top_p.sum(-1, /*keepdim=*/true);
 
+  // The sums the losses need, in one vector [I (C) | sum_u lse_u^2 | counts (C) | U] so that a data-parallel
+  // run adds them over the ranks in one collective.
   auto flat_logits = logits.reshape({-1, C});
   auto flat_probs = probs.reshape({-1, C});
-  const double units = static_cast<double>(flat_probs.size(0));
   auto counts = torch::zeros({C}, flat_probs.options())
                     .index_add_(0, top_i.reshape({-1}), torch::ones({top_i.numel()}, flat_probs.options()));
-  auto f = counts / (units * static_cast<double>(top_k));  // no gradient: a count
-  auto P = flat_probs.mean(0);
+  auto units = torch::full({1}, static_cast<double>(flat_probs.size(0)), flat_probs.options());
+  auto sums = torch::cat({flat_probs.sum(0), torch::logsumexp(flat_logits, -1).pow(2).sum().view({1}), counts, units});
+  if (global) sums = global->sum(sums);
+  auto importance = sums.narrow(0, 0, C);
+  auto z_sum = sums[C];
+  auto count_total = sums.narrow(0, C + 1, C).detach();  // no gradient: a count
+  auto U = sums[2 * C + 1].detach();
+
+  auto f = count_total / (U * static_cast<double>(top_k));
+  auto P = importance / U;
   r.losses["load_balance"] = static_cast<double>(C) * (f * P).sum();
-  auto importance = flat_probs.sum(0);
   auto mean_importance = importance.mean();
   r.losses["auxiliary"] = (importance - mean_importance).pow(2).mean() / mean_importance.pow(2);
-  r.losses["z_loss"] = torch::logsumexp(flat_logits, -1).pow(2).mean();
+  r.losses["z_loss"] = z_sum / U;
   return r;
 }
 

@@ -21,6 +21,9 @@
 //                   variance (the importance loss of Shazeer et al. 2017; 0 when every chapter has the same
 //                   importance)
 //     z_loss        mean_u (logsumexp_i z_ui)^2
+//   In a data-parallel training run (AttentionContext::global_batch set) U, the counts behind f, P's and I's sums
+//   and z_loss's sum are taken over the global batch (every rank's units), so the losses and their gradients are
+//   those one process would compute on the whole batch; otherwise over this call's units.
 #pragma once
 #include <memtx/attention.hpp>
 
@@ -38,7 +41,8 @@ struct Routing {
   std::map<std::string, torch::Tensor> losses;  // "load_balance", "auxiliary", "z_loss": scalars
 };
 
-// logits [..., C] -> the top_k choice and the losses over all leading positions.
-Routing route(const torch::Tensor& logits, int64_t top_k);
+// logits [..., C] -> the top_k choice and the losses over all leading positions (of every rank when global is
+// set: one collective).
+Routing route(const torch::Tensor& logits, int64_t top_k, const GlobalBatch* global = nullptr);
 
 }  // namespace memtx::memory

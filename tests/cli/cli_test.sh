@@ -46,8 +46,9 @@ elif [[ "$out" != *"attention.ssm_d_state is set (8) but no layer of this model 
 if out=$("$cli" verify-config --config-file "$src/configs/tiny_causal.yaml" --early_stopping_patience 5 2>&1); then bad "ignored patience accepted"
 elif [[ "$out" != *"training.early_stopping_patience"*"training.early_stopping is true"* ]]; then
   bad "conditional key message: $out"; else ok; fi
-if out=$("$cli" verify-config --config-file "$src/configs/tiny_causal.yaml" --num_gpus 2 2>&1); then bad "num_gpus 2 accepted"
-elif [[ "$out" != *"training.num_gpus"* ]]; then bad "num_gpus message: $out"; else ok; fi
+if out=$("$cli" verify-config --config-file "$src/configs/tiny_causal.yaml" --distributed_strategy fsdp 2>&1); then
+  bad "fsdp FULL_SHARD accepted"
+elif [[ "$out" != *"training.fsdp_sharding_strategy: FULL_SHARD"*"SHARD_GRAD_OP"* ]]; then bad "FULL_SHARD message: $out"; else ok; fi
 
 # A list override keeps its commas (cxxopts must not split repeated option values).
 if out=$("$cli" verify-config --config-file "$src/configs/tiny_causal.yaml" --set "attention.attention_list=[causal, infinite]" --dump 2>&1) \
@@ -298,8 +299,10 @@ out=$("$cli" train --help 2>&1)
 [[ "$out" == *"--nproc_per_node"* && "$out" == *"--master_port"* ]] && ok || bad "train --help lacks the launch options"
 "$cli" train "${small[@]}" --batch_size 2 --max_steps 6 --mixed_precision no --output_dir "$tr_dir/one" --quiet \
   >"$tr_dir/one.log" 2>&1
+# training.num_gpus 2 is two processes on this node: memtx-cli starts them (here sharding the optimizer state).
 if out=$("$cli" train "${small[@]}" --batch_size 1 --max_steps 6 --mixed_precision no --output_dir "$tr_dir/two" \
-         --nproc_per_node 2 --quiet 2>&1) \
+         --num_gpus 2 --distributed_strategy fsdp --fsdp_sharding_strategy SHARD_GRAD_OP 2>&1) \
+   && [[ "$out" == *"memtx-cli: started 2 workers"* && "$out" == *"rank 1 of 2, optimizer state"* ]] \
    && python3 - "$tr_dir/one/metrics.jsonl" "$tr_dir/two/metrics.jsonl" <<'PY'
 import json, sys
 def losses(path):
@@ -309,7 +312,21 @@ assert len(one) == 6 and one.keys() == two.keys(), (one, two)
 worst = max(abs(one[k] - two[k]) / abs(one[k]) for k in one)
 assert worst < 1e-5, worst
 PY
-then ok; else bad "2 workers vs 1 process of the doubled batch: $out"; fi
+then ok; else bad "num_gpus 2 (2 workers, fsdp) vs 1 process of the doubled batch: $out"; fi
+# The same under PyTorch's own launcher: torchrun sets RANK, WORLD_SIZE, LOCAL_RANK and MASTER_* for each worker.
+torchrun="$src/.venv/bin/torchrun"
+if [[ ! -x "$torchrun" ]]; then bad "no torchrun at $torchrun (the pinned torch wheel brings it; scripts/install-deps.sh)"
+elif out=$("$torchrun" --standalone --nproc_per_node 2 --no-python "$cli" train "${small[@]}" --batch_size 1 \
+             --max_steps 6 --mixed_precision no --output_dir "$tr_dir/torchrun" --quiet 2>&1) \
+   && python3 - "$tr_dir/one/metrics.jsonl" "$tr_dir/torchrun/metrics.jsonl" <<'PY'
+import json, sys
+def losses(path):
+    return {r["step"]: r["loss"] for r in map(json.loads, open(path)) if r.get("type") == "train"}
+one, two = losses(sys.argv[1]), losses(sys.argv[2])
+assert len(one) == 6 and one.keys() == two.keys(), (one, two)
+assert max(abs(one[k] - two[k]) / abs(one[k]) for k in one) < 1e-5
+PY
+then ok; else bad "torchrun --nproc_per_node 2 vs 1 process of the doubled batch: $out"; fi
 if out=$("$cli" train "${small[@]}" --attention_list causal infini ssm --segment_length 8 --max_steps 2 \
          --output_dir "$tr_dir/c" --quiet 2>&1) && [[ "$out" == *"completed after 2 steps"* ]]; then ok
 else bad "train --attention_list causal infini ssm: $out"; fi

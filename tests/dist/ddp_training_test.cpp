@@ -4,7 +4,11 @@
 //   2 ranks x batch b give the losses (1e-5 relative) and final weights (1e-5) of 1 rank x batch 2b, for a
 //   causal and an infini (segmented, memory state) model, and every rank ends with the same weights bit for bit;
 //   a 2-rank checkpoint resumed on 1 rank, and on 2 ranks, reproduces the uninterrupted 2-rank run;
-//   a rank with a different configuration is refused at the start, naming it.
+//   a rank with a different configuration is refused at the start, naming it;
+//   a memory model with chapter routing and all three router losses: 2 ranks = 1 rank doubled, the logged router
+//   losses included (they are taken over the global batch, train/data_parallel.hpp);
+//   fsdp SHARD_GRAD_OP (train/sharded_optimizer.hpp) = ddp = 1 rank doubled, with about half the optimizer state
+//   per rank; its single-file checkpoint has ddp's tensors, resumes on 1 rank and on 2 ranks (bit for bit).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -78,6 +82,7 @@ int run_training_rank() {
     const auto result = run_training(trainer_config(dir, overrides), {}, &model);
     report["status"] = result.status;
     report["digest"] = parameter_digest(*model);
+    report["optimizer_bytes"] = std::to_string(result.optimizer_state_bytes);
   } catch (const std::exception& e) {
     report["status"] = "error";
     std::string message = e.what();
@@ -126,15 +131,8 @@ std::vector<std::string> with(std::vector<std::string> base, const std::vector<s
   return base;
 }
 
-// Losses of every step within 1e-5 relative, final weights within 1e-5.
-void expect_same_run(const std::string& a_dir, const std::string& b_dir, size_t min_steps) {
-  const auto a = train_losses(a_dir + "/metrics.jsonl"), b = train_losses(b_dir + "/metrics.jsonl");
-  ASSERT_GE(a.size(), min_steps);
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [step, loss] : a) {
-    ASSERT_TRUE(b.count(step)) << "step " << step;
-    EXPECT_NEAR(b.at(step), loss, 1e-5 * std::abs(loss)) << "step " << step;
-  }
+// The final models' weights within 1e-5.
+void expect_same_final_weights(const std::string& a_dir, const std::string& b_dir) {
   const auto wa = io::read_safetensors(a_dir + "/final_model/model.safetensors");
   const auto wb = io::read_safetensors(b_dir + "/final_model/model.safetensors");
   ASSERT_EQ(wa.tensors.size(), wb.tensors.size());
@@ -144,6 +142,18 @@ void expect_same_run(const std::string& a_dir, const std::string& b_dir, size_t 
     EXPECT_TRUE(torch::allclose(t, *other, 1e-5, 1e-5))
         << name << ": max difference " << (t - *other).abs().max().item<double>();
   }
+}
+
+// Losses of every step within 1e-5 relative, final weights within 1e-5.
+void expect_same_run(const std::string& a_dir, const std::string& b_dir, size_t min_steps) {
+  const auto a = train_losses(a_dir + "/metrics.jsonl"), b = train_losses(b_dir + "/metrics.jsonl");
+  ASSERT_GE(a.size(), min_steps);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [step, loss] : a) {
+    ASSERT_TRUE(b.count(step)) << "step " << step;
+    EXPECT_NEAR(b.at(step), loss, 1e-5 * std::abs(loss)) << "step " << step;
+  }
+  expect_same_final_weights(a_dir, b_dir);
 }
 
 void expect_all_completed(const std::vector<RankRun>& runs) {
@@ -177,6 +187,101 @@ TEST_F(DdpTraining, TwoRanksEqualOneRankWithTheDoubledBatchInfini) {
                     &DdpTraining::train_ranks);
 }
 
+// Router losses with large weights, so a reduction that averaged each rank's own losses instead of taking
+// them over the global batch would move the weights well beyond the tolerance.
+const std::vector<std::string> kChapters = {
+    "memory.vanilla_mode=false", "memory.num_memory_tokens=16", "memory.use_chapters=true", "memory.num_chapters=4",
+    "memory.top_k_chapters=2", "memory.routing_strategy_train=token", "memory.use_load_balance_loss=true",
+    "memory.load_balance_coefficient=1.0", "memory.use_auxiliary_loss=true", "memory.auxiliary_loss_coefficient=1.0",
+    "memory.use_z_loss=true", "memory.z_loss_coefficient=0.1", "training.memory_lr=0.01"};
+
+// The router records ("type": "router") rank 0 logs are the global batch's, like one process's.
+void expect_same_router_losses(const std::string& a_dir, const std::string& b_dir) {
+  auto routers = [](const std::string& path) {
+    std::map<int64_t, nlohmann::json> out;
+    for (const auto& r : read_metrics(path))
+      if (r.value("type", "") == "router") out[r["step"].get<int64_t>()] = r["values"];
+    return out;
+  };
+  const auto a = routers(a_dir + "/metrics.jsonl"), b = routers(b_dir + "/metrics.jsonl");
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [step, values] : a)
+    for (const auto& [key, value] : values.items()) {
+      ASSERT_TRUE(b.at(step).contains(key)) << key;
+      EXPECT_NEAR(b.at(step)[key].get<double>(), value.get<double>(), 1e-5 * std::abs(value.get<double>()))
+          << key << " at step " << step;
+    }
+}
+
+TEST_F(DdpTraining, TwoRanksEqualOneRankWithTheDoubledBatchMemoryChapters) {
+  ScratchDir dir("ddp-chapters");
+  const auto common = with(kCommon, kChapters);
+  run_training(trainer_config(dir / "one", with(common, {"training.batch_size=4"})));
+  const auto runs = train_ranks(dir / "two", with(common, {"training.batch_size=2"}));
+  expect_all_completed(runs);
+  expect_same_run(dir / "one", dir / "two", 12);
+  expect_same_router_losses(dir / "one", dir / "two");
+}
+
+const std::vector<std::string> kShardGradOp = {"training.distributed_strategy=fsdp",
+                                               "training.fsdp_sharding_strategy=SHARD_GRAD_OP"};
+
+// fsdp SHARD_GRAD_OP trains as ddp and as one process of the doubled batch, every rank ends with the same
+// weights, and each rank holds about half of ddp's optimizer state.
+TEST_F(DdpTraining, ShardGradOpEqualsDdpWithHalfTheOptimizerState) {
+  ScratchDir dir("fsdp");
+  const auto model = std::vector<std::string>{"model.num_layers=3"};
+  const auto common = with(kCommon, model);
+  run_training(trainer_config(dir / "one", with(common, {"training.batch_size=4"})));
+  const auto ddp = train_ranks(dir / "ddp", with(common, {"training.batch_size=2"}));
+  const auto fsdp = train_ranks(dir / "fsdp", with(with(common, kShardGradOp), {"training.batch_size=2"}));
+  expect_all_completed(ddp);
+  expect_all_completed(fsdp);
+  expect_same_run(dir / "ddp", dir / "fsdp", 12);
+  expect_same_run(dir / "one", dir / "fsdp", 12);
+  const double whole = std::stod(ddp[0].get("optimizer_bytes"));
+  ASSERT_GT(whole, 0);
+  double sum = 0;
+  for (const auto& r : fsdp) {
+    const double part = std::stod(r.get("optimizer_bytes"));
+    EXPECT_LT(part, 0.5 * whole + 1024) << "rank " << r.rank;
+    sum += part;
+  }
+  EXPECT_GE(sum, whole) << "the shards together hold every state tensor";
+  // The checkpoint is ddp's layout: the same optimizer tensors, names and shapes.
+  const auto a = io::read_safetensors(dir / "ddp/checkpoint-12/optimizer.safetensors");
+  const auto b = io::read_safetensors(dir / "fsdp/checkpoint-12/optimizer.safetensors");
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    const torch::Tensor* other = b.find(name);
+    ASSERT_NE(other, nullptr) << name;
+    EXPECT_EQ(t.sizes(), other->sizes()) << name;
+    EXPECT_TRUE(torch::allclose(t.to(torch::kFloat64), other->to(torch::kFloat64), 1e-4, 1e-6)) << name;
+  }
+}
+
+// A sharded run's checkpoint resumes on one process (no sharding) and on two sharded ranks; the latter ends with
+// the uninterrupted run's weights bit for bit.
+TEST_F(DdpTraining, ShardGradOpCheckpointResumesOnOneRankAndOnTwo) {
+  ScratchDir dir("fsdp-resume");
+  const auto sharded = with(kCommon, kShardGradOp);
+  const auto whole = train_ranks(dir / "whole", with(sharded, {"training.batch_size=2"}));
+  expect_all_completed(whole);
+  for (const char* to : {"one", "two"}) {
+    std::filesystem::create_directories(dir / to);
+    std::filesystem::copy(dir / "whole/checkpoint-8", dir / (std::string(to) + "/checkpoint-8"),
+                          std::filesystem::copy_options::recursive);
+  }
+  run_training(trainer_config(dir / "one", with(kCommon, {"training.batch_size=4", "training.resume_from_checkpoint=" +
+                                                                                       (dir / "one/checkpoint-8")})));
+  const auto two = train_ranks(dir / "two", with(sharded, {"training.batch_size=2", "training.resume_from_checkpoint=" +
+                                                                                        (dir / "two/checkpoint-8")}));
+  expect_all_completed(two);
+  EXPECT_EQ(two.front().get("digest"), whole.front().get("digest")) << "the resumed sharded run ended elsewhere";
+  expect_same_final_weights(dir / "whole", dir / "one");
+}
+
 // The cursor is the same on every rank: a checkpoint of a 2-rank run continues on one process of the doubled
 // batch exactly where the 2-rank run went on.
 TEST_F(DdpTraining, TwoRankCheckpointResumesOnOneRank) {
@@ -187,14 +292,7 @@ TEST_F(DdpTraining, TwoRankCheckpointResumesOnOneRank) {
   std::filesystem::copy(dir / "two/checkpoint-8", dir / "one/checkpoint-8", std::filesystem::copy_options::recursive);
   run_training(trainer_config(dir / "one", with(kCommon, {"training.batch_size=4", "training.resume_from_checkpoint=" +
                                                                                        (dir / "one/checkpoint-8")})));
-  const auto a = io::read_safetensors(dir / "two/final_model/model.safetensors");
-  const auto b = io::read_safetensors(dir / "one/final_model/model.safetensors");
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, t] : a.tensors) {
-    const torch::Tensor* other = b.find(name);
-    ASSERT_NE(other, nullptr) << name;
-    EXPECT_TRUE(torch::allclose(t, *other, 1e-5, 1e-5)) << name;
-  }
+  expect_same_final_weights(dir / "two", dir / "one");
   const auto losses_two = train_losses(dir / "two/metrics.jsonl"), losses_one = train_losses(dir / "one/metrics.jsonl");
   for (int64_t step = 9; step <= 12; ++step)
     EXPECT_NEAR(losses_one.at(step), losses_two.at(step), 1e-5 * std::abs(losses_two.at(step))) << step;

@@ -137,6 +137,14 @@ void collectives(ProcessGroup& g, Report& out) {
   for (int q = 0; bytes_ok && q < n; ++q) bytes_ok = bytes[q] == std::string("rank\0", 5) + std::to_string(q);
   out.check(bytes_ok, "all_gather_bytes");
 
+  // Flat sharded collectives: rank r's input is [0, 1, ..., 3n-1] + 1000 r, so part q of the sum is exact.
+  torch::Tensor whole = torch::arange(3 * n, torch::kFloat) + 1000 * r, part = torch::empty({3}, torch::kFloat);
+  g.reduce_scatter_sum(whole, part);
+  out.check(same(part, (torch::arange(3, torch::kFloat) + 3 * r) * n + 1000 * rank_sum), "reduce_scatter_sum");
+  torch::Tensor gathered_flat = torch::empty({2 * n}, torch::kDouble);
+  g.all_gather_flat(torch::full({2}, static_cast<double>(r), torch::kDouble), gathered_flat);
+  out.check(same(gathered_flat, torch::arange(n, torch::kDouble).repeat_interleave(2)), "all_gather_flat");
+
   g.check_config_digest(dist::config_digest("model: {hidden_dim: 64}\n"));
   g.barrier();
 }

@@ -34,6 +34,12 @@ void check_identity(ProcessGroup& g) {
   EXPECT_EQ(g.all_gather_int64({4, -5}), (std::vector<std::vector<int64_t>>{{4, -5}}));
   EXPECT_EQ(g.all_gather_int64({}), (std::vector<std::vector<int64_t>>{{}}));
   EXPECT_EQ(g.all_gather_bytes(std::string("a\0b", 3)), (std::vector<std::string>{std::string("a\0b", 3)}));
+  torch::Tensor part = torch::empty({3});
+  g.reduce_scatter_sum(torch::arange(3, torch::kFloat), part);
+  EXPECT_TRUE(torch::equal(part, torch::arange(3, torch::kFloat)));
+  torch::Tensor whole = torch::empty({2}, torch::kDouble);
+  g.all_gather_flat(torch::full({2}, 7.0, torch::kDouble), whole);
+  EXPECT_TRUE(torch::equal(whole, torch::full({2}, 7.0, torch::kDouble)));
   g.check_config_digest(dist::config_digest("x"));
   g.barrier();
 }
@@ -50,6 +56,18 @@ void check_refusals(ProcessGroup& g) {
   EXPECT_EQ(code_of([&] { g.all_gather_bytes(std::string((16u << 20) + 1, 'x')); }), StatusCode::InvalidArgument);
   EXPECT_EQ(code_of([&] { g.all_reduce_sum({torch::ones({1}).expand({4})}); }), StatusCode::InvalidArgument);
   EXPECT_EQ(code_of([&] { g.broadcast({torch::zeros({2}), torch::ones({1, 1}).expand({3, 3})}); }),
+            StatusCode::InvalidArgument);
+  // The flat sharded collectives: sizes that are not world parts, 2-d, integer, mixed dtypes, views.
+  torch::Tensor part = torch::empty({2});
+  EXPECT_EQ(code_of([&] { g.reduce_scatter_sum(torch::zeros({3}), part); }), StatusCode::InvalidArgument);
+  EXPECT_EQ(code_of([&] { g.all_gather_flat(torch::zeros({3}), part); }), StatusCode::InvalidArgument);
+  torch::Tensor square = torch::empty({2, 1});
+  EXPECT_EQ(code_of([&] { g.reduce_scatter_sum(torch::zeros({2}), square); }), StatusCode::InvalidArgument);
+  torch::Tensor ints = torch::empty({2}, torch::kLong);
+  EXPECT_EQ(code_of([&] { g.reduce_scatter_sum(torch::zeros({2}, torch::kLong), ints); }), StatusCode::InvalidArgument);
+  EXPECT_EQ(code_of([&] { g.reduce_scatter_sum(torch::zeros({2}, torch::kDouble), part); }),
+            StatusCode::InvalidArgument);
+  EXPECT_EQ(code_of([&] { g.reduce_scatter_sum(torch::zeros({4}).slice(0, 0, 4, 2), part); }),
             StatusCode::InvalidArgument);
 }
 

@@ -29,7 +29,7 @@ const std::map<std::string, std::string>& always_read() {
       {"model.tokenizer", "the tokenizer (data and generation)"}, {"model.use_mlp", ""}, {"model.use_rms_norm", ""},
       {"model.vocab_size", ""},
       {"training.batch_size", "trainer"}, {"training.data_root", "data"}, {"training.data_seed", "data"},
-      {"training.dataset_name", "data"}, {"training.dataset_split", "data"}, {"training.dataset_subset", "data"},
+      {"training.dataset_name", "data"}, {"training.distributed_strategy", "trainer (a multi-process run)"}, {"training.dataset_split", "data"}, {"training.dataset_subset", "data"},
       {"training.early_stopping", "trainer"}, {"training.eval_split", "trainer, data"},
       {"training.gradient_accumulation_steps", "trainer"}, {"training.gradient_checkpointing", "trainer"},
       {"training.log_to_wandb", "trainer (refuses true)"}, {"training.logging_steps", "trainer"},

@@ -2,7 +2,8 @@
 // logits, which strategies are causal (token and rolling: changing later tokens leaves earlier logits
 // unchanged, in training and inference; sequence is not), rolling and sequence routing fed piece by piece
 // through the model's state, the gathered (sequence) and dense (token, rolling) paths agreeing, and the
-// weighted auxiliary_loss().
+// weighted auxiliary_loss(), and the global-batch losses of a data-parallel run (two halves of a batch, each
+// summed with the other's statistics, give the whole batch's losses and, added, its gradients).
 #include <cmath>
 
 #include "memory_support.hpp"
@@ -97,6 +98,66 @@ TEST(MemoryRouter, LossesMatchHandComputedValues) {
   EXPECT_FALSE(none->auxiliary_loss().defined());
   EXPECT_FALSE(none->has_router_loss());
   EXPECT_EQ(none->router_losses().size(), 3u) << "still reported for logging";
+}
+
+// Stand-ins for the trainer's GlobalBatch of two ranks: one records this rank's statistics, the other adds the
+// other rank's (recorded) statistics to this rank's, the gradient reaching this rank's share only.
+struct RecordingBatch : GlobalBatch {
+  mutable torch::Tensor seen;
+  torch::Tensor sum(const torch::Tensor& t) const override {
+    seen = t.detach().clone();
+    return t;
+  }
+};
+struct OtherRankBatch : GlobalBatch {
+  torch::Tensor other;
+  torch::Tensor sum(const torch::Tensor& t) const override { return t + other; }
+};
+
+TEST(MemoryRouter, GlobalBatchLossesAreTheWholeBatchLosses) {
+  for (const std::string strategy : {"token", "sequence"}) {
+    SCOPED_TRACE(strategy);
+    auto m = make_layer({"memory.use_chapters=true", "memory.num_chapters=4", "memory.top_k_chapters=2",
+                         "memory.routing_strategy_train=" + strategy, "memory.use_load_balance_loss=true",
+                         "memory.load_balance_coefficient=0.5", "memory.use_auxiliary_loss=true",
+                         "memory.auxiliary_loss_coefficient=0.25", "memory.use_z_loss=true",
+                         "memory.z_loss_coefficient=0.125"});
+    m->to(torch::kFloat64);
+    m.bank->to(torch::kFloat64);
+    m->train();
+    torch::manual_seed(11);
+    const auto x = torch::randn({4, 5, kD}, torch::kFloat64);
+    const auto halves = std::vector<torch::Tensor>{x.narrow(0, 0, 1), x.narrow(0, 1, 3)};  // uneven on purpose
+    auto router_grad = [&] { return m.layer->named_parameters()["router.weight"].grad().clone(); };
+
+    AttentionContext whole;
+    m->forward(x, whole);
+    const auto expected = m->router_losses();
+    m->zero_grad();
+    m->auxiliary_loss().backward();
+    const auto expected_grad = router_grad();
+
+    std::vector<RecordingBatch> recorded(2);
+    for (int r = 0; r < 2; ++r) {
+      AttentionContext ctx;
+      ctx.global_batch = &recorded[r];
+      torch::NoGradGuard no_grad;
+      m->forward(halves[r], ctx);
+    }
+    m->zero_grad();
+    for (int r = 0; r < 2; ++r) {
+      OtherRankBatch global;
+      global.other = recorded[1 - r].seen;
+      AttentionContext ctx;
+      ctx.global_batch = &global;
+      m->forward(halves[r], ctx);
+      for (const auto& [name, value] : expected)
+        EXPECT_NEAR(m->router_losses().at(name).item<double>(), value.item<double>(), 1e-12) << name << " rank " << r;
+      m->auxiliary_loss().backward();  // gradients add up over the ranks
+    }
+    EXPECT_LT(max_abs_diff(router_grad(), expected_grad), 1e-12);
+    EXPECT_GT(expected_grad.abs().max().item<double>(), 1e-6) << "the router losses have a gradient";
+  }
 }
 
 std::vector<std::string> chapter_model(const std::string& train, const std::string& inference) {

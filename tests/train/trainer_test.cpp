@@ -177,7 +177,16 @@ TEST(Trainer, RefusesSettingsItCannotHonour) {
     }
   };
   expect_config_error("training.log_to_wandb=true", "training.log_to_wandb");
-  expect_config_error("training.num_gpus=2", "training.num_gpus: 2");
+  expect_config_error("training.num_gpus=2", "training.num_gpus: 2 asks for 2 processes");  // alone: no WORLD_SIZE
+  expect_config_error("training.distributed_strategy=fsdp", "fsdp_sharding_strategy: FULL_SHARD shards the parameters");
+  try {  // the two fsdp strategies memtx implements train in one process as it would alone
+    run_training(trainer_config(dir / "grad_op", {"training.distributed_strategy=fsdp",
+                                                  "training.fsdp_sharding_strategy=SHARD_GRAD_OP"}));
+    run_training(trainer_config(dir / "no_shard", {"training.distributed_strategy=fsdp",
+                                                   "training.fsdp_sharding_strategy=NO_SHARD"}));
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
   try {
     run_training(trainer_config(dir.path(), {"training.eval_split=null", "training.early_stopping=true"}));
     ADD_FAILURE() << "early stopping without evaluation data was accepted";
