@@ -66,7 +66,7 @@ int cmd_generate(const Args& args) {
 int cmd_eval(const Args& args) {
   return run("eval", [&] {
     auto options = make_options(
-        "eval", "Mean next-token loss and perplexity of a model over the evaluation split its config (or --config, "
+        "eval", "Mean next-token loss, perplexity and token accuracy of a model over the evaluation split its config (or --config, "
                 "with --set overrides of the training keys) names");
     add_model_options(options);
     options.add_options()("json", "print the JSON report");
@@ -93,7 +93,7 @@ int cmd_eval(const Args& args) {
     }
     std::cout << "split " << j["split"].get<std::string>() << ": loss " << std::fixed << std::setprecision(4)
               << j["loss"].get<double>() << ", perplexity " << std::setprecision(2) << j["perplexity"].get<double>()
-              << " (" << j["tokens"] << " tokens, " << j["sequences"] << " sequences, " << j["batches"]
+              << ", token accuracy " << std::setprecision(4) << j["accuracy"].get<double>() << " (" << j["tokens"] << " tokens, " << j["sequences"] << " sequences, " << j["batches"]
               << " batches, " << std::setprecision(2) << j["seconds"].get<double>() << " s)\n";
     return 0;
   });

@@ -25,7 +25,7 @@ const std::map<std::string, Command>& commands() {
       {"train", {memtx_cli::cmd_train, "train a model (--config, --set, any key as a flag: --attention_list causal ssm)"}},
       {"plot", {memtx_cli::cmd_plot, "draw loss and learning-rate curves of a metrics.jsonl as SVG (-o, --png)"}},
       {"generate", {memtx_cli::cmd_generate, "continue a prompt (--model DIR | --hf DIR | --config X, --prompt TEXT)"}},
-      {"eval", {memtx_cli::cmd_eval, "loss and perplexity over the evaluation split (--model DIR | --config X)"}},
+      {"eval", {memtx_cli::cmd_eval, "loss, perplexity and token accuracy over the evaluation split (--model DIR | --config X)"}},
       {"session", {memtx_cli::cmd_session, "stream text through a model: stdin lines, /generate N, /state (or --file PATH --piece N)"}},
       {"passkey", {memtx_cli::cmd_passkey, "passkey retrieval accuracy per length x depth (--lengths, --depths, --svg)"}},
       {"merge-lora", {memtx_cli::cmd_merge_lora, "fold LoRA adapters into the weights, save standalone (--model DIR --output DIR)"}},

@@ -231,10 +231,12 @@ MEMTX_API int64_t memtx_session_position(const memtx_session* session);
 MEMTX_API int64_t memtx_session_state_bytes(const memtx_session* session);
 
 /* ---- evaluation ---- */
-/* Mean next-token loss and perplexity of the model over the evaluation data that cfg's training section
+/* Mean next-token loss, perplexity and token accuracy (the share of counted targets that are the model's top
+ * choice) of the model over the evaluation data that cfg's training section
  * names (training.eval_split, or the held-out training.eval_fraction; at most training.eval_max_batches
  * batches of training.batch_size windows of training.max_length tokens). cfg NULL = the model's config.
- * JSON: {"split", "loss", "perplexity", "tokens", "sequences", "batches", "seconds"}.
+ * JSON: {"split", "loss", "perplexity", "accuracy", "tokens", "sequences", "batches", "seconds"}. A segmented
+ * model (Infini-attention) reads each whole window through its segments, carrying its memory.
  * NOT_FOUND when the data has no evaluation split. */
 MEMTX_API memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char** out_json);
 

@@ -8,11 +8,13 @@ import (
 	"memtx/internal/capi"
 )
 
-// EvalResult is the mean next-token loss and perplexity over a config's evaluation data.
+// EvalResult is the mean next-token loss, perplexity and token accuracy (the share of targets that are the
+// model's top choice) over a config's evaluation data.
 type EvalResult struct {
 	Split      string  `json:"split"`
 	Loss       float64 `json:"loss"`
 	Perplexity float64 `json:"perplexity"`
+	Accuracy   float64 `json:"accuracy"`
 	Tokens     int64   `json:"tokens"`
 	Sequences  int64   `json:"sequences"`
 	Batches    int64   `json:"batches"`

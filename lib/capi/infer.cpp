@@ -133,7 +133,8 @@ memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char**
       throw Error(StatusCode::Cancelled, "memtx_evaluate: cancelled by memtx_cancel after " +
                                              std::to_string(result.batches) + " batches");
     nlohmann::json j = {{"split", result.split},         {"loss", result.loss},
-                        {"perplexity", result.perplexity}, {"tokens", result.tokens},
+                        {"perplexity", result.perplexity}, {"accuracy", result.accuracy},
+                        {"tokens", result.tokens},
                         {"sequences", result.sequences},   {"batches", result.batches},
                         {"seconds", result.seconds}};
     *out_json = copy_string(j.dump(2));

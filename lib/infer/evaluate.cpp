@@ -42,7 +42,7 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
   torch::NoGradGuard no_grad;
   const torch::Device device = model.device();
   EvalResult result;
-  double loss_sum = 0.0;
+  double loss_sum = 0.0, correct = 0.0;
   while (!max_batches || result.batches < *max_batches) {
     if (cancel && cancel->load(std::memory_order_relaxed)) {
       result.cancelled = true;
@@ -53,6 +53,7 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
     const LmBatch lm = to_lm_batch(batch, device);
     const torch::Tensor logits = model.forward(lm.inputs);
     loss_sum += masked_lm_loss_sum(logits, lm.targets, lm.weights).item<double>();
+    correct += (logits.argmax(-1) == lm.targets).to(torch::kFloat64).mul(lm.weights).sum().item<double>();
     result.tokens += lm.target_count;
     result.sequences += lm.rows;
     result.batches += 1;
@@ -60,6 +61,8 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
   result.loss = result.tokens > 0 ? loss_sum / static_cast<double>(result.tokens)
                                   : std::numeric_limits<double>::quiet_NaN();
   result.perplexity = std::exp(result.loss);
+  result.accuracy = result.tokens > 0 ? correct / static_cast<double>(result.tokens)
+                                      : std::numeric_limits<double>::quiet_NaN();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -2,6 +2,9 @@
 //   per batch b (model/lm_loss.hpp):  S_b = sum_i w_i * CE(logits_i, y_i),  N_b = sum_i w_i
 //   loss = sum_b S_b / sum_b N_b       (every counted target token weighs the same)
 //   perplexity = exp(loss)
+//   accuracy = sum_b sum_i w_i [argmax logits_i == y_i] / sum_b N_b   (next-token accuracy of the greedy choice)
+// A segmented model (Infini-attention) reads each whole window through its segment engine, carrying its
+// memory from segment to segment, so these are the numbers of the whole sequence.
 // Runs without autograd in eval mode and restores the model's training mode. The trainer evaluates with
 // evaluate(model, iterator, ...); memtx_evaluate and `memtx-cli eval` with evaluate_config.
 #pragma once
@@ -21,6 +24,7 @@ namespace memtx::infer {
 struct EvalResult {
   double loss = 0.0;        // NaN when no target token was counted
   double perplexity = 0.0;  // exp(loss)
+  double accuracy = 0.0;    // share of counted targets the model's top choice predicts; NaN when none counted
   int64_t tokens = 0;       // target tokens counted (sum of the loss weights)
   int64_t sequences = 0;    // rows (windows) evaluated
   int64_t batches = 0;

@@ -95,10 +95,14 @@ void attach_adapters(TransformerImpl& model) {
     HfModelInfo info;
     hf_config_to_memtx(dir.string(), config.schema_ptr(), &info);
     const std::vector<std::string> names = base_parameter_names(model);
-    load_hf_weights(model, dir.string(), info, &names);
+    const std::vector<NewParameter> added = load_hf_weights(model, dir.string(), info, &names);
+    std::set<std::string> fresh;
+    for (const auto& p : added) fresh.insert(p.name);
+    model.set_new_parameters(added);
     if (config.get_bool("model.freeze_base_model")) {
       auto params = model.named_parameters();
-      for (const auto& n : names) params[n].requires_grad_(false);
+      for (const auto& n : names)
+        if (!fresh.count(n)) params[n].requires_grad_(false);  // what the base did not have stays trainable
       model.set_base_fingerprint(base_model_fingerprint(dir.string()));
     }
   }

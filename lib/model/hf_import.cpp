@@ -84,8 +84,23 @@ std::string hf_to_memtx_name(const std::string& hf, const HfModelInfo& info) {
   return hf_architecture_for(info.model_type, "config.json").map_name(hf);
 }
 
-void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info,
-                     const std::vector<std::string>* targets) {
+namespace {
+
+// The block index of "layers.<i>.<...>", or -1.
+int64_t layer_of(const std::string& name) {
+  if (name.rfind("layers.", 0) != 0) return -1;
+  const size_t end = name.find('.', 7);
+  try {
+    return std::stoll(name.substr(7, end - 7));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+std::vector<NewParameter> load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info,
+                                          const std::vector<std::string>* targets) {
   auto params = model.named_parameters(/*recurse=*/true);
   std::set<std::string> wanted, missing;
   if (targets) wanted.insert(targets->begin(), targets->end());
@@ -111,10 +126,25 @@ void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfMod
       missing.erase(name);
     }
   }
-  if (!missing.empty()) {
-    throw Error(StatusCode::Io, dir + ": no weight for memtx parameter '" + *missing.begin() + "' (" +
-                                    std::to_string(missing.size()) + " missing)");
+  // A parameter of a layer whose variant is not the architecture's is new: the folder cannot hold it.
+  const HfArchitecture& arch = hf_architecture_for(info.model_type, "config.json");
+  std::vector<NewParameter> added;
+  for (const std::string& name : missing) {
+    const int64_t layer = layer_of(name);
+    const std::string attn = layer >= 0 ? "layers." + std::to_string(layer) + ".attn." : "";
+    const std::string variant =
+        layer >= 0 && layer < static_cast<int64_t>(model.blocks.size()) && name.rfind(attn, 0) == 0
+            ? model.spec().layer_spec(layer).variant
+            : "";
+    if (variant.empty() || variant == arch.variant)
+      throw Error(StatusCode::Io, dir + ": no weight for memtx parameter '" + name + "' (" +
+                                      std::to_string(missing.size()) + " missing): a " + info.model_type +
+                                      " model's files should hold it; is the folder complete?");
+    added.push_back({name, "new in the '" + variant + "' layer " + std::to_string(layer) + " (a " + info.model_type +
+                               " model's layers are '" + arch.variant + "' attention, without '" +
+                               name.substr(attn.size()) + "'); initialised by the variant, trainable"});
   }
+  return added;
 }
 
 Transformer load_hf_model(const std::string& dir, const Registry& registry, HfModelInfo* info_out) {

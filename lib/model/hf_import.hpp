@@ -23,9 +23,12 @@ MEMTX_API Config hf_config_to_memtx(const std::string& dir, std::shared_ptr<cons
 MEMTX_API std::string hf_to_memtx_name(const std::string& hf_name, const HfModelInfo& info);
 // Loads the folder's safetensors into the model (strict, by name). targets: the names of the parameters the
 // folder must fill (adapter mode: the base model's, not the memory layers memtx adds); null: every parameter.
-// Every tensor of the files must map onto a target, and every target must be filled.
-MEMTX_API void load_hf_weights(TransformerImpl& model, const std::string& dir, const HfModelInfo& info,
-                               const std::vector<std::string>* targets = nullptr);
+// Every tensor of the files must map onto a target, and every target must be filled, except the parameters of
+// layers whose variant differs from the architecture's (returned: they stay as initialised). A missing weight
+// of a layer of the architecture's own variant is Error(Io) naming the parameter and the folder.
+MEMTX_API std::vector<NewParameter> load_hf_weights(TransformerImpl& model, const std::string& dir,
+                                                    const HfModelInfo& info,
+                                                    const std::vector<std::string>* targets = nullptr);
 // Config + weights.
 MEMTX_API Transformer load_hf_model(const std::string& dir, const Registry& registry, HfModelInfo* info = nullptr);
 

@@ -10,6 +10,8 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <vector>
+#include <string>
 
 #include "model/layers.hpp"
 #include "model/memory_layout.hpp"
@@ -19,6 +21,14 @@
 namespace memtx {
 
 // Per-sequence state of every layer (recurrent memories, KV caches), carried between calls.
+// A parameter of an adapter-mode model that its pretrained base cannot provide: it belongs to a layer of another
+// attention variant than the base's (Infini-attention's gate over a Qwen2 base), so it keeps the value its
+// variant gave it (model/hf_import.hpp load_hf_weights).
+struct NewParameter {
+  std::string name;         // "layers.0.attn.balance"
+  std::string explanation;  // why it is new and how it is initialised, for the user
+};
+
 struct ModelState {
   std::vector<LayerState> layers;
   int64_t position = 0;  // tokens consumed so far (absolute position of the next token)
@@ -82,6 +92,8 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   void set_global_batch(const GlobalBatch* global) { global_batch_ = global; }
   // The segment length the model runs in; 0 when no layer asks for segments.
   int64_t segment_length() const { return segment_length_; }
+  // Segments between the cuts of the carried state in one forward call; 0 when it is never cut.
+  int64_t detach_every() const { return detach_every_; }
 
   // The layers' losses of the last forward, over all of its segments (each segment's value weighted by its
   // share of the tokens; one segment = the blocks' own values): the sum of every attention and memory sublayer's
@@ -101,6 +113,10 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::vector<std::shared_ptr<MemoryBankImpl>> banks;
   const MemoryLayout& memory_layout() const { return memory_layout_; }
 
+  // Adapter mode: the parameters the base folder could not provide (layers of another variant than the base's,
+  // e.g. Infini-attention's gates), as attach_adapters found them.
+  const std::vector<NewParameter>& new_parameters() const { return new_parameters_; }
+  void set_new_parameters(std::vector<NewParameter> added) { new_parameters_ = std::move(added); }
   // Adapter mode with a frozen base: the base folder's fingerprint (model/adapter.hpp), else "".
   const std::string& base_fingerprint() const { return base_fingerprint_; }
   void set_base_fingerprint(std::string fingerprint) { base_fingerprint_ = std::move(fingerprint); }
@@ -116,6 +132,7 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
                            std::map<std::string, torch::Tensor>* capture);
   void add_layer_losses(double weight);  // the blocks' current losses, times weight, into the two below
   std::string base_fingerprint_;
+  std::vector<NewParameter> new_parameters_;
   torch::Tensor auxiliary_loss_;
   std::map<std::string, torch::Tensor> router_losses_;
   int64_t segment_length_ = 0;

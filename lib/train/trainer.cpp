@@ -27,6 +27,7 @@
 #include "train/optimizer_state.hpp"
 #include "train/precision.hpp"
 #include "train/schedule.hpp"
+#include "train/segment_groups.hpp"
 #include "train/overlapped_gradient_sum.hpp"
 #include "train/sharded_optimizer.hpp"
 #include "io/safetensors.hpp"
@@ -309,6 +310,7 @@ class Run {
     for (const auto& g : groups_)
       groups += (groups.empty() ? "" : ", ") + g.name + " (" + std::to_string(g.params.size()) + " tensors, lr " +
                 format_number(g.lr) + ", wd " + format_number(g.weight_decay) + ")";
+    for (const NewParameter& p : model_.new_parameters()) log(p.name + ": " + p.explanation);
     log(c10::str("training ", trainable, " of ", total, " parameters on ", device_.str(), " in ", precision_.name,
                  ", ", at::get_num_threads(), " threads; ", schedule_.total_steps, " steps of ", s_.batch_size, " x ",
                  s_.accumulation, " sequences of ", length_, " tokens; groups: ", groups));
@@ -365,21 +367,27 @@ class Run {
     for (size_t i = 0; i < micro.size(); ++i) {
       const auto& [mb, every_rank] = micro[i];
       if (!dp_ && cancel_requested()) return std::nullopt;
-      if (overlap_ && i + 1 == micro.size()) overlap_->arm();  // the last backward pass starts the sums
       if (!mb.inputs.defined()) continue;  // no rows for this rank
-      torch::Tensor objective, lm_sum;
-      {
-        AutocastScope autocast(precision_, device_);
-        GlobalBatchScope global(model_, dp_ && every_rank ? &dp_->global_batch() : nullptr);
-        torch::Tensor logits = model_.forward(mb.inputs);
-        lm_sum = masked_lm_loss_sum(logits, mb.targets, mb.weights);
-        objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
-        torch::Tensor aux = model_.auxiliary_loss();  // every layer, every segment
-        if (aux.defined()) objective = objective + aux.to(torch::kFloat32) / k;
-        accumulate_router_losses();
+      // A segmented model back-propagates each group of detach_every segments at once (train/segment_groups.hpp).
+      SegmentGroups groups(model_, mb.inputs);
+      for (size_t g = 0; g < groups.size(); ++g) {
+        torch::Tensor objective, lm_sum;
+        {
+          AutocastScope autocast(precision_, device_);
+          GlobalBatchScope global(model_, dp_ && every_rank ? &dp_->global_batch() : nullptr);
+          torch::Tensor logits = groups.forward(g);
+          lm_sum = masked_lm_loss_sum(logits, groups.slice(mb.targets, g), groups.slice(mb.weights, g));
+          objective = lm_sum / static_cast<double>(std::max<int64_t>(count, 1));
+          torch::Tensor aux = model_.auxiliary_loss();  // every layer, every segment of this pass
+          if (aux.defined()) objective = objective + aux.to(torch::kFloat32) / (k / groups.token_share(g));
+          accumulate_router_losses();
+        }
+        // The step's last backward pass starts the overlapped gradient sums.
+        if (overlap_ && i + 1 == micro.size() && g + 1 == groups.size()) overlap_->arm();
+        (objective * scaler_.scale()).backward();
+        loss_sum += lm_sum.item<double>();
+        groups.cut();
       }
-      (objective * scaler_.scale()).backward();
-      loss_sum += lm_sum.item<double>();
     }
     return loss_sum / static_cast<double>(std::max<int64_t>(count, 1));
   }
@@ -552,7 +560,8 @@ class Run {
     model_.train();
     last_eval_loss_ = result.loss;
     record({{"type", "eval"}, {"step", state_.step}, {"eval_loss", result.loss},
-                     {"eval_perplexity", result.perplexity}, {"eval_tokens", result.tokens}});
+                     {"eval_perplexity", result.perplexity}, {"eval_accuracy", result.accuracy},
+                     {"eval_tokens", result.tokens}});
     log(c10::str("step ", state_.step, ": eval loss ", result.loss, ", perplexity ", result.perplexity));
     const bool improved = std::isfinite(result.loss) &&
                           (!state_.best_metric || result.loss < *state_.best_metric - s_.threshold);

@@ -35,6 +35,10 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   o.memory_on = c.get_bool("infini_attention.turn_on_memory");
   o.delta = c.get_string("infini_attention.memory_update") == "delta";
   o.init_type = c.get_string("infini_attention.balance_init_type");
+  // Over a pretrained base the gate starts shut unless asked otherwise, so the layer begins as the base's
+  // attention within a segment (its q/k/v/o are the base's) and learns to open towards the memory.
+  if (!c.is_set("infini_attention.balance_init_type") && c.get_opt_string("model.base_model_name"))
+    o.init_type = "closed";
   o.gate = parse_gate_kind(c.get_string("infini_attention.balance_act_type"));
   o.qk_norm = c.get_bool("attention.use_qk_norm");
   o.qk_norm_scale = c.get_bool("attention.use_qk_norm_scale");
@@ -49,9 +53,9 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
     throw Error(StatusCode::Config, "infini: infini_attention.segment_length must be >= 1, got " +
                                         std::to_string(o.segment_length));
   }
-  if (o.init_type != "zeros" && o.init_type != "ones" && o.init_type != "normal") {
+  if (o.init_type != "zeros" && o.init_type != "ones" && o.init_type != "normal" && o.init_type != "closed") {
     throw Error(StatusCode::Config, "infini: infini_attention.balance_init_type '" + o.init_type +
-                                        "' is not one of zeros, ones, normal");
+                                        "' is not one of zeros, ones, normal, closed");
   }
   if (spec.num_heads < 1 || spec.num_kv_heads < 1 || spec.num_heads % spec.num_kv_heads != 0) {
     throw Error(StatusCode::Config, "infini: model.num_heads " + std::to_string(spec.num_heads) +
@@ -84,7 +88,8 @@ InfiniAttentionImpl::InfiniAttentionImpl(const AttentionSpec& spec) : spec_(spec
 
 void InfiniAttentionImpl::init_balance() {
   torch::NoGradGuard no_grad;
-  if (opt_.init_type == "zeros") balance.zero_();
+  if (opt_.init_type == "closed") balance.fill_(closed_gate_value(opt_.gate));
+  else if (opt_.init_type == "zeros") balance.zero_();
   else if (opt_.init_type == "ones") balance.fill_(1.0);
   else balance.normal_(0.0, 1.0);
 }

@@ -21,9 +21,13 @@ VariantKeys infini_keys() {
           .doc("How a completed segment is written into the compressive memory: linear (M += sigma(K)^T V) or delta "
                "(M += sigma(K)^T (V - sigma(K) M / (sigma(K) z + eps)): only what the memory does not already return; "
                "storing the same keys and values twice leaves M unchanged)."),
-      Option("infini_attention.balance_init_type", VT::String, "zeros").choices({"zeros", "ones", "normal"}).by("infini")
+      Option("infini_attention.balance_init_type", VT::String, "zeros")
+          .choices({"zeros", "ones", "normal", "closed"}).by("infini")
           .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
-               "attention), ones, or normal (random)."),
+               "attention), ones, normal (random), or closed (the gate shut: g = 0 for clamp and hard_sigmoid, "
+               "6e-6 for orig_sigmoid, so the layer starts as local attention within its segment). Unset over a "
+               "pretrained base (model.base_model_name), closed: the converted layers start as the base's "
+               "attention."),
       Option("infini_attention.balance_act_type", VT::String, "orig_sigmoid")
           .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
           .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise linear), or "

@@ -14,6 +14,15 @@ GateKind parse_gate_kind(const std::string& name) {
                                       "' is not one of orig_sigmoid, hard_sigmoid, clamp");
 }
 
+double closed_gate_value(GateKind kind) {
+  switch (kind) {
+    case GateKind::Sigmoid: return -12.0;
+    case GateKind::HardSigmoid: return -3.0;
+    case GateKind::Clamp: return 0.0;
+  }
+  return -12.0;
+}
+
 torch::Tensor sigma(const torch::Tensor& u) { return torch::elu(u) + 1.0; }
 
 torch::Tensor memory_read(const torch::Tensor& sigma_q, const Memory& mem) {

@@ -33,5 +33,8 @@ torch::Tensor memory_read(const torch::Tensor& sigma_q, const Memory& mem);
 Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch::Tensor& v, bool delta);
 // g(beta) elementwise.
 torch::Tensor gate(const torch::Tensor& beta, GateKind kind);
+// The gate parameter that shuts the gate: 0 for clamp, -3 for hard_sigmoid (both give exactly 0 and still pass
+// a gradient at that edge), -12 for the logistic (6.1e-6).
+double closed_gate_value(GateKind kind);
 
 }  // namespace memtx::infini

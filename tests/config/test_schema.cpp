@@ -280,7 +280,7 @@ TEST(ConfigSchema, TypesChoicesAndBoundsOfKeyKeys) {
   EXPECT_EQ(choices("training.fsdp_sharding_strategy"),
             (Strs{"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"}));
   EXPECT_EQ(choices("attention.mod_fn"), (Strs{"cooperation", "tm1", "tm2", "tm3", "tm4"}));
-  EXPECT_EQ(choices("infini_attention.balance_init_type"), (Strs{"zeros", "ones", "normal"}));
+  EXPECT_EQ(choices("infini_attention.balance_init_type"), (Strs{"zeros", "ones", "normal", "closed"}));
   EXPECT_EQ(choices("infini_attention.balance_act_type"), (Strs{"orig_sigmoid", "hard_sigmoid", "clamp"}));
   EXPECT_EQ(choices("model.mlp_type"), (Strs{"swiglu", "gelu"}));
   EXPECT_EQ(choices("model.rope_layout"), (Strs{"half", "interleaved"}));

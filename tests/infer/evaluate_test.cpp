@@ -1,5 +1,6 @@
 // Tests of evaluation: the loss over hand-made masked batches equals a hand computation (with
-// masked_lm_loss_sum, and independently with log_softmax), perplexity = exp(loss), max_batches is
+// masked_lm_loss_sum, and independently with log_softmax), perplexity = exp(loss), token accuracy counts the
+// masked targets the top logit predicts (a hand loop; 1 on a sequence the model wrote greedily), max_batches is
 // respected, dropout is off and the training mode comes back; the config path over a synthetic dataset
 // honours training.eval_max_batches and fails with NOT_FOUND without an evaluation split.
 #include <ATen/CPUGeneratorImpl.h>
@@ -37,7 +38,7 @@ infer::BatchSource source_of(const std::vector<data::Batch>& batches, size_t* se
 }
 
 struct Hand {
-  double loss_sum = 0, independent_sum = 0;
+  double loss_sum = 0, independent_sum = 0, correct = 0;
   int64_t tokens = 0, rows = 0;
 };
 
@@ -58,6 +59,15 @@ Hand hand_computation(Transformer& model, const std::vector<data::Batch>& batche
     auto nll = -logits.log_softmax(-1).gather(2, targets.unsqueeze(-1)).squeeze(-1);
     h.independent_sum += (nll.to(torch::kFloat64) * weights.to(torch::kFloat64)).sum().item<double>();
     h.tokens += static_cast<int64_t>(weights.sum().item<double>());
+    auto l = logits.accessor<float, 3>();
+    for (int64_t r = 0; r < b.batch; ++r)
+      for (int64_t t = 0; t < b.length; ++t) {
+        if (weights[r][t].item<float>() == 0) continue;
+        int64_t best = 0;
+        for (int64_t v = 1; v < l.size(2); ++v)
+          if (l[r][t][v] > l[r][t][best]) best = v;
+        h.correct += best == targets[r][t].item<int64_t>() ? 1 : 0;
+      }
     h.rows += b.batch;
   }
   return h;
@@ -80,6 +90,7 @@ TEST(Evaluate, LossIsTheMaskedMeanOverAllCountedTokens) {
   EXPECT_NEAR(result.loss, h.loss_sum / static_cast<double>(h.tokens), 1e-5);
   EXPECT_NEAR(result.loss, h.independent_sum / static_cast<double>(h.tokens), 1e-5);
   EXPECT_NEAR(result.perplexity, std::exp(result.loss), 1e-9 * result.perplexity);
+  EXPECT_NEAR(result.accuracy, h.correct / static_cast<double>(h.tokens), 1e-12);
   // A near-uniform untrained model over 97 ids: loss close to ln 97 = 4.575.
   EXPECT_NEAR(result.loss, std::log(97.0), 0.3);
   EXPECT_FALSE(result.cancelled);
@@ -89,6 +100,34 @@ TEST(Evaluate, LossIsTheMaskedMeanOverAllCountedTokens) {
   const auto again = infer::evaluate(*model, source_of(batches, &served), 2, std::nullopt);
   EXPECT_DOUBLE_EQ(again.loss, result.loss);
   for (const auto& p : model->parameters()) EXPECT_FALSE(p.grad().defined());
+}
+
+// A sequence the model wrote itself (each token its top choice after the ones before): accuracy 1, and
+// replacing every target with another token: accuracy 0.
+TEST(Evaluate, AccuracyIsOneOnTheModelsOwnGreedyText) {
+  Transformer model(tiny_config(), plugin_registry());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> tokens = {5};
+  for (int t = 0; t < 12; ++t)
+    tokens.push_back(model->forward(torch::tensor(tokens, torch::kLong).unsqueeze(0))[0][-1].argmax().item<int64_t>());
+  data::Batch b;
+  b.batch = 1;
+  b.length = 12;
+  b.tokens = tokens;
+  b.mask.assign(13, 1);
+  b.mask[0] = 0;
+  size_t served = 0;
+  const std::vector<data::Batch> own = {b};
+  EXPECT_DOUBLE_EQ(infer::evaluate(*model, source_of(own, &served), 1, std::nullopt).accuracy, 1.0);
+  data::Batch wrong = b;
+  for (size_t i = 1; i < wrong.tokens.size(); ++i) wrong.tokens[i] = (tokens[i] + 1) % 97;
+  // Inputs change too, so score the shifted text against its own greedy choice: count where they differ.
+  const std::vector<data::Batch> others = {wrong};
+  const auto result = infer::evaluate(*model, source_of(others, &served), 1, std::nullopt);
+  const Hand h = hand_computation(model, others, 1);
+  EXPECT_NEAR(result.accuracy, h.correct / 12.0, 1e-12);
+  EXPECT_LT(result.accuracy, 1.0);
 }
 
 TEST(Evaluate, MaxBatchesIsRespected) {

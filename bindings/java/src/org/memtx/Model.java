@@ -185,7 +185,7 @@ public final class Model extends NativeResource {
 
   /**
    * Mean next-token loss over the evaluation data config's training section names (null = the model's config).
-   * JSON: {"split", "loss", "perplexity", "tokens", "sequences", "batches", "seconds"}.
+   * JSON: {"split", "loss", "perplexity", "accuracy", "tokens", "sequences", "batches", "seconds"}.
    */
   public String evaluate(Config config) {
     synchronized (lock) {
