@@ -155,6 +155,12 @@ NamedTensors optimizer_state_tensors(const torch::optim::Optimizer& optimizer, c
   return out;
 }
 
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer, const std::vector<ParamGroup>& groups) {
+  int64_t bytes = 0;
+  for (const auto& [name, t] : optimizer_state_tensors(optimizer, groups)) bytes += static_cast<int64_t>(t.nbytes());
+  return bytes;
+}
+
 std::map<std::string, std::string> optimizer_state_metadata(const torch::optim::Optimizer& optimizer) {
   return {{"optimizer", optimizer_kind_name(optimizer_kind(optimizer))}, {"format", kFormat}};
 }

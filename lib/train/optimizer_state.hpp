@@ -27,6 +27,8 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 // write them before the next step.
 MEMTX_API NamedTensors optimizer_state_tensors(const torch::optim::Optimizer& optimizer,
                                                const std::vector<ParamGroup>& groups);
+// Bytes of the state tensors above (what the optimizer holds for these groups).
+MEMTX_API int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer, const std::vector<ParamGroup>& groups);
 // {"optimizer": "adamw"|"adam"|"sgd", "format": "memtx-optimizer-state-1"}.
 MEMTX_API std::map<std::string, std::string> optimizer_state_metadata(const torch::optim::Optimizer& optimizer);
 

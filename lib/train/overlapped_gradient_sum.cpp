@@ -101,14 +101,8 @@ void OverlappedGradientSum::start(BucketState& bucket) {
     if (!g.defined()) g = torch::zeros_like(params_[p].second);
     grads.push_back(g);
   }
-  dist::Bucket all{{}, 0};
-  for (size_t i = 0; i < grads.size(); ++i) {
-    all.members.push_back(i);
-    all.numel += grads[i].numel();
-  }
-  // A copy even for a lone contiguous gradient: it must not change while the sum runs.
-  bucket.flat = dist::flatten_bucket(grads, all);
-  if (grads.size() == 1 && bucket.flat.data_ptr() == grads[0].data_ptr()) bucket.flat = bucket.flat.clone();
+  for (torch::Tensor& g : grads) g = g.reshape({-1});
+  bucket.flat = torch::cat(grads);  // always a copy: the gradients may not change while the sum runs
   group_.start_all_reduce_sum(bucket.flat);
   bucket.started = true;
   ++next_;

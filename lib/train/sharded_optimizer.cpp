@@ -94,12 +94,7 @@ void ShardedOptimizer::step() {
   for (Slot& s : slots_) s.param.detach().view({-1}).copy_(everything.narrow(0, s.offset, s.param.numel()));
 }
 
-int64_t ShardedOptimizer::state_bytes() const {
-  int64_t bytes = 0;
-  for (const auto& [name, t] : optimizer_state_tensors(*inner_, piece_groups_))
-    bytes += static_cast<int64_t>(t.nbytes());
-  return bytes;
-}
+int64_t ShardedOptimizer::state_bytes() const { return optimizer_state_bytes(*inner_, piece_groups_); }
 
 std::unique_ptr<torch::optim::Optimizer> ShardedOptimizer::empty_full_optimizer() const {
   return make_optimizer(groups_, settings_);

@@ -215,7 +215,7 @@ class Run {
       device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(world.local_rank));
       model_.to(device_);
     }
-    if (config_.get_int("training.num_gpus") >= 1 && device_.is_cpu())
+    if (per_node >= 1 && device_.is_cpu())
       log("training on the CPU: the model is on the CPU (model.device " + config_.get_string("model.device") +
           (torch::cuda::is_available() ? ")" : ", no CUDA device is visible)"));
     // CPU training frees and reallocates the same large buffers every step: keep freed memory in the process
@@ -655,11 +655,7 @@ class Run {
     report_.gradient_buckets_overlapped = overlap_ ? overlap_->started_in_backward_total() : 0;
     rusage usage{};
     if (getrusage(RUSAGE_SELF, &usage) == 0) report_.peak_rss_bytes = static_cast<int64_t>(usage.ru_maxrss) * 1024;
-    report_.optimizer_state_bytes = 0;
-    if (sharded_) report_.optimizer_state_bytes = sharded_->state_bytes();
-    else
-      for (const auto& [name, t] : optimizer_state_tensors(*optimizer_, groups_))
-        report_.optimizer_state_bytes += static_cast<int64_t>(t.nbytes());
+    report_.optimizer_state_bytes = optimizer_state_bytes(optimizer(), optimizer_groups());
     notify(TrainEvent::Done);
   }
 
