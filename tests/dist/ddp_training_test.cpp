@@ -162,8 +162,10 @@ void expect_all_completed(const std::vector<RankRun>& runs) {
   for (const auto& r : runs) EXPECT_EQ(r.get("digest"), runs.front().get("digest")) << "ranks ended with different weights";
 }
 
-const std::vector<std::string> kCommon = {"training.max_steps=12", "training.save_steps=4", "training.eval_steps=6",
-                                          "training.gradient_accumulation_steps=2"};
+// 20 optimizer steps of 2 micro-batches; a checkpoint every 4, all kept (the resume tests start from step 12).
+constexpr int64_t kSteps = 20;
+const std::vector<std::string> kCommon = {"training.max_steps=20", "training.save_steps=4", "training.eval_steps=6",
+                                          "training.gradient_accumulation_steps=2", "training.save_total_limit=null"};
 
 void check_equivalence(DdpTraining& t, const std::vector<std::string>& model_overrides,
                        std::vector<RankRun> (DdpTraining::*train)(const std::string&, const std::vector<std::string>&,
@@ -173,7 +175,7 @@ void check_equivalence(DdpTraining& t, const std::vector<std::string>& model_ove
   run_training(trainer_config(dir / "one", with(common, {"training.batch_size=4"})));
   const auto runs = (t.*train)(dir / "two", with(common, {"training.batch_size=2"}), 2, {});
   expect_all_completed(runs);
-  expect_same_run(dir / "one", dir / "two", 12);
+  expect_same_run(dir / "one", dir / "two", kSteps);
 }
 
 }  // namespace
@@ -220,7 +222,7 @@ TEST_F(DdpTraining, TwoRanksEqualOneRankWithTheDoubledBatchMemoryChapters) {
   run_training(trainer_config(dir / "one", with(common, {"training.batch_size=4"})));
   const auto runs = train_ranks(dir / "two", with(common, {"training.batch_size=2"}));
   expect_all_completed(runs);
-  expect_same_run(dir / "one", dir / "two", 12);
+  expect_same_run(dir / "one", dir / "two", kSteps);
   expect_same_router_losses(dir / "one", dir / "two");
 }
 
@@ -238,8 +240,8 @@ TEST_F(DdpTraining, ShardGradOpEqualsDdpWithHalfTheOptimizerState) {
   const auto fsdp = train_ranks(dir / "fsdp", with(with(common, kShardGradOp), {"training.batch_size=2"}));
   expect_all_completed(ddp);
   expect_all_completed(fsdp);
-  expect_same_run(dir / "ddp", dir / "fsdp", 12);
-  expect_same_run(dir / "one", dir / "fsdp", 12);
+  expect_same_run(dir / "ddp", dir / "fsdp", kSteps);
+  expect_same_run(dir / "one", dir / "fsdp", kSteps);
   const double whole = std::stod(ddp[0].get("optimizer_bytes"));
   ASSERT_GT(whole, 0);
   double sum = 0;
@@ -250,8 +252,8 @@ TEST_F(DdpTraining, ShardGradOpEqualsDdpWithHalfTheOptimizerState) {
   }
   EXPECT_GE(sum, whole) << "the shards together hold every state tensor";
   // The checkpoint is ddp's layout: the same optimizer tensors, names and shapes.
-  const auto a = io::read_safetensors(dir / "ddp/checkpoint-12/optimizer.safetensors");
-  const auto b = io::read_safetensors(dir / "fsdp/checkpoint-12/optimizer.safetensors");
+  const auto a = io::read_safetensors(dir / "ddp/checkpoint-20/optimizer.safetensors");
+  const auto b = io::read_safetensors(dir / "fsdp/checkpoint-20/optimizer.safetensors");
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (const auto& [name, t] : a.tensors) {
     const torch::Tensor* other = b.find(name);
@@ -270,13 +272,13 @@ TEST_F(DdpTraining, ShardGradOpCheckpointResumesOnOneRankAndOnTwo) {
   expect_all_completed(whole);
   for (const char* to : {"one", "two"}) {
     std::filesystem::create_directories(dir / to);
-    std::filesystem::copy(dir / "whole/checkpoint-8", dir / (std::string(to) + "/checkpoint-8"),
+    std::filesystem::copy(dir / "whole/checkpoint-12", dir / (std::string(to) + "/checkpoint-12"),
                           std::filesystem::copy_options::recursive);
   }
   run_training(trainer_config(dir / "one", with(kCommon, {"training.batch_size=4", "training.resume_from_checkpoint=" +
-                                                                                       (dir / "one/checkpoint-8")})));
+                                                                                       (dir / "one/checkpoint-12")})));
   const auto two = train_ranks(dir / "two", with(sharded, {"training.batch_size=2", "training.resume_from_checkpoint=" +
-                                                                                        (dir / "two/checkpoint-8")}));
+                                                                                        (dir / "two/checkpoint-12")}));
   expect_all_completed(two);
   EXPECT_EQ(two.front().get("digest"), whole.front().get("digest")) << "the resumed sharded run ended elsewhere";
   expect_same_final_weights(dir / "whole", dir / "one");
@@ -289,12 +291,12 @@ TEST_F(DdpTraining, TwoRankCheckpointResumesOnOneRank) {
   const auto two = train_ranks(dir / "two", with(kCommon, {"training.batch_size=2"}));
   expect_all_completed(two);
   std::filesystem::create_directories(dir / "one");
-  std::filesystem::copy(dir / "two/checkpoint-8", dir / "one/checkpoint-8", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(dir / "two/checkpoint-12", dir / "one/checkpoint-12", std::filesystem::copy_options::recursive);
   run_training(trainer_config(dir / "one", with(kCommon, {"training.batch_size=4", "training.resume_from_checkpoint=" +
-                                                                                       (dir / "one/checkpoint-8")})));
+                                                                                       (dir / "one/checkpoint-12")})));
   expect_same_final_weights(dir / "two", dir / "one");
   const auto losses_two = train_losses(dir / "two/metrics.jsonl"), losses_one = train_losses(dir / "one/metrics.jsonl");
-  for (int64_t step = 9; step <= 12; ++step)
+  for (int64_t step = 13; step <= kSteps; ++step)
     EXPECT_NEAR(losses_one.at(step), losses_two.at(step), 1e-5 * std::abs(losses_two.at(step))) << step;
 }
 
@@ -305,15 +307,15 @@ TEST_F(DdpTraining, ResumedTwoRankRunEqualsTheUninterruptedOne) {
   const auto whole = train_ranks(dir / "whole", with(kCommon, {"training.batch_size=2"}));
   expect_all_completed(whole);
   std::filesystem::create_directories(dir / "resumed");
-  std::filesystem::copy(dir / "whole/checkpoint-8", dir / "resumed/checkpoint-8",
+  std::filesystem::copy(dir / "whole/checkpoint-12", dir / "resumed/checkpoint-12",
                         std::filesystem::copy_options::recursive);
   const auto resumed = train_ranks(dir / "resumed", with(kCommon, {"training.batch_size=2",
                                                                    "training.resume_from_checkpoint=" +
-                                                                       (dir / "resumed/checkpoint-8")}));
+                                                                       (dir / "resumed/checkpoint-12")}));
   expect_all_completed(resumed);
   EXPECT_EQ(resumed.front().get("digest"), whole.front().get("digest")) << "the resumed run ended elsewhere";
   const auto a = train_losses(dir / "whole/metrics.jsonl"), b = train_losses(dir / "resumed/metrics.jsonl");
-  for (int64_t step = 9; step <= 12; ++step) {
+  for (int64_t step = 13; step <= kSteps; ++step) {
     ASSERT_TRUE(a.count(step) && b.count(step)) << step;
     EXPECT_NEAR(b.at(step), a.at(step), 1e-6 * std::abs(a.at(step))) << step;
   }
