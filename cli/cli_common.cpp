@@ -69,6 +69,12 @@ std::string take_string(char* text) {
   return out;
 }
 
+std::string take_string(char* text, size_t length) {
+  std::string out(text ? std::string(text, length) : std::string());
+  memtx_string_free(text);
+  return out;
+}
+
 cxxopts::Options make_options(const std::string& command, const std::string& help) {
   cxxopts::Options options("memtx-cli " + command, help);
   options.add_options()("h,help", "show this help")(

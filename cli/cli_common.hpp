@@ -22,8 +22,9 @@ struct CliError : std::runtime_error {
 
 // Throws CliError "[CODE] message" for a failed status (and frees it).
 void check(memtx_status* status);
-// Copies a library-owned string and frees it.
+// Copies a library-owned string and frees it: up to its NUL, or length bytes (text of the _n calls).
 std::string take_string(char* text);
+std::string take_string(char* text, size_t length);
 
 using Context = std::unique_ptr<memtx_context, decltype(&memtx_context_free)>;
 using ConfigHandle = std::unique_ptr<memtx_config, decltype(&memtx_config_free)>;

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include "cli_common.hpp"
+#include "json_number.hpp"
 
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -71,8 +72,8 @@ int cmd_check_fixture(const Args& args) {
       std::cout << j["architecture"].get<std::string>() << " (" << j["dir"].get<std::string>() << ")\n";
       for (const auto& t : j["tensors"]) {
         std::cout << "  " << std::left << std::setw(40) << t["name"].get<std::string>() << " max abs error "
-                  << std::scientific << std::setprecision(3) << t["max_abs_error"].get<double>() << "  (tolerance "
-                  << t["tolerance"].get<double>() << ") " << (t["ok"].get<bool>() ? "ok" : "FAIL") << "\n";
+                  << std::scientific << std::setprecision(3) << json_number(t["max_abs_error"]) << "  (tolerance "
+                  << json_number(t["tolerance"]) << ") " << (t["ok"].get<bool>() ? "ok" : "FAIL") << "\n";
       }
       std::cout << (j["ok"].get<bool>() ? "PASS" : "FAIL") << "\n";
     }

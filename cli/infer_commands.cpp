@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "json_number.hpp"
 
 namespace memtx_cli {
 namespace {
@@ -51,8 +52,9 @@ int cmd_generate(const Args& args) {
     o.n_stop_tokens = stops.size();
     const std::string prompt = result["prompt"].as<std::string>();
     char* raw = nullptr;
-    check(memtx_generate_text(model.get(), prompt.c_str(), &o, &raw));
-    const std::string text = take_string(raw);
+    size_t length = 0;  // the continuation may hold NUL bytes
+    check(memtx_generate_text_n(model.get(), prompt.data(), prompt.size(), &o, &raw, &length));
+    const std::string text = take_string(raw, length);
     if (result.count("json")) {
       nlohmann::json j = {{"prompt", prompt}, {"text", text}};
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -92,9 +94,12 @@ int cmd_eval(const Args& args) {
       return 0;
     }
     std::cout << "split " << j["split"].get<std::string>() << ": loss " << std::fixed << std::setprecision(4)
-              << j["loss"].get<double>() << ", perplexity " << std::setprecision(2) << j["perplexity"].get<double>()
-              << ", token accuracy " << std::setprecision(4) << j["accuracy"].get<double>() << " (" << j["tokens"] << " tokens, " << j["sequences"] << " sequences, " << j["batches"]
+              << json_number(j["loss"]) << ", perplexity " << std::setprecision(2) << json_number(j["perplexity"])
+              << ", token accuracy " << std::setprecision(4) << json_number(j["accuracy"]) << " (" << j["tokens"] << " tokens, " << j["sequences"] << " sequences, " << j["batches"]
               << " batches, " << std::setprecision(2) << j["seconds"].get<double>() << " s)\n";
+    if (j.contains("sequence_accuracy") && j["sequence_accuracy"].is_number())
+      std::cout << "exact match (every counted token of a sequence right): " << std::setprecision(4)
+                << j["sequence_accuracy"].get<double>() << " of " << j["scored_sequences"] << " sequences\n";
     return 0;
   });
 }

@@ -3,6 +3,7 @@
 // finishes (trial t has the same key in every cell, so the split changes nothing). Prints a table per cell
 // and the accuracy grid; --json writes the whole report (memtx_passkey's format, all cells), --svg a heat map
 // (heatmap_svg.hpp). Lists take several words: --lengths 256 1024 4096 --depths 0 0.25 0.5 0.75 1.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "peak_memory.hpp"
 #include "heatmap_svg.hpp"
 
 namespace memtx_cli {
@@ -109,7 +111,9 @@ int cmd_passkey(const Args& args_in) {
     int64_t correct = 0, trials = 0;
     double seconds = 0;
     std::cout << std::fixed;
+    nlohmann::json peaks = nlohmann::json::array();
     for (size_t li = 0; li < lengths.size(); ++li) {
+      const bool peak_reset = reset_peak_rss();
       for (size_t di = 0; di < depths.size(); ++di) {
         nlohmann::json o = base;
         o["lengths"] = {lengths[li]};
@@ -122,27 +126,38 @@ int cmd_passkey(const Args& args_in) {
           std::cout << "passkey: " << lengths.size() << " lengths x " << depths.size() << " depths, "
                     << part["trials"] << " trials per cell, " << part["digits"] << "-digit keys; segment length "
                     << part["segment_length"] << ", " << part["chunk_tokens"] << " tokens per forward\n"
-                    << "  length   depth  accuracy  digits  answer log-lik  first needle token\n";
+                    << "  length   depth  accuracy  digits  answer log-lik  s/trial  first needle token\n";
         }
         const auto& cell = part["cells"].at(0);
         grid[di][li] = cell["accuracy"].get<double>();
         correct += cell["correct"].get<int64_t>();
         trials += cell["trials"].get<int64_t>();
         seconds += part["seconds"].get<double>();
+        auto cell_out = cell;
+        cell_out["seconds"] = part["seconds"];
+        cell_out["seconds_per_trial"] = part["seconds"].get<double>() / std::max<int64_t>(1, cell["trials"].get<int64_t>());
         std::cout << std::setw(8) << cell["length"].get<int64_t>() << std::setw(8) << std::setprecision(2)
                   << cell["depth"].get<double>() << std::setw(10) << percent(cell["accuracy"].get<double>())
                   << std::setw(8) << percent(cell["digit_accuracy"].get<double>()) << std::setw(16)
-                  << std::setprecision(3) << cell["mean_log_likelihood"].get<double>() << "  "
+                  << std::setprecision(3) << cell["mean_log_likelihood"].get<double>() << std::setw(9)
+                  << std::setprecision(2) << cell_out["seconds_per_trial"].get<double>() << "  "
                   << cell["first_needle_begin"].get<int64_t>();
         if (!cell["first_needle_segment"].is_null()) std::cout << " (segment " << cell["first_needle_segment"] << ")";
         std::cout << std::endl;
-        cells.push_back(cell);
+        cells.push_back(cell_out);
       }
+      // The process's peak while this length ran (since the start when the kernel keeps no resettable peak).
+      const int64_t peak = peak_rss_bytes();
+      peaks.push_back({{"length", lengths[li]}, {"peak_rss_bytes", peak}, {"since_start", !peak_reset}});
+      if (peak > 0)
+        std::cout << "  peak RSS at length " << lengths[li] << ": " << std::setprecision(1) << peak / 1048576.0
+                  << " MiB" << (peak_reset ? "" : " (peak of the process so far)") << std::endl;
     }
     const double accuracy = trials > 0 ? static_cast<double>(correct) / static_cast<double>(trials) : 0.0;
     report["lengths"] = lengths;
     report["depths"] = depths;
     report["cells"] = cells;
+    report["peak_rss"] = peaks;
     report["accuracy"] = accuracy;
     report["seconds"] = seconds;
 

@@ -105,7 +105,7 @@ bool handle_line(memtx_session* session, const std::string& line) {
   if (line.empty() || line[0] != '/') {
     if (line.empty()) return true;
     const int64_t before = memtx_session_position(session);
-    check(memtx_session_feed_text(session, line.c_str(), nullptr, 0));
+    check(memtx_session_feed_text_n(session, line.data(), line.size(), nullptr, 0));  // NUL bytes included
     std::cout << "fed " << memtx_session_position(session) - before << " tokens, position "
               << memtx_session_position(session) << std::endl;
     return true;
@@ -123,8 +123,9 @@ bool handle_line(memtx_session* session, const std::string& line) {
   } else if (command == "/generate") {
     const memtx_generate_options o = generate_command_options(words);
     char* raw = nullptr;
-    check(memtx_session_generate_text(session, &o, &raw));
-    std::cout << take_string(raw) << std::endl;
+    size_t length = 0;
+    check(memtx_session_generate_text_n(session, &o, &raw, &length));
+    std::cout << take_string(raw, length) << std::endl;
   } else {
     throw CliError("unknown command '" + command + "' (/generate N, /state, /reset, /help, /quit)");
   }
@@ -151,10 +152,10 @@ int stream_file(memtx_model* model, memtx_session* session, const std::string& p
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  size_t count = 0;
-  check(memtx_tokenize(model, text.c_str(), nullptr, 0, &count));
+  size_t count = 0;  // the whole file, NUL bytes included
+  check(memtx_tokenize_n(model, text.data(), text.size(), nullptr, 0, &count));
   std::vector<int64_t> ids(count);
-  if (count > 0) check(memtx_tokenize(model, text.c_str(), ids.data(), ids.size(), &count));
+  if (count > 0) check(memtx_tokenize_n(model, text.data(), text.size(), ids.data(), ids.size(), &count));
   if (count < 2) throw CliError("the file '" + path + "' holds " + std::to_string(count) +
                                 " tokens; a next-token loss needs at least 2");
   double total = 0.0;

@@ -9,6 +9,10 @@
  * - Strings returned to the caller (char** out parameters) are freed with memtx_string_free; a failing call
  *   sets a non-NULL char** out parameter to NULL, and so does a failing _create/_load. Rich results
  *   (model description, plugin list, build info, fixture reports) are JSON text.
+ * - Text crosses as bytes (UTF-8 for the tokenizers that expect it). The _n calls take text as a pointer and a
+ *   byte count and return text with its byte count, so text may hold NUL bytes; the plain calls take and return
+ *   NUL-terminated text and stop at the first NUL. Returned text is NUL-terminated in both.
+ * - JSON results never hold NaN or Inf (JSON has none): such a number is written as null where a field says so.
  * - Threads: a context is thread-safe; a model is used by one thread at a time.
  * This is the only header the bindings (SWIG) and memtx-cli read. */
 #ifndef MEMTX_H
@@ -85,8 +89,8 @@ typedef void (*memtx_log_callback)(int level, const char* line, void* user_data)
 MEMTX_API void memtx_context_set_log_callback(memtx_context* ctx, memtx_log_callback cb, void* user_data);
 MEMTX_API void memtx_context_set_log_level(memtx_context* ctx, int log_level);
 /* Load one plugin file. On failure the registry is unchanged. Codes: NOT_FOUND (missing file), PLUGIN (not a
- * shared library, missing symbol, register threw), ABI_MISMATCH (plugin ABI or LibTorch fingerprint),
- * DUPLICATE (a variant name already registered). */
+ * regular file, e.g. a FIFO or a folder, refused before opening; not a shared library, missing symbol, register
+ * threw), ABI_MISMATCH (plugin ABI or LibTorch fingerprint), DUPLICATE (a variant name already registered). */
 MEMTX_API memtx_status* memtx_plugin_load(memtx_context* ctx, const char* path);
 /* Load every shared library in a folder; stops at nothing, returns the first failure (others in the list). */
 MEMTX_API memtx_status* memtx_plugin_load_dir(memtx_context* ctx, const char* dir);
@@ -126,7 +130,7 @@ MEMTX_API memtx_status* memtx_config_reference(memtx_context* ctx, char** out_ma
  * in every layer that has them; CONFIG, listing the available names, when a target is a projection of no layer. */
 MEMTX_API memtx_status* memtx_model_create(memtx_context* ctx, const memtx_config* cfg, memtx_model** out);
 /* Builds a model from a Hugging Face model folder (config.json + *.safetensors) of a supported
- * architecture (Qwen2, Llama), weights loaded by name. */
+ * architecture (Qwen2, Llama), weights loaded by name; IO naming the tensor when a weight is NaN or Inf. */
 MEMTX_API memtx_status* memtx_model_load_hf(memtx_context* ctx, const char* dir, memtx_model** out);
 MEMTX_API void memtx_model_free(memtx_model* model);
 /* JSON: variant per layer, parameter counts (total, per layer, per component), dims, device, dtype. */
@@ -134,7 +138,8 @@ MEMTX_API memtx_status* memtx_model_describe(memtx_model* model, char** out_json
 MEMTX_API memtx_status* memtx_model_config(memtx_model* model, memtx_config** out); /* a copy */
 /* Weights in safetensors format, names as in memtx_model_describe, each tensor in the model's own dtype: the
  * model.safetensors of a model folder (without the frozen base weights of an adapter model, which its base folder
- * holds). load checks the whole file first (names, shapes, base fingerprint) and changes nothing when it fails. */
+ * holds). load checks the whole file first (names, shapes, base fingerprint, no NaN or Inf) and changes nothing when
+ * it fails. */
 MEMTX_API memtx_status* memtx_model_save_weights(memtx_model* model, const char* path);
 MEMTX_API memtx_status* memtx_model_load_weights(memtx_model* model, const char* path);
 MEMTX_API int64_t memtx_model_vocab_size(const memtx_model* model);
@@ -151,9 +156,13 @@ MEMTX_API memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens,
                                       float* out_logits, size_t out_capacity);
 
 /* A folder written by memtx (memtx_model_save, a training checkpoint "checkpoint-<step>", or a run's
- * "final_model"): config.yaml + model.safetensors. Plugins named by the config must be loaded in ctx. */
+ * "final_model"): config.yaml + model.safetensors. Plugins named by the config must be loaded in ctx. The files are
+ * first checked against the folder's manifest.json (a checkpoint's also covers trainer_state.json, whose step must
+ * be the folder's number): IO naming the file whose size or digest differs; a folder without a manifest (saved by
+ * an older version) loads unchecked. IO naming the tensor when a weight is NaN or Inf. */
 MEMTX_API memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model** out);
-/* Writes config.yaml and model.safetensors (fp32) into dir (created when missing). */
+/* Writes config.yaml, model.safetensors (fp32) and manifest.json (their sizes and digests) into dir (created when
+ * missing). */
 MEMTX_API memtx_status* memtx_model_save(memtx_model* model, const char* dir);
 
 /* ---- tokenizer ----
@@ -166,6 +175,12 @@ MEMTX_API memtx_status* memtx_model_save(memtx_model* model, const char* dir);
 MEMTX_API memtx_status* memtx_tokenize(memtx_model* model, const char* text, int64_t* out_tokens, size_t capacity,
                                        size_t* out_count);
 MEMTX_API memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t count, char** out_text);
+/* The same with text as bytes: text_len bytes from text (NUL bytes included; text may be NULL when text_len is 0),
+ * and the decoded text with its length in bytes in *out_len (out_len may be NULL). */
+MEMTX_API memtx_status* memtx_tokenize_n(memtx_model* model, const char* text, size_t text_len, int64_t* out_tokens,
+                                         size_t capacity, size_t* out_count);
+MEMTX_API memtx_status* memtx_detokenize_n(memtx_model* model, const int64_t* tokens, size_t count, char** out_text,
+                                           size_t* out_len);
 
 /* ---- generation ---- */
 typedef struct memtx_generate_options {
@@ -189,6 +204,11 @@ MEMTX_API memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt
 /* The same on text: tokenizes prompt with the model's tokenizer and returns the continuation's text. */
 MEMTX_API memtx_status* memtx_generate_text(memtx_model* model, const char* prompt,
                                             const memtx_generate_options* options, char** out_text);
+/* memtx_generate_text with text as bytes: prompt_len bytes from prompt (NUL bytes included); the continuation
+ * (which may hold NUL bytes) with its length in *out_len (out_len may be NULL). */
+MEMTX_API memtx_status* memtx_generate_text_n(memtx_model* model, const char* prompt, size_t prompt_len,
+                                              const memtx_generate_options* options, char** out_text,
+                                              size_t* out_len);
 
 /* ---- sessions ----
  * A session is one stream (batch 1) that a model reads piece by piece, in pieces of any size, carrying its
@@ -209,6 +229,9 @@ MEMTX_API memtx_status* memtx_session_feed(memtx_session* session, const int64_t
 /* The same on text, tokenized on its own with the model's tokenizer (no beginning-of-sequence token added). */
 MEMTX_API memtx_status* memtx_session_feed_text(memtx_session* session, const char* text, float* out_last_logits,
                                                 size_t capacity);
+/* The same on text_len bytes from text (NUL bytes included; text may be NULL when text_len is 0). */
+MEMTX_API memtx_status* memtx_session_feed_text_n(memtx_session* session, const char* text, size_t text_len,
+                                                  float* out_last_logits, size_t capacity);
 /* Feeds like memtx_session_feed and adds the next-token loss (nats) of the fed tokens to *out_loss_sum and
  * their number to *out_predicted: every token but the stream's first is predicted from the tokens before it,
  * so the mean loss of a stream fed in any pieces is the same. */
@@ -222,6 +245,9 @@ MEMTX_API memtx_status* memtx_session_generate(memtx_session* session, const mem
 /* The same, returning the continuation's text (only ids the tokenizer can decode are drawn). */
 MEMTX_API memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_generate_options* options,
                                                     char** out_text);
+/* The same, with the text's length in bytes in *out_len (out_len may be NULL): the text may hold NUL bytes. */
+MEMTX_API memtx_status* memtx_session_generate_text_n(memtx_session* session, const memtx_generate_options* options,
+                                                      char** out_text, size_t* out_len);
 /* Back to an empty stream. */
 MEMTX_API memtx_status* memtx_session_reset(memtx_session* session);
 /* Tokens in the stream so far (0 for NULL). */
@@ -235,9 +261,13 @@ MEMTX_API int64_t memtx_session_state_bytes(const memtx_session* session);
  * choice) of the model over the evaluation data that cfg's training section
  * names (training.eval_split, or the held-out training.eval_fraction; at most training.eval_max_batches
  * batches of training.batch_size windows of training.max_length tokens). cfg NULL = the model's config.
- * JSON: {"split", "loss", "perplexity", "accuracy", "tokens", "sequences", "batches", "seconds"}. A segmented
+ * JSON: {"split", "loss", "perplexity", "accuracy", "sequence_accuracy", "scored_sequences", "tokens",
+ * "sequences", "batches", "seconds"}; sequence_accuracy is the share of the scored_sequences windows (those with
+ * a counted target) right at every counted target: exact match of the answers when each window holds one
+ * prompt-and-answer example whose answer alone counts. A segmented
  * model (Infini-attention) reads each whole window through its segments, carrying its memory.
- * NOT_FOUND when the data has no evaluation split. */
+ * NOT_FOUND when the data has no evaluation split; TORCH when the loss is not finite (the model's logits hold NaN
+ * or Inf). A perplexity beyond the double range (a loss above ~709 nats) is null. */
 MEMTX_API memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char** out_json);
 
 /* ---- passkey retrieval ----
@@ -289,7 +319,8 @@ MEMTX_API memtx_status* memtx_model_set_progress_callback(memtx_model* model, me
 /* Trains the model in place with cfg's training section (cfg NULL = the model's own config; cfg's model
  * section must describe the same network). Writes checkpoints, metrics.jsonl and final_model/ under
  * training.output_dir; resumes from training.resume_from_checkpoint ("latest" = the newest checkpoint of
- * output_dir). Returns CANCELLED (after writing a checkpoint) when stopped by memtx_cancel or the callback;
+ * output_dir; newer checkpoints that fail their checks are skipped, each logged with the reason). Returns
+ * CANCELLED (after writing a checkpoint) when stopped by memtx_cancel or the callback;
  * TORCH with the step when the loss is not finite and training.on_nonfinite_loss is stop. In a process whose
  * environment names a data-parallel run (torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT;
  * memtx-cli train --nproc_per_node sets them), it trains as one rank of that run: every rank must call it with

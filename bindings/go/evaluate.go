@@ -15,10 +15,14 @@ type EvalResult struct {
 	Loss       float64 `json:"loss"`
 	Perplexity float64 `json:"perplexity"`
 	Accuracy   float64 `json:"accuracy"`
-	Tokens     int64   `json:"tokens"`
-	Sequences  int64   `json:"sequences"`
-	Batches    int64   `json:"batches"`
-	Seconds    float64 `json:"seconds"`
+	// SequenceAccuracy is the share of ScoredSequences (windows with a counted target) right at every counted
+	// target: the exact-match rate of the answers when each window holds one prompt-and-answer example.
+	SequenceAccuracy float64 `json:"sequence_accuracy"`
+	ScoredSequences  int64   `json:"scored_sequences"`
+	Tokens           int64   `json:"tokens"`
+	Sequences        int64   `json:"sequences"`
+	Batches          int64   `json:"batches"`
+	Seconds          float64 `json:"seconds"`
 }
 
 // Evaluate measures the model on the evaluation data cfg's training section names (cfg nil: the model's own

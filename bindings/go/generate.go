@@ -1,4 +1,4 @@
-// generate.go: GenerateOptions and Model.Generate / GenerateText (memtx_generate, memtx_generate_text).
+// generate.go: GenerateOptions and Model.Generate / GenerateText (memtx_generate, memtx_generate_text_n).
 
 package memtx
 
@@ -85,8 +85,8 @@ func (m *Model) GenerateText(prompt string, opts *GenerateOptions) (string, erro
 	var text string
 	err := withOptions(opts, func(o capi.Memtx_generate_options, _ int) error {
 		return m.with(func(h capi.Struct_SS_memtx_model) (err error) {
-			text, err = callText(func(slot uintptr) capi.Struct_SS_memtx_status {
-				return capi.Memtx_generate_text(h, prompt, o, slot)
+			text, err = callTextN(func(slot uintptr, length []uint64) capi.Struct_SS_memtx_status {
+				return capi.Memtx_generate_text_n(h, prompt, o, slot, length)
 			})
 			return err
 		})

@@ -139,7 +139,7 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	if r.Split == "" || !(r.Loss > 0) || r.Tokens <= 0 || math.Abs(r.Perplexity-math.Exp(r.Loss)) > 1e-6*r.Perplexity || r.Accuracy < 0 || r.Accuracy > 1 {
+	if r.Split == "" || !(r.Loss > 0) || r.Tokens <= 0 || math.Abs(r.Perplexity-math.Exp(r.Loss)) > 1e-6*r.Perplexity || r.Accuracy < 0 || r.Accuracy > 1 || r.ScoredSequences <= 0 || r.SequenceAccuracy < 0 || r.SequenceAccuracy > 1 {
 		t.Fatalf("Evaluate = %+v", r)
 	}
 	if err := cfg.Set("training.eval_split", "null"); err != nil {

@@ -91,7 +91,7 @@ func (s *Session) FeedText(text string) ([]float32, error) {
 	var logits []float32
 	err := s.with(func(h capi.Struct_SS_memtx_session, vocab int) error {
 		logits = make([]float32, vocab)
-		return takeStatus(capi.Memtx_session_feed_text(h, text, logits))
+		return takeStatus(capi.Memtx_session_feed_text_n(h, text, logits))
 	})
 	if err != nil {
 		return nil, err
@@ -136,8 +136,8 @@ func (s *Session) GenerateText(opts *GenerateOptions) (string, error) {
 	var text string
 	err := withOptions(opts, func(o capi.Memtx_generate_options, _ int) error {
 		return s.with(func(h capi.Struct_SS_memtx_session, _ int) (err error) {
-			text, err = callText(func(slot uintptr) capi.Struct_SS_memtx_status {
-				return capi.Memtx_session_generate_text(h, o, slot)
+			text, err = callTextN(func(slot uintptr, length []uint64) capi.Struct_SS_memtx_status {
+				return capi.Memtx_session_generate_text_n(h, o, slot, length)
 			})
 			return err
 		})

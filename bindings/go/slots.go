@@ -17,6 +17,23 @@ func callText(call func(slot uintptr) capi.Struct_SS_memtx_status) (string, erro
 	return capi.Memtx_text_slot_take(slot), nil
 }
 
+// callTextN runs a _n call with an empty text slot and a length cell, and returns the text it left there with
+// that length: text holding NUL bytes arrives whole.
+func callTextN(call func(slot uintptr, length []uint64) capi.Struct_SS_memtx_status) (string, error) {
+	slot := capi.Memtx_text_slot_new()
+	if slot == 0 {
+		return "", errNoMemory("a text slot")
+	}
+	defer capi.Memtx_text_slot_free(slot)
+	length := []uint64{0}
+	if err := takeStatus(call(slot, length)); err != nil {
+		return "", err
+	}
+	text := make([]byte, length[0])
+	capi.Memtx_text_slot_copy(slot, text)
+	return string(text), nil
+}
+
 // SWIG's Go module gives a handle and a slot holding one (T* and T**) the same Go type; newHandle keeps the
 // two apart: it makes an empty slot, runs call with it and returns the handle call left there.
 func newHandle[H interface{ Swigcptr() uintptr }](what string, slotNew func() H, slotGet func(H) H, slotFree func(H),

@@ -1,4 +1,5 @@
-// tokenizer.go: Tokenizer, the model's tokenizer (memtx_tokenize, memtx_detokenize).
+// tokenizer.go: Tokenizer, the model's tokenizer (memtx_tokenize_n, memtx_detokenize_n: text as bytes with their
+// length, so NUL bytes pass whole).
 
 package memtx
 
@@ -42,14 +43,14 @@ func (t *Tokenizer) Tokenize(text string) ([]int64, error) {
 	var ids []int64
 	err = m.with(func(h capi.Struct_SS_memtx_model) error {
 		count := []uint64{0}
-		if err := takeStatus(capi.Memtx_tokenize(h, text, nil, count)); err != nil {
+		if err := takeStatus(capi.Memtx_tokenize_n(h, text, nil, count)); err != nil {
 			return err
 		}
 		ids = make([]int64, count[0])
 		if len(ids) == 0 {
 			return nil
 		}
-		if err := takeStatus(capi.Memtx_tokenize(h, text, ids, count)); err != nil {
+		if err := takeStatus(capi.Memtx_tokenize_n(h, text, ids, count)); err != nil {
 			return err
 		}
 		ids = ids[:count[0]]
@@ -66,7 +67,9 @@ func (t *Tokenizer) Detokenize(ids []int64) (string, error) {
 	}
 	var text string
 	err = m.with(func(h capi.Struct_SS_memtx_model) (err error) {
-		text, err = callText(func(slot uintptr) capi.Struct_SS_memtx_status { return capi.Memtx_detokenize(h, ids, slot) })
+		text, err = callTextN(func(slot uintptr, length []uint64) capi.Struct_SS_memtx_status {
+			return capi.Memtx_detokenize_n(h, ids, slot, length)
+		})
 		return err
 	})
 	return text, err

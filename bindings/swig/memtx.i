@@ -14,7 +14,11 @@
  *   memtx_string_free);
  * - generation options on the heap with their own copy of the stop tokens (memtx_generate_options_new,
  *   memtx_generate_options_set_stop_tokens, memtx_generate_options_free), so no managed memory is kept in C;
- * - the numeric out-parameters (counts, loss sums) as typemaps.i OUTPUT/INOUT arguments. */
+ * - the numeric out-parameters (counts, loss sums, text lengths) as typemaps.i OUTPUT/INOUT arguments;
+ * - text with a byte count (the _n calls): the pairs (text, text_len) and (prompt, prompt_len) take SWIG's
+ *   (char *STRING, size_t LENGTH) typemap of the language (a Go string, a Java byte[]), so NUL bytes pass whole;
+ *   text returned with its length is copied out of its slot by memtx_text_slot_copy into a buffer of that length
+ *   (the language maps (char* out_bytes, size_t capacity) to its byte array). */
 
 %{
 #include <stdlib.h>
@@ -53,6 +57,9 @@
 /* Numeric out-parameters: counts written by the call (OUTPUT), loss sums the call adds to (INOUT). typemaps.i
  * has no size_t entries; size_t is unsigned long on the LP64 targets memtx builds for. */
 %apply unsigned long* OUTPUT { size_t* out_count };
+%apply unsigned long* OUTPUT { size_t* out_len };
+%apply (char *STRING, size_t LENGTH) { (const char* text, size_t text_len) };
+%apply (char *STRING, size_t LENGTH) { (const char* prompt, size_t prompt_len) };
 %apply double* INOUT { double* out_loss_sum };
 %apply unsigned long* INOUT { size_t* out_predicted };
 
@@ -84,6 +91,16 @@ void memtx_text_slot_free(char** slot) {
   if (!slot) return;
   memtx_string_free(*slot);
   free(slot);
+}
+/* The text of a _n call (its length as the call reported it): copies min(length, capacity) bytes into out_bytes,
+ * frees the text and empties the slot; returns the bytes copied. */
+size_t memtx_text_slot_copy(char** slot, char* out_bytes, size_t capacity) {
+  char* text = slot ? *slot : NULL;
+  if (!text) return 0;
+  if (capacity > 0) memcpy(out_bytes, text, capacity);
+  memtx_string_free(text);
+  *slot = NULL;
+  return capacity;
 }
 %}
 

@@ -23,6 +23,7 @@ MEMTX_GO_SLICE(const int64_t*, int64, prompt, prompt_len)  /* generate */
 MEMTX_GO_SLICE(int64_t*, int64, out_tokens, capacity)      /* tokenize, generate, session_generate */
 MEMTX_GO_SLICE(float*, float32, out_logits, out_capacity)  /* forward */
 MEMTX_GO_SLICE(float*, float32, out_last_logits, capacity) /* session_feed(_text); a nil slice is NULL */
+MEMTX_GO_SLICE(char*, byte, out_bytes, capacity)           /* text_slot_copy: the text of a _n call */
 
 /* memtx_forward's tokens (batch * seq_len of them; the Go package checks the length). */
 %typemap(gotype) const int64_t* tokens "[]int64"

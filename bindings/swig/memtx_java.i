@@ -4,7 +4,9 @@
  *
  * Typemaps here:
  * - text crosses as UTF-8 bytes (byte[] in the JNI class, String in MemtxNative, converted by org.memtx.Utf8),
- *   not through JNI's modified UTF-8, so any text (and invalid bytes from a tokenizer) round-trips safely;
+ *   not through JNI's modified UTF-8, so any text (and invalid bytes from a tokenizer) round-trips safely; the
+ *   text of the _n calls is a byte[] with its length (SWIG's (const char *STRING, size_t LENGTH)), NUL bytes
+ *   included;
  * - token ids (int64_t) as long[] and logits as float[], for the pointer + length arguments named as in
  *   memtx.h: the length is always the Java array's length, so C never reads or writes past it;
  * - memtx_forward's tokens (batch * seq_len ids, no length argument) as long[]: callers check the length
@@ -92,6 +94,8 @@ MEMTX_JAVA_ARRAY(int64_t, jlongArray, jlong, long, Long, JNI_ABORT, const int64_
 MEMTX_JAVA_ARRAY(int64_t, jlongArray, jlong, long, Long, 0, int64_t* out_tokens, size_t capacity)
 MEMTX_JAVA_ARRAY(float, jfloatArray, jfloat, float, Float, 0, float* out_logits, size_t out_capacity)
 MEMTX_JAVA_ARRAY(float, jfloatArray, jfloat, float, Float, 0, float* out_last_logits, size_t capacity)
+/* the text of a _n call, copied out of its slot (memtx_text_slot_copy) */
+MEMTX_JAVA_ARRAY(char, jbyteArray, jbyte, byte, Byte, 0, char* out_bytes, size_t capacity)
 
 /* memtx_forward's tokens: batch * seq_len ids with no length argument (the caller checks the length). */
 %typemap(jni) const int64_t* tokens "jlongArray"

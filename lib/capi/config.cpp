@@ -123,7 +123,7 @@ memtx_status* memtx_config_schema(memtx_context* ctx, char** out_json) {
       entry["doc"] = def.doc;
       keys.push_back(std::move(entry));
     }
-    *out_json = copy_string(keys.dump());
+    *out_json = copy_string(json_text(keys, -1));
   });
 }
 

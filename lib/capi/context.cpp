@@ -16,9 +16,12 @@ extern "C" {
 
 void memtx_context_set_log_callback(memtx_context* ctx, memtx_log_callback cb, void* user_data) {
   if (!ctx) return;
-  std::lock_guard<std::mutex> lock(ctx->log_mutex);
-  ctx->log_callback = cb;
-  ctx->log_user_data = user_data;
+  try {  // a void call: nothing may escape (locking can throw std::system_error)
+    std::lock_guard<std::mutex> lock(ctx->log_mutex);
+    ctx->log_callback = cb;
+    ctx->log_user_data = user_data;
+  } catch (...) {
+  }
 }
 
 void memtx_context_set_log_level(memtx_context* ctx, int log_level) {

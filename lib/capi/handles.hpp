@@ -10,6 +10,8 @@
 #include <new>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "memtx.h"
 #include "model/transformer.hpp"
 #include "plugin/registry.hpp"
@@ -57,27 +59,37 @@ namespace memtx::capi {
 memtx_status* make_status(memtx_status_code code, std::string message);
 char* copy_string(const std::string& text);  // freed with memtx_string_free
 
-// Runs body; maps memtx::Error to its code, c10::Error to TORCH, bad_alloc to OUT_OF_MEMORY, the rest to INTERNAL.
+// The status of the exception being handled (call only inside a catch block): memtx::Error keeps its code,
+// c10::Error is TORCH, bad_alloc OUT_OF_MEMORY, anything else INTERNAL; the message names function. Never throws:
+// when even the status cannot be allocated it returns a static OUT_OF_MEMORY status (memtx_status_free skips it).
+memtx_status* current_exception_status(const char* function) noexcept;
+
+// Runs body; whatever it throws becomes a status (current_exception_status), so no exception crosses the C
+// boundary. Every extern "C" function that can fail runs its body through this.
 template <typename Body>
 memtx_status* guarded(const char* function, Body&& body) noexcept {
   try {
     body();
     return nullptr;
-  } catch (const memtx::Error& e) {
-    return make_status(static_cast<memtx_status_code>(e.code()), e.what());
-  } catch (const c10::Error& e) {
-    return make_status(MEMTX_TORCH, std::string(function) + ": " + e.what_without_backtrace());
-  } catch (const std::bad_alloc&) {
-    return make_status(MEMTX_OUT_OF_MEMORY, std::string(function) + ": out of memory");
-  } catch (const std::exception& e) {
-    return make_status(MEMTX_INTERNAL, std::string(function) + ": " + e.what());
   } catch (...) {
-    return make_status(MEMTX_INTERNAL, std::string(function) + ": unknown exception");
+    return current_exception_status(function);
   }
 }
 
+// Text of a JSON value for the C API's JSON results: bytes that are not UTF-8 (paths, generated text, plugin
+// strings) are written as U+FFFD instead of throwing; indent as nlohmann::json::dump.
+std::string json_text(const nlohmann::json& value, int indent = 2);
+std::string json_text(const nlohmann::ordered_json& value, int indent = 2);
+
 // Error(InvalidArgument) naming the function and the parameter when a required pointer is NULL.
 void require(const void* pointer, const char* function, const char* parameter);
+
+// Text given as (pointer, byte count), NUL bytes included: the _n calls. text may be NULL when text_len is 0
+// (Error(InvalidArgument) naming the parameter otherwise).
+std::string text_arg(const char* text, size_t text_len, const char* function, const char* parameter);
+// Hands text to the caller: *out_text (NUL-terminated, freed with memtx_string_free) and, when out_len is not
+// NULL, its length in bytes (so text holding NUL bytes arrives whole).
+void return_text(const std::string& text, char** out_text, size_t* out_len);
 
 // The model's tokenizer, loaded on first use (Error(Config) when its vocabulary exceeds the model's).
 const memtx::data::Tokenizer& model_tokenizer(memtx_model& model);

@@ -1,6 +1,7 @@
 // capi/infer.cpp: generation (token ids and text) and evaluation calls of the C API. Each clears the
 // model's cancel flag when it starts; memtx_cancel then stops it early.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,27 @@ Error cancelled(const std::string& fn, size_t made) {
   return Error(StatusCode::Cancelled, fn + ": cancelled by memtx_cancel after " + std::to_string(made) + " new tokens");
 }
 
+// The continuation of prompt as text (memtx_generate_text); fn names the calling function in messages.
+std::string generate_text(memtx_model& model, const std::string& prompt, const memtx_generate_options* options,
+                          const char* fn) {
+  model.cancel_requested.store(false);
+  const memtx::data::Tokenizer& tokenizer = model_tokenizer(model);
+  memtx::infer::GenerateOptions g = generate_options(model, options, fn);
+  g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
+  std::vector<int64_t> ids = tokenizer.encode(prompt);
+  if (ids.empty()) {
+    // An empty prompt starts a new document: the tokenizer's beginning-of-sequence (or end) token.
+    auto start = tokenizer.bos_id() ? tokenizer.bos_id() : tokenizer.eos_id();
+    if (!start)
+      throw Error(StatusCode::InvalidArgument,
+                  std::string(fn) + ": the prompt is empty and the tokenizer has no bos or eos token to start from");
+    ids.push_back(*start);
+  }
+  const auto result = memtx::infer::generate(*model.model, ids, g, &model.cancel_requested);
+  if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
+  return tokenizer.decode(result.tokens);
+}
+
 }  // namespace
 
 extern "C" {
@@ -101,22 +123,19 @@ memtx_status* memtx_generate_text(memtx_model* model, const char* prompt, const 
     require(model, "memtx_generate_text", "model");
     require(prompt, "memtx_generate_text", "prompt");
     require(out_text, "memtx_generate_text", "out_text");
-    model->cancel_requested.store(false);
-    const memtx::data::Tokenizer& tokenizer = model_tokenizer(*model);
-    memtx::infer::GenerateOptions g = generate_options(*model, options, "memtx_generate_text");
-    g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
-    std::vector<int64_t> ids = tokenizer.encode(prompt);
-    if (ids.empty()) {
-      // An empty prompt starts a new document: the tokenizer's beginning-of-sequence (or end) token.
-      auto start = tokenizer.bos_id() ? tokenizer.bos_id() : tokenizer.eos_id();
-      if (!start)
-        throw Error(StatusCode::InvalidArgument,
-                    "memtx_generate_text: the prompt is empty and the tokenizer has no bos or eos token to start from");
-      ids.push_back(*start);
-    }
-    const auto result = memtx::infer::generate(*model->model, ids, g, &model->cancel_requested);
-    if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled("memtx_generate_text", result.tokens.size());
-    *out_text = copy_string(tokenizer.decode(result.tokens));
+    *out_text = copy_string(generate_text(*model, prompt, options, "memtx_generate_text"));
+  });
+}
+
+memtx_status* memtx_generate_text_n(memtx_model* model, const char* prompt, size_t prompt_len,
+                                    const memtx_generate_options* options, char** out_text, size_t* out_len) {
+  return guarded("memtx_generate_text_n", [&] {
+    const char* fn = "memtx_generate_text_n";
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
+    if (out_len) *out_len = 0;
+    require(model, fn, "model");
+    require(out_text, fn, "out_text");
+    return_text(generate_text(*model, text_arg(prompt, prompt_len, fn, "prompt"), options, fn), out_text, out_len);
   });
 }
 
@@ -132,12 +151,19 @@ memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char**
     if (result.cancelled)
       throw Error(StatusCode::Cancelled, "memtx_evaluate: cancelled by memtx_cancel after " +
                                              std::to_string(result.batches) + " batches");
+    if (!std::isfinite(result.loss))  // JSON has no NaN: a result readers would choke on is an error instead
+      throw Error(StatusCode::Torch, "memtx_evaluate: the mean loss over " + std::to_string(result.tokens) +
+                                         " tokens is " + std::to_string(result.loss) +
+                                         ": the model's logits are not finite (do its weights hold NaN or Inf?)");
+    // A perplexity beyond the double range (a loss above ~709 nats) is written as null.
     nlohmann::json j = {{"split", result.split},         {"loss", result.loss},
                         {"perplexity", result.perplexity}, {"accuracy", result.accuracy},
+                        {"sequence_accuracy", result.sequence_accuracy},
+                        {"scored_sequences", result.scored_sequences},
                         {"tokens", result.tokens},
                         {"sequences", result.sequences},   {"batches", result.batches},
                         {"seconds", result.seconds}};
-    *out_json = copy_string(j.dump(2));
+    *out_json = copy_string(json_text(j));
   });
 }
 

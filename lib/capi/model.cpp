@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "capi/handles.hpp"
+#include "model/finite_weights.hpp"
 #include "model/hf_import.hpp"
 #include "model/lora.hpp"
 #include "model/model_file.hpp"
@@ -19,6 +20,8 @@ memtx_status* memtx_model_create(memtx_context* ctx, const memtx_config* cfg, me
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
     model->model = memtx::Transformer(cfg->config, ctx->registry);
+    if (const auto base = cfg->config.get_opt_string("model.base_model_name"))  // weights read from a folder
+      memtx::check_finite_weights(*model->model, *base);
     model->model->eval();
     *out = model.release();
   });
@@ -33,6 +36,7 @@ memtx_status* memtx_model_load_hf(memtx_context* ctx, const char* dir, memtx_mod
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
     model->model = memtx::load_hf_model(dir, ctx->registry);
+    memtx::check_finite_weights(*model->model, dir);
     // The folder's own tokenizer, when it has one (else model.tokenizer of the imported config).
     std::error_code ec;
     for (const char* file : {"tokenizer.json", "tokenizer.model"})

@@ -1,9 +1,11 @@
-// capi/model_folder.cpp: memtx model folders (config.yaml + model.safetensors): memtx_model_save writes
-// one; memtx_model_load reads one, or a training checkpoint (whose trainer_state.json digests are then
-// verified too). Everything is checked before a model is returned.
+// capi/model_folder.cpp: memtx model folders (config.yaml + model.safetensors + manifest.json): memtx_model_save
+// writes one; memtx_model_load reads one, or a training checkpoint. The files are checked against the folder's
+// manifest (or a checkpoint's trainer_state.json record) before anything is read, and everything else before a
+// model is returned.
 #include <filesystem>
 
 #include "capi/handles.hpp"
+#include "model/folder_manifest.hpp"
 #include "model/model_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
@@ -51,20 +53,24 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
                  hf ? " (this looks like a Hugging Face folder: load it with memtx_model_load_hf)"
                     : " (a memtx model folder holds config.yaml and model.safetensors)");
     require_file(dir, memtx::kModelFile, " (a memtx model folder holds config.yaml and model.safetensors)");
+    const bool checkpoint = fs::is_regular_file(join(dir, memtx::train::kTrainerStateFile), ec) &&
+                            fs::is_regular_file(join(dir, memtx::train::kOptimizerFile), ec);
+    // The digests first: a flipped byte is named as such, not as whatever the damaged file then says.
+    if (checkpoint) memtx::train::verify_checkpoint_files(dir, /*with_optimizer=*/false);
+    else memtx::verify_folder_manifest(dir, {memtx::kConfigFile, memtx::kModelFile});
 
     const std::string config_path = join(dir, memtx::kConfigFile);
     const memtx::Config config = memtx::Config::from_file(ctx->registry.schema(), config_path);
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
     model->model = memtx::Transformer(config, ctx->registry);
-    const bool checkpoint = fs::is_regular_file(join(dir, memtx::train::kTrainerStateFile), ec) &&
-                            fs::is_regular_file(join(dir, memtx::train::kOptimizerFile), ec);
     if (checkpoint) {
       memtx::train::CheckpointLoadOptions options;
       options.restore_rng = false;
+      options.files_verified = true;
       memtx::train::load_checkpoint(dir, config, *model->model, nullptr, {}, options);
     } else {
-      memtx::load_model_folder_weights(*model->model, dir);
+      memtx::load_model_file(*model->model, join(dir, memtx::kModelFile));
     }
     model->model->eval();
     model->tokenizer_spec = tokenizer_beside(config, dir);

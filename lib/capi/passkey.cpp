@@ -147,7 +147,7 @@ memtx_status* memtx_passkey(memtx_model* model, const char* options_json, char**
       throw Error(StatusCode::Cancelled, std::string(kFn) + ": cancelled by memtx_cancel after " +
                                              std::to_string(result.cells.size()) + " cells");
     // Outputs of a weak model can be any bytes: invalid UTF-8 is written as U+FFFD.
-    *out_json = copy_string(report(result, options).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    *out_json = copy_string(json_text(report(result, options)));
   });
 }
 

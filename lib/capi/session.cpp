@@ -70,6 +70,26 @@ Error cancelled(const std::string& fn, size_t made) {
                                           " new tokens (they are part of the stream)");
 }
 
+// Feeds text tokenized on its own (memtx_session_feed_text).
+void feed_text(memtx_session& s, const std::string& text, float* out, size_t capacity, const char* fn) {
+  check_logits_out(s, out, capacity, fn);
+  feed(s, model_tokenizer(*s.model).encode(text), out, capacity, fn);
+}
+
+// The continuation as text (memtx_session_generate_text).
+std::string generate_text(memtx_session& s, const memtx_generate_options* options, const char* fn) {
+  s.model->cancel_requested.store(false);
+  const memtx::data::Tokenizer& tokenizer = model_tokenizer(*s.model);
+  memtx::infer::GenerateOptions g = generate_options(*s.model, options, fn);
+  if (g.max_new_tokens < 0)
+    throw Error(StatusCode::InvalidArgument,
+                std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
+  g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
+  const auto result = generate(s, g, fn);
+  if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
+  return tokenizer.decode(result.tokens);
+}
+
 }  // namespace
 
 extern "C" {
@@ -101,9 +121,16 @@ memtx_status* memtx_session_feed_text(memtx_session* session, const char* text, 
   return guarded("memtx_session_feed_text", [&] {
     require(session, "memtx_session_feed_text", "session");
     require(text, "memtx_session_feed_text", "text");
-    check_logits_out(*session, out_last_logits, capacity, "memtx_session_feed_text");
-    const std::vector<int64_t> ids = model_tokenizer(*session->model).encode(text);
-    feed(*session, ids, out_last_logits, capacity, "memtx_session_feed_text");
+    feed_text(*session, text, out_last_logits, capacity, "memtx_session_feed_text");
+  });
+}
+
+memtx_status* memtx_session_feed_text_n(memtx_session* session, const char* text, size_t text_len,
+                                        float* out_last_logits, size_t capacity) {
+  return guarded("memtx_session_feed_text_n", [&] {
+    const char* fn = "memtx_session_feed_text_n";
+    require(session, fn, "session");
+    feed_text(*session, text_arg(text, text_len, fn, "text"), out_last_logits, capacity, fn);
   });
 }
 
@@ -153,16 +180,19 @@ memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_ge
     const char* fn = "memtx_session_generate_text";
     require(session, fn, "session");
     require(out_text, fn, "out_text");
-    session->model->cancel_requested.store(false);
-    const memtx::data::Tokenizer& tokenizer = model_tokenizer(*session->model);
-    memtx::infer::GenerateOptions g = generate_options(*session->model, options, fn);
-    if (g.max_new_tokens < 0)
-      throw Error(StatusCode::InvalidArgument,
-                  std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
-    g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
-    const auto result = generate(*session, g, fn);
-    if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
-    *out_text = copy_string(tokenizer.decode(result.tokens));
+    *out_text = copy_string(generate_text(*session, options, fn));
+  });
+}
+
+memtx_status* memtx_session_generate_text_n(memtx_session* session, const memtx_generate_options* options,
+                                            char** out_text, size_t* out_len) {
+  return guarded("memtx_session_generate_text_n", [&] {
+    if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
+    if (out_len) *out_len = 0;
+    const char* fn = "memtx_session_generate_text_n";
+    require(session, fn, "session");
+    require(out_text, fn, "out_text");
+    return_text(generate_text(*session, options, fn), out_text, out_len);
   });
 }
 
@@ -176,7 +206,11 @@ memtx_status* memtx_session_reset(memtx_session* session) {
 int64_t memtx_session_position(const memtx_session* session) { return session ? session->session->position() : 0; }
 
 int64_t memtx_session_state_bytes(const memtx_session* session) {
-  return session ? session->session->state_bytes() : 0;
+  try {  // no status to return: a failure (out of memory while counting) reads as 0
+    return session ? session->session->state_bytes() : 0;
+  } catch (...) {
+    return 0;
+  }
 }
 
 }  // extern "C"

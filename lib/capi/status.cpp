@@ -9,8 +9,42 @@
 
 namespace memtx::capi {
 
+namespace {
+// Returned when not even a status can be allocated; never deleted.
+memtx_status out_of_memory_status{MEMTX_OUT_OF_MEMORY, "out of memory (while reporting an error)"};
+}  // namespace
+
 memtx_status* make_status(memtx_status_code code, std::string message) {
-  return new (std::nothrow) memtx_status{code, std::move(message)};
+  memtx_status* status = new (std::nothrow) memtx_status{code, std::move(message)};
+  return status ? status : &out_of_memory_status;
+}
+
+memtx_status* current_exception_status(const char* function) noexcept {
+  try {
+    try {
+      throw;
+    } catch (const memtx::Error& e) {
+      return make_status(static_cast<memtx_status_code>(e.code()), e.what());
+    } catch (const c10::Error& e) {
+      return make_status(MEMTX_TORCH, std::string(function) + ": " + e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+      return make_status(MEMTX_OUT_OF_MEMORY, std::string(function) + ": out of memory");
+    } catch (const std::exception& e) {
+      return make_status(MEMTX_INTERNAL, std::string(function) + ": " + e.what());
+    } catch (...) {
+      return make_status(MEMTX_INTERNAL, std::string(function) + ": unknown exception");
+    }
+  } catch (...) {  // building the message failed (out of memory)
+    return &out_of_memory_status;
+  }
+}
+
+std::string json_text(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string json_text(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 char* copy_string(const std::string& text) {
@@ -22,6 +56,19 @@ char* copy_string(const std::string& text) {
 
 void require(const void* pointer, const char* function, const char* parameter) {
   if (!pointer) throw Error(StatusCode::InvalidArgument, std::string(function) + ": " + parameter + " is NULL");
+}
+
+std::string text_arg(const char* text, size_t text_len, const char* function, const char* parameter) {
+  if (text_len == 0) return std::string();
+  if (!text)
+    throw Error(StatusCode::InvalidArgument, std::string(function) + ": " + parameter + " is NULL but its length is " +
+                                                 std::to_string(text_len));
+  return std::string(text, text_len);
+}
+
+void return_text(const std::string& text, char** out_text, size_t* out_len) {
+  *out_text = copy_string(text);
+  if (out_len) *out_len = text.size();
 }
 
 namespace {
@@ -54,7 +101,9 @@ extern "C" {
 
 memtx_status_code memtx_status_get_code(const memtx_status* status) { return status ? status->code : MEMTX_OK; }
 const char* memtx_status_message(const memtx_status* status) { return status ? status->message.c_str() : "ok"; }
-void memtx_status_free(memtx_status* status) { delete status; }
+void memtx_status_free(memtx_status* status) {
+  if (status != &out_of_memory_status) delete status;
+}
 void memtx_string_free(char* text) { std::free(text); }
 
 const char* memtx_status_code_name(memtx_status_code code) {
@@ -103,7 +152,7 @@ memtx_status* memtx_build_info(char** out_json) {
                         {"blas", blas.empty() ? "unknown" : blas},
                         {"fast_blas", fast},
                         {"threads", at::get_num_threads()}};
-    *out_json = copy_string(j.dump(2));
+    *out_json = copy_string(json_text(j));
   });
 }
 

@@ -72,8 +72,14 @@ memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg) {
                                                            " on request; checkpoint " + report.last_checkpoint);
   });
   if (model) {
-    std::lock_guard<std::mutex> lock(model->progress_mutex);
-    model->train_report = report.to_json();
+    // Guarded too: a failure while writing the report becomes the status (when training itself succeeded).
+    memtx_status* reported = guarded("memtx_train", [&] {
+      std::string json = report.to_json();
+      std::lock_guard<std::mutex> lock(model->progress_mutex);
+      model->train_report = std::move(json);
+    });
+    if (!status) return reported;
+    memtx_status_free(reported);
   }
   return status;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "memtx/text.hpp"  // memtx::join
@@ -29,12 +30,23 @@ std::string quote(const std::string& s);                     // "text" with \" a
 std::string trim(const std::string& s);
 std::string section_of(const std::string& key);              // "model" for "model.hidden_dim"
 std::string name_of(const std::string& key);                 // "hidden_dim" for "model.hidden_dim"
+// A key or section name as messages show it: one longer than 120 bytes is cut after 100 (at a UTF-8
+// boundary) and its length given, "aaaa... (1048576 bytes)".
+std::string shown_name(const std::string& name);
 
 // ---- schema helpers (schema.cpp) ----
 // "unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?)"
 std::string unknown_key_message(const Schema& schema, const std::string& key);
 // The section name closest to `name`, or "" when none is close.
 std::string nearest_section(const Schema& schema, const std::string& name);
+
+// ---- hostile documents (yaml_limits.cpp) ----
+// Limits of a YAML/JSON configuration document (README.md, "Limits on input sizes").
+constexpr size_t kMaxYamlDepth = 64;        // lists and mappings nested in each other
+constexpr uint64_t kMaxYamlNodes = 100000;  // values of a document, aliases counted as what they repeat
+// The position and message of the first breach of those limits, or nullopt (also for malformed text, which
+// the real parse then reports). Reads parse events only: nothing is built or expanded.
+std::optional<std::pair<YAML::Mark, std::string>> yaml_limit_breach(const std::string& text);
 
 // ---- option checks (convert.cpp) ----
 // "int >= 1", "one of cosine, linear, constant", "a list of int >= 0 or null", ...

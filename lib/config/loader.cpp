@@ -3,11 +3,10 @@
 // what was expected; a document is applied all or nothing.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "config/internal.hpp"
+#include "memtx/read_file.hpp"
 
 namespace memtx {
 
@@ -27,7 +26,7 @@ std::string section_list(const Schema& schema) { return join(schema.sections(), 
 
 // Why a top-level name is not a section, with the best suggestion we have.
 std::string unknown_section_message(const Schema& schema, const std::string& name) {
-  std::string msg = "unknown section '" + name + "'";
+  std::string msg = "unknown section '" + config_detail::shown_name(name) + "'";
   std::string near = config_detail::nearest_section(schema, name);
   if (!near.empty()) return msg + " (did you mean '" + near + "'?)";
   // A key written at the top level instead of inside its section.
@@ -54,15 +53,12 @@ Config Config::from_file(std::shared_ptr<const Schema> schema, const std::string
   if (!fs::exists(path, ec)) throw Error(StatusCode::NotFound, "config file not found: " + path);
   if (fs::is_directory(path, ec))
     throw Error(StatusCode::Io, "config path is a folder, not a file: " + path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(StatusCode::Io, "cannot open config file: " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(StatusCode::Io, "cannot read config file: " + path);
-  return from_string(std::move(schema), text.str(), path);
+  // Not a FIFO or a device, and at most FileLimits::kConfig bytes.
+  return from_string(std::move(schema), read_file(path, "config file", FileLimits::kConfig), path);
 }
 
 void Config::merge_string(const std::string& text, const std::string& origin) {
+  if (auto breach = config_detail::yaml_limit_breach(text)) fail_at(origin, breach->first, breach->second);
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(text);

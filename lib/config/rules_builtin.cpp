@@ -156,7 +156,22 @@ void add_memory_rules(Schema& s) {
               }});
 }
 
+// Tokens of one micro-batch (batch_size x max_length; README.md, "Limits on input sizes"): the data's token and
+// mask buffers alone take 9 bytes a token, the activations far more (data::BatchIterator::next_batch has its
+// own, looser safety net).
+constexpr int64_t kMaxBatchTokens = int64_t{1} << 30;
+
 void add_training_rules(Schema& s) {
+  s.add_rule({"`training.batch_size` x `training.max_length` (the tokens of one micro-batch) is at most 2^30 "
+              "(1073741824).",
+              {"training.batch_size", "training.max_length"},
+              [](const Config& c, Errors& err) {
+                const int64_t batch = c.get_int("training.batch_size"), length = c.get_int("training.max_length");
+                int64_t tokens = 0;
+                if (__builtin_mul_overflow(batch, length, &tokens) || tokens > kMaxBatchTokens)
+                  err.push_back(kv(c, "training.batch_size") + " x " + kv(c, "training.max_length") +
+                                " tokens per micro-batch is more than the limit of " + num(kMaxBatchTokens));
+              }});
   s.add_rule({"`training.warmup_ratio`, when set, is in [0, 1].",
               {"training.warmup_ratio"},
               [](const Config& c, Errors& err) {

@@ -18,6 +18,11 @@ bool valid_part(const std::string& s) {
   return true;
 }
 
+// |len(a) - len(b)|, a lower bound of their edit distance.
+size_t length_gap(const std::string& a, const std::string& b) {
+  return a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -119,7 +124,11 @@ std::string Schema::nearest_key(const std::string& key_in) const {
   size_t best_score = limit + 1, best_full = SIZE_MAX;
   bool best_same_section = false;
   for (const auto& d : options_) {
-    size_t by_name = edit_distance(bare, name_of(d.key));
+    // The lengths' difference is a lower bound of the distance: a candidate it puts out of reach costs
+    // nothing, so a hostile key of a megabyte is not compared character by character with every key.
+    const std::string name = name_of(d.key);
+    if (length_gap(bare, name) > limit && length_gap(key, d.key) > limit) continue;
+    size_t by_name = edit_distance(bare, name);
     size_t full = edit_distance(key, d.key);
     size_t score = std::min(by_name, full);
     bool same_section = !section.empty() && section_of(d.key) == section;
@@ -156,7 +165,7 @@ std::string Schema::resolve_key(const std::string& name_or_key) const {
 namespace config_detail {
 
 std::string unknown_key_message(const Schema& schema, const std::string& key) {
-  std::string msg = "unknown key '" + key + "'";
+  std::string msg = "unknown key '" + shown_name(key) + "'";
   std::string near = schema.nearest_key(key);
   if (!near.empty()) msg += " (did you mean '" + near + "'?)";
   return msg;
@@ -168,6 +177,7 @@ std::string nearest_section(const Schema& schema, const std::string& name) {
   std::string best;
   size_t best_d = limit + 1;
   for (const auto& s : schema.sections()) {
+    if (length_gap(n, s) > limit) continue;  // out of reach (see Schema::nearest_key)
     size_t d = edit_distance(n, s);
     if (d < best_d) {
       best = s;

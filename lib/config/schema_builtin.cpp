@@ -16,19 +16,31 @@ using VT = ValueType;
 using Strs = std::vector<std::string>;
 const Value kNull{};
 
+// Upper bounds of the size keys (README.md, "Limits on input sizes"): generous for any model memtx can hold,
+// small enough that a typo or a hostile file cannot ask for exabytes and no product of a few of them
+// overflows 64 bits. ModelSpec::from_config bounds the estimated parameter count as a whole.
+constexpr double kMaxLayers = 4096;         // num_layers, and the layer counts of the memory placement
+constexpr double kMaxWidth = 65536;         // hidden_dim, head_dim, rope_dim, memory_dim, ranks
+constexpr double kMaxHeads = 4096;          // num_heads, n_kv_group
+constexpr double kMaxInner = 1048576;       // intermediate_dim (2^20)
+constexpr double kMaxVocab = 16777216;      // vocab_size (2^24)
+constexpr double kMaxTokens = 16777216;     // sequence lengths, memory tokens, chapters (2^24)
+constexpr double kMaxBatch = 1048576;       // batch_size, gradient_accumulation_steps (2^20)
+constexpr double kMaxThreads = 4096;        // num_threads, num_gpus
+
 void add_model(Schema& s) {
   auto add = [&](Opt o) { s.add(o.def()); };
-  add(Opt("model.hidden_dim", VT::Int, 768).min(1).by("model")
+  add(Opt("model.hidden_dim", VT::Int, 768).min(1).max(kMaxWidth).by("model")
           .doc("Width D of the residual stream; every block reads and writes vectors of this size."));
-  add(Opt("model.num_heads", VT::Int, 12).min(1).by("model, attention variants")
+  add(Opt("model.num_heads", VT::Int, 12).min(1).max(kMaxHeads).by("model, attention variants")
           .doc("Number of query heads H in each attention layer."));
-  add(Opt("model.num_layers", VT::Int, 12).min(1).by("model")
+  add(Opt("model.num_layers", VT::Int, 12).min(1).max(kMaxLayers).by("model")
           .doc("Number of transformer blocks."));
-  add(Opt("model.intermediate_dim", VT::Int, 3072).min(1).by("model")
+  add(Opt("model.intermediate_dim", VT::Int, 3072).min(1).max(kMaxInner).by("model")
           .doc("Inner width of each block's MLP."));
-  add(Opt("model.vocab_size", VT::Int, 32000).min(1).by("model")
+  add(Opt("model.vocab_size", VT::Int, 32000).min(1).max(kMaxVocab).by("model")
           .doc("Number of token ids; sizes the embedding table and the output head."));
-  add(Opt("model.max_seq_len", VT::Int, 8192).min(1).by("model; causal, infinite, infini, mla, co4")
+  add(Opt("model.max_seq_len", VT::Int, 8192).min(1).max(kMaxTokens).by("model; causal, infinite, infini, mla, co4")
           .doc("Longest sequence a softmax attention layer sees: a model that does not run in segments refuses an input "
                "(prompt plus cache) reaching past it, and a segmented model's segments must fit in it. Only models "
                "with such a layer read it."));
@@ -52,7 +64,7 @@ void add_model(Schema& s) {
                "LoRA)."));
   add(Opt("model.use_flash_attention", VT::Bool, true).by("causal, mla")
           .doc("Allow the fused scaled-dot-product attention kernel of the LibTorch in use, where it exists."));
-  add(Opt("model.head_dim", VT::Int, kNull).min(1).by("model, attention variants")
+  add(Opt("model.head_dim", VT::Int, kNull).min(1).max(kMaxWidth).by("model, attention variants")
           .doc("Size of each attention head; null means hidden_dim / num_heads."));
   add(Opt("model.mlp_type", VT::String, "swiglu").choices({"swiglu", "gelu"}).by("model")
           .doc("MLP form: swiglu (SiLU-gated, three matrices) or gelu (two matrices)."));
@@ -65,7 +77,7 @@ void add_model(Schema& s) {
   add(Opt("model.rope_layout", VT::String, "half").choices({"half", "interleaved"}).by("causal, infini, mla")
           .doc("How RoPE pairs channels: half rotates the first half against the second (Llama, Qwen2); "
                "interleaved rotates even/odd pairs (DeepSeek, many nanoGPT forks)."));
-  add(Opt("model.rope_dim", VT::Int, kNull).min(2).by("causal, infini")
+  add(Opt("model.rope_dim", VT::Int, kNull).min(2).max(kMaxWidth).by("causal, infini")
           .doc("Rotate only the first rope_dim channels of each head (even); null rotates the whole head."));
   add(Opt("model.init_std", VT::Float, 0.02).min(0).by("model")
           .doc("Standard deviation of the normal initialisation of weight matrices."));
@@ -94,7 +106,7 @@ void add_attention(Schema& s) {
   add(Opt("attention.disable_flash_attention", VT::Bool, false).by("causal, mla")
           .doc("Force the explicit attention computation instead of the fused kernel (for debugging, or where "
                "the kernel is unsupported)."));
-  add(Opt("attention.n_kv_group", VT::Int, kNull).min(1).by("causal, infini, linear")
+  add(Opt("attention.n_kv_group", VT::Int, kNull).min(1).max(kMaxHeads).by("causal, infini, linear")
           .doc("Number of key/value heads for grouped-query attention; must divide num_heads. Null gives one "
                "per query head."));
 }
@@ -105,31 +117,31 @@ void add_memory(Schema& s) {
   add(Opt("memory.vanilla_mode", VT::Bool, false).by("model")
           .doc("Remove every memory layer and every LoRA adapter whatever the other memory keys say (the control "
                "experiment)."));
-  add(Opt("memory.num_memory_tokens", VT::Int, 1024).min(1).by("memory")
+  add(Opt("memory.num_memory_tokens", VT::Int, 1024).min(1).max(kMaxTokens).by("memory")
           .doc("Number of learned memory vectors in a bank (N_m)."));
-  add(Opt("memory.memory_dim", VT::Int, kNull).min(1).by("memory")
+  add(Opt("memory.memory_dim", VT::Int, kNull).min(1).max(kMaxWidth).by("memory")
           .doc("Width of the memory vectors; null means hidden_dim."));
   add(Opt("memory.memory_layer_placement", VT::String, "all")
           .choices({"all", "first_k", "last_k", "every_n", "custom", "none"}).by("model")
           .doc("Which blocks get a memory sublayer: all, the first or last memory_layer_k, every "
                "memory_layer_n-th, the listed memory_layer_indices (custom), or none."));
-  add(Opt("memory.memory_layer_k", VT::Int, 5).min(1).by("model")
+  add(Opt("memory.memory_layer_k", VT::Int, 5).min(1).max(kMaxLayers).by("model")
           .doc("Number of blocks for first_k and last_k placement."));
-  add(Opt("memory.memory_layer_n", VT::Int, 3).min(1).by("model")
+  add(Opt("memory.memory_layer_n", VT::Int, 3).min(1).max(kMaxLayers).by("model")
           .doc("Interval between memory blocks for every_n placement (blocks 0, n, 2n, ...)."));
-  add(Opt("memory.memory_layer_indices", VT::IntList, kNull).min(0).by("model")
+  add(Opt("memory.memory_layer_indices", VT::IntList, kNull).min(0).max(kMaxLayers - 1).by("model")
           .doc("Zero-based block indices for custom placement, e.g. [0, 1, 5, 10]."));
   add(Opt("memory.memory_sharing", VT::String, "shared").choices({"shared", "per_layer", "every_k_layers"})
           .by("model")
           .doc("Memory layers share one bank (shared), own one each (per_layer), or share one per group of "
                "memory_sharing_k consecutive memory layers (every_k_layers)."));
-  add(Opt("memory.memory_sharing_k", VT::Int, 2).min(1).by("model")
+  add(Opt("memory.memory_sharing_k", VT::Int, 2).min(1).max(kMaxLayers).by("model")
           .doc("Group size for every_k_layers sharing."));
   add(Opt("memory.memory_block_variant", VT::String, "A").choices({"A", "B"}).by("model")
           .doc("Block layout: A is self-attention, memory, MLP; B is self-attention, MLP, memory, MLP."));
   add(Opt("memory.use_low_rank_memory", VT::Bool, false).by("memory")
           .doc("Store the memory bank in low-rank form (see low_rank_mode)."));
-  add(Opt("memory.memory_rank", VT::Int, 64).min(1).by("memory")
+  add(Opt("memory.memory_rank", VT::Int, 64).min(1).max(kMaxWidth).by("memory")
           .doc("Rank r of the low-rank memory bank."));
   add(Opt("memory.low_rank_mode", VT::String, "factorized").choices({"factorized", "reduced_dim"}).by("memory")
           .doc("factorized stores the bank as M = A B^T; reduced_dim keeps memory vectors of width r and "
@@ -137,17 +149,17 @@ void add_memory(Schema& s) {
   add(Opt("memory.use_low_rank_projections", VT::Bool, false).by("memory")
           .doc("Factorise the memory layer's query, key, value and output projections with rank "
                "projection_rank."));
-  add(Opt("memory.projection_rank", VT::Int, 64).min(1).by("memory")
+  add(Opt("memory.projection_rank", VT::Int, 64).min(1).max(kMaxWidth).by("memory")
           .doc("Rank of the factorised memory projections."));
   add(Opt("memory.use_chapters", VT::Bool, false).by("memory")
           .doc("Split the bank into chapters and let a router choose top_k_chapters of them (mixture-of-experts "
                "style)."));
-  add(Opt("memory.num_chapters", VT::Int, 100).min(1).by("memory")
+  add(Opt("memory.num_chapters", VT::Int, 100).min(1).max(kMaxTokens).by("memory")
           .doc("Number of chapters the bank is split into."));
-  add(Opt("memory.tokens_per_chapter", VT::Int, kNull).min(1).by("memory")
+  add(Opt("memory.tokens_per_chapter", VT::Int, kNull).min(1).max(kMaxTokens).by("memory")
           .doc("Memory vectors per chapter; null means floor(num_memory_tokens / num_chapters), the remaining "
                "vectors then belonging to no chapter."));
-  add(Opt("memory.top_k_chapters", VT::Int, 20).min(1).by("memory")
+  add(Opt("memory.top_k_chapters", VT::Int, 20).min(1).max(kMaxTokens).by("memory")
           .doc("Number of chapters the router selects."));
   add(Opt("memory.routing_strategy_train", VT::String, "sequence").choices(routing).by("memory")
           .doc("Chapter routing in training: sequence (one choice per sequence from the mean of its hidden "
@@ -156,7 +168,7 @@ void add_memory(Schema& s) {
                "Causal language-model training wants rolling or token."));
   add(Opt("memory.routing_strategy_inference", VT::String, "sequence").choices(routing).by("memory")
           .doc("Chapter routing at inference, with the same choices as in training."));
-  add(Opt("memory.routing_window_size", VT::Int, 128).min(1).by("memory")
+  add(Opt("memory.routing_window_size", VT::Int, 128).min(1).max(kMaxTokens).by("memory")
           .doc("Tokens the rolling router averages: the current one and the routing_window_size - 1 before it."));
   add(Opt("memory.use_load_balance_loss", VT::Bool, true).by("memory, trainer")
           .doc("Add the router's load-balancing loss C * sum_i f_i P_i (f_i: share of the top-k choices that "
@@ -187,7 +199,7 @@ void add_memory(Schema& s) {
           .doc("Standard deviation of the normal initialisation of the memory vectors."));
   add(Opt("memory.use_lora", VT::Bool, false).by("model, trainer")
           .doc("Add LoRA adapters to the projections named in lora_targets."));
-  add(Opt("memory.lora_rank", VT::Int, 16).min(1).by("model")
+  add(Opt("memory.lora_rank", VT::Int, 16).min(1).max(kMaxWidth).by("model")
           .doc("Rank of each LoRA adapter."));
   add(Opt("memory.lora_alpha", VT::Float, 32.0).above(0).by("model")
           .doc("LoRA scale: an adapter's update is multiplied by lora_alpha / lora_rank."));
@@ -231,7 +243,7 @@ void add_training(Schema& s) {
   add(Opt("training.text_field", VT::StringList, Strs{"messages"}).by("data")
           .doc("Field or fields of each record that hold the text; one name, or a list whose fields are "
                "joined (e.g. [instruction, input, output])."));
-  add(Opt("training.max_length", VT::Int, 8192).min(1).by("data, trainer")
+  add(Opt("training.max_length", VT::Int, 8192).min(1).max(kMaxTokens).by("data, trainer")
           .doc("Maximum length of a training sequence in tokens."));
   add(Opt("training.data_root", VT::String, "data").by("data")
           .doc("Folder where dataset_name is looked up when it is not a path itself; the environment variable "
@@ -248,7 +260,7 @@ void add_training(Schema& s) {
                "(every rank holds the whole model and optimizer state and trains its rows of each global batch, "
                "gradients summed over the ranks) or fsdp (as fsdp_sharding_strategy says). Either trains exactly as "
                "one process with the global batch would. Has no effect in a single process."));
-  add(Opt("training.num_gpus", VT::Int, 1).min(0).by("trainer")
+  add(Opt("training.num_gpus", VT::Int, 1).min(0).max(kMaxThreads).by("trainer")
           .doc("Processes per node: 0 trains one process on the CPU, 1 one process on the model's device, N > 1 "
                "makes memtx-cli train start N local worker processes (as --nproc_per_node N; on CUDA each uses "
                "cuda:LOCAL_RANK, else the CPU with Gloo). A process started alone through the C API with N > 1 is "
@@ -261,10 +273,10 @@ void add_training(Schema& s) {
                "NO_SHARD nothing (ddp). FULL_SHARD and HYBRID_SHARD would shard the parameters too, which memtx "
                "does not implement: they are refused, so fsdp needs SHARD_GRAD_OP or NO_SHARD set. Checkpoints are "
                "the same single files under every strategy and resume at any world size."));
-  add(Opt("training.batch_size", VT::Int, 4).min(1).by("trainer")
+  add(Opt("training.batch_size", VT::Int, 4).min(1).max(kMaxBatch).by("trainer")
           .doc("Sequences per micro-batch of each process (each rank of a multi-process run: the global batch is "
                "ranks x batch_size)."));
-  add(Opt("training.gradient_accumulation_steps", VT::Int, 4).min(1).by("trainer")
+  add(Opt("training.gradient_accumulation_steps", VT::Int, 4).min(1).max(kMaxBatch).by("trainer")
           .doc("Batches whose gradients are summed before each optimizer step."));
   add(Opt("training.num_epochs", VT::Int, kNull).min(1).by("trainer")
           .doc("Passes over the training data; when set it overrides max_steps."));
@@ -331,13 +343,13 @@ void add_training(Schema& s) {
                "(after the last good checkpoint); skip reports it, drops that step's update and goes on."));
   add(Opt("training.max_skipped_steps", VT::Int, 10).min(1).by("trainer")
           .doc("With on_nonfinite_loss: skip, this many non-finite steps in a row stop the run."));
-  add(Opt("training.num_threads", VT::Int, kNull).min(1).by("trainer")
+  add(Opt("training.num_threads", VT::Int, kNull).min(1).max(kMaxThreads).by("trainer")
           .doc("CPU threads of LibTorch's intra-op pool; null keeps LibTorch's default."));
 }
 
 void add_infini(Schema& s) {
   auto add = [&](Opt o) { s.add(o.def()); };
-  add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).by("model, infini")
+  add(Opt("infini_attention.segment_length", VT::Int, 64).min(1).max(kMaxTokens).by("model, infini")
           .doc("Tokens per segment: long inputs are processed this many tokens at a time, each layer's memory "
                "carried from one segment to the next."));
 }

@@ -12,20 +12,22 @@
 namespace memtx {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
-  // Optimal string alignment: insertions, deletions, substitutions and adjacent swaps cost 1.
+  // Optimal string alignment: insertions, deletions, substitutions and adjacent swaps cost 1. Three rows of
+  // the dynamic programme (i - 2, i - 1, i): O(|b|) memory, O(|a| |b|) time.
   const size_t n = a.size(), m = b.size();
-  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1, 0));
-  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  std::vector<size_t> before(m + 1), prev(m + 1), cur(m + 1);
+  for (size_t j = 0; j <= m; ++j) prev[j] = j;
   for (size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
     for (size_t j = 1; j <= m; ++j) {
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, cur);
   }
-  return d[n][m];
+  return prev[m];
 }
 
 }  // namespace memtx
@@ -135,6 +137,14 @@ std::string section_of(const std::string& key) {
 std::string name_of(const std::string& key) {
   size_t dot = key.rfind('.');
   return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+std::string shown_name(const std::string& name) {
+  constexpr size_t kShown = 100;
+  if (name.size() <= kShown + 20) return name;
+  size_t cut = kShown;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  return name.substr(0, cut) + "... (" + std::to_string(name.size()) + " bytes)";
 }
 
 }  // namespace memtx::config_detail

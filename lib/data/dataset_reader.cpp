@@ -1,10 +1,10 @@
 // data/dataset_reader.cpp: reading .txt, .jsonl and .json files into records (dataset_records.hpp).
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "data/dataset_records.hpp"
 #include "memtx/error.hpp"
+#include "memtx/read_file.hpp"
 
 namespace memtx::data {
 
@@ -103,14 +103,8 @@ Record record_from_json(const json& obj, const std::string& origin, const std::v
   return r;
 }
 
-std::string read_all(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(StatusCode::Io, "cannot open data file " + file.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(StatusCode::Io, "cannot read data file " + file.string());
-  return ss.str();
-}
+// At most FileLimits::kData bytes of a regular file (memtx/read_file.hpp).
+std::string read_all(const fs::path& file) { return read_file(file.string(), "data file", FileLimits::kData); }
 
 }  // namespace
 
@@ -132,6 +126,7 @@ std::vector<Record> read_records(const fs::path& file, const std::vector<std::st
     if (r.text.compare(0, 3, "\xEF\xBB\xBF") == 0) r.text.erase(0, 3);
     out.push_back(std::move(r));
   } else if (ext == ".jsonl") {
+    check_regular_file(name, "data file", FileLimits::kData);  // read line by line, bounded as a whole
     std::ifstream in(file, std::ios::binary);
     if (!in) throw Error(StatusCode::Io, "cannot open data file " + name);
     std::string line;

@@ -43,8 +43,9 @@ bool BatchIterator::exhausted() const { return num_epochs_ && epoch_ >= *num_epo
 
 std::optional<int64_t> BatchIterator::total_batches(int64_t batch_size) const {
   if (!num_epochs_ || batch_size < 1) return std::nullopt;
-  const int64_t windows = *num_epochs_ * data_->windows_per_epoch();
-  return (windows + batch_size - 1) / batch_size;
+  int64_t windows = 0;  // saturates rather than wraps for an absurd number of epochs
+  if (__builtin_mul_overflow(*num_epochs_, data_->windows_per_epoch(), &windows)) windows = INT64_MAX;
+  return windows / batch_size + (windows % batch_size != 0 ? 1 : 0);
 }
 
 Batch BatchIterator::next_batch(int64_t batch_size) {
@@ -54,8 +55,13 @@ Batch BatchIterator::next_batch(int64_t batch_size) {
   b.epoch = epoch_;
   const int64_t w = data_->window_length();
   const int64_t per_epoch = data_->windows_per_epoch();
-  b.tokens.resize(static_cast<size_t>(batch_size * w));
-  b.mask.resize(static_cast<size_t>(batch_size * w));
+  int64_t cells = 0;  // rows x window, overflow-checked before anything is sized by it
+  if (__builtin_mul_overflow(batch_size, w, &cells) || cells > kMaxBatchTokens)
+    throw Error(StatusCode::InvalidArgument, "a batch of " + std::to_string(batch_size) + " rows of " +
+                                                 std::to_string(w) + " tokens is more than the limit of " +
+                                                 std::to_string(kMaxBatchTokens) + " tokens");
+  b.tokens.resize(static_cast<size_t>(cells));
+  b.mask.resize(static_cast<size_t>(cells));
   while (b.batch < batch_size && !exhausted()) {
     data_->window(layout_, index_, b.tokens.data() + b.batch * w, b.mask.data() + b.batch * w);
     ++b.batch;

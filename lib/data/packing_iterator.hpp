@@ -35,10 +35,16 @@ struct Cursor {
   bool operator==(const Cursor& o) const { return epoch == o.epoch && index == o.index && fingerprint == o.fingerprint; }
 };
 
+// The most tokens (rows x (length + 1)) next_batch sizes a batch for: a safety net against overflowed sizes.
+// Configurations are held to 2^30 tokens per rank's micro-batch (training.batch_size x training.max_length),
+// and the trainer fetches the rows of every rank (up to 4096) at once.
+constexpr int64_t kMaxBatchTokens = int64_t{1} << 42;
+
 class BatchIterator {
  public:
   explicit BatchIterator(std::shared_ptr<const PackedDataset> data, std::optional<int64_t> num_epochs = std::nullopt);
 
+  // Error(InvalidArgument) for batch_size < 1 or a batch of more than kMaxBatchTokens tokens.
   Batch next_batch(int64_t batch_size);
   bool exhausted() const;
   int64_t epoch() const { return epoch_; }  // epoch of the next window = epochs completed

@@ -43,6 +43,7 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
   const torch::Device device = model.device();
   EvalResult result;
   double loss_sum = 0.0, correct = 0.0;
+  int64_t rows_right = 0;
   while (!max_batches || result.batches < *max_batches) {
     if (cancel && cancel->load(std::memory_order_relaxed)) {
       result.cancelled = true;
@@ -53,7 +54,11 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
     const LmBatch lm = to_lm_batch(batch, device);
     const torch::Tensor logits = model.forward(lm.inputs);
     loss_sum += masked_lm_loss_sum(logits, lm.targets, lm.weights).item<double>();
-    correct += (logits.argmax(-1) == lm.targets).to(torch::kFloat64).mul(lm.weights).sum().item<double>();
+    const torch::Tensor hit = logits.argmax(-1) == lm.targets, counted = lm.weights > 0;
+    correct += hit.to(torch::kFloat64).mul(lm.weights).sum().item<double>();
+    const torch::Tensor scored = counted.any(1);
+    result.scored_sequences += scored.sum().item<int64_t>();
+    rows_right += (scored & (hit | ~counted).all(1)).sum().item<int64_t>();
     result.tokens += lm.target_count;
     result.sequences += lm.rows;
     result.batches += 1;
@@ -63,6 +68,9 @@ EvalResult evaluate(TransformerImpl& model, const BatchSource& next_batch, int64
   result.perplexity = std::exp(result.loss);
   result.accuracy = result.tokens > 0 ? correct / static_cast<double>(result.tokens)
                                       : std::numeric_limits<double>::quiet_NaN();
+  result.sequence_accuracy = result.scored_sequences > 0
+                                 ? static_cast<double>(rows_right) / static_cast<double>(result.scored_sequences)
+                                 : std::numeric_limits<double>::quiet_NaN();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

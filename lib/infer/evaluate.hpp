@@ -3,6 +3,9 @@
 //   loss = sum_b S_b / sum_b N_b       (every counted target token weighs the same)
 //   perplexity = exp(loss)
 //   accuracy = sum_b sum_i w_i [argmax logits_i == y_i] / sum_b N_b   (next-token accuracy of the greedy choice)
+//   sequence_accuracy = share of the rows with a counted target whose every counted target is the argmax
+//   (exact match: with one prompt-and-answer example per row and the answer alone counted, the share of
+//   answers that greedy decoding reproduces token for token)
 // A segmented model (Infini-attention) reads each whole window through its segment engine, carrying its
 // memory from segment to segment, so these are the numbers of the whole sequence.
 // Runs without autograd in eval mode and restores the model's training mode. The trainer evaluates with
@@ -25,6 +28,8 @@ struct EvalResult {
   double loss = 0.0;        // NaN when no target token was counted
   double perplexity = 0.0;  // exp(loss)
   double accuracy = 0.0;    // share of counted targets the model's top choice predicts; NaN when none counted
+  double sequence_accuracy = 0.0;  // share of rows (with a counted target) right at every counted target; NaN: none
+  int64_t scored_sequences = 0;    // rows with at least one counted target
   int64_t tokens = 0;       // target tokens counted (sum of the loss weights)
   int64_t sequences = 0;    // rows (windows) evaluated
   int64_t batches = 0;

@@ -8,11 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "memtx/error.hpp"
+#include "memtx/read_file.hpp"
 
 namespace memtx::io {
 namespace {
@@ -53,13 +52,8 @@ void atomic_write_text(const std::string& path, const std::string& text) {
 
 std::string read_text_file(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(StatusCode::NotFound, "'" + path + "': no such file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(StatusCode::Io, "'" + path + "': cannot open for reading");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(StatusCode::Io, "'" + path + "': read error");
-  return text;
+  if (!std::filesystem::exists(path, ec)) throw Error(StatusCode::NotFound, "'" + path + "': no such file");
+  return read_file(path, "file", FileLimits::kText);  // no FIFO or device, at most 1 GiB
 }
 
 FileDigest file_digest(const std::string& path) {

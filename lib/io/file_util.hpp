@@ -20,7 +20,8 @@ struct FileDigest {
 
 // Error(Io) naming the file when it cannot be written, synced or renamed.
 MEMTX_API void atomic_write_text(const std::string& path, const std::string& text);
-// Error(NotFound) for a missing file, Error(Io) when it cannot be read.
+// Error(NotFound) for a missing file, Error(Io) when it cannot be read, is not a regular file or is larger
+// than FileLimits::kText (memtx/read_file.hpp).
 MEMTX_API std::string read_text_file(const std::string& path);
 MEMTX_API FileDigest file_digest(const std::string& path);
 

@@ -24,11 +24,16 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors I/O assume
 namespace memtx::io {
 namespace {
 
-using Json = nlohmann::ordered_json;
+// The header is parsed into nlohmann::json (a std::map per object: O(log n) an insertion, where ordered_json's
+// linear search made a header of n entries cost O(n^2)); the order of the entries is kept separately.
+using Json = nlohmann::json;
 
-// Largest header accepted (the reference implementation uses the same bound).
-constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr const char* kMetadataKey = "__metadata__";
+// A valid header nests three levels (the header object, an entry, its shape or data_offsets array); a little
+// more is parsed so that a mistyped field gets its own message.
+constexpr int kMaxJsonDepth = 8;
+// Dimensions of one tensor.
+constexpr size_t kMaxDims = 64;
 
 struct DtypeInfo {
   const char* name;
@@ -91,6 +96,17 @@ struct Header {
   std::map<std::string, std::string> metadata;
 };
 
+// A parsed header: the JSON and its top-level keys in the order the file gives them.
+struct ParsedHeader {
+  Json json;
+  std::vector<std::string> order;
+};
+
+// Thrown by HeaderScan to stop at the first defect (nlohmann's SAX parser lets it through).
+struct HeaderDefect {
+  std::string message;
+};
+
 // Owns a file descriptor; closes it on scope exit.
 class Fd {
  public:
@@ -144,46 +160,93 @@ Fd open_for_reading(const std::string& path, uint64_t& file_size) {
   return Fd(owned.release());
 }
 
-// Parses the JSON text, rejecting duplicate keys in any object (nlohmann silently keeps one of them).
-Json parse_json_no_duplicates(const std::string& path, const std::string& text) {
-  struct Frame {
+// A first pass over the header's JSON events (nlohmann's SAX interface; nothing is built) that stops at the
+// first duplicate key in any object (the DOM parser would silently keep the last), nesting deeper than
+// kMaxJsonDepth, or more than kMaxSafetensorsTensors entries, and records the order of the top-level keys.
+// (nlohmann's parse callback cannot do this: it rescans the parent object after each child object, O(n^2).)
+class HeaderScan : public nlohmann::json_sax<Json> {
+ public:
+  std::vector<std::string> order;  // top-level keys in file order
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open(true);
+    return true;
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(false);
+    return true;
+  }
+  bool end_array() override {
+    frames_.pop_back();
+    return true;
+  }
+  bool key(string_t& key) override {
+    Frame& top = frames_.back();
+    if (!top.keys.insert(key).second) duplicate(key);
+    if (frames_.size() == 1) {
+      if (key != kMetadataKey && ++tensors_ > kMaxSafetensorsTensors)
+        throw HeaderDefect{"more than " + std::to_string(kMaxSafetensorsTensors) + " tensors, the limit of a file"};
+      order.push_back(key);
+    }
+    top.last_key = key;
+    return true;
+  }
+  // A syntax error: stop here; the DOM parse that follows reports it with nlohmann's message.
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  struct Frame {  // an open object or array
     std::set<std::string> keys;
     std::string last_key;
   };
-  std::vector<Frame> stack;
-  std::string duplicate_error;
-  Json::parser_callback_t cb = [&](int /*depth*/, nlohmann::json::parse_event_t event, Json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (!duplicate_error.empty()) return true;
-    if (event == E::object_start) {
-      stack.emplace_back();
-    } else if (event == E::object_end) {
-      if (!stack.empty()) stack.pop_back();
-    } else if (event == E::key && !stack.empty()) {
-      std::string key = parsed.get<std::string>();
-      Frame& top = stack.back();
-      if (!top.keys.insert(key).second) {
-        if (stack.size() == 1)
-          duplicate_error = key == kMetadataKey ? "duplicate '__metadata__' entry" : "duplicate tensor name " + quote(key);
-        else if (stack.size() == 2 && stack[0].last_key == kMetadataKey)
-          duplicate_error = "__metadata__: duplicate key " + quote(key);
-        else if (stack.size() == 2)
-          duplicate_error = tensor_ctx(stack[0].last_key) + "duplicate field " + quote(key);
-        else
-          duplicate_error = "duplicate key " + quote(key) + " in a nested object";
-      }
-      top.last_key = std::move(key);
-    }
-    return true;
-  };
-  Json j;
+
+  void open(bool object) {
+    if (frames_.size() >= static_cast<size_t>(kMaxJsonDepth))
+      throw HeaderDefect{"header nested more than " + std::to_string(kMaxJsonDepth) +
+                         " levels deep (a valid one nests 3)"};
+    if (frames_.empty()) root_is_object_ = object;
+    frames_.emplace_back();
+  }
+  [[noreturn]] void duplicate(const std::string& key) const {
+    if (!root_is_object_) throw HeaderDefect{"header is not a JSON object (it is a JSON array)"};
+    if (frames_.size() == 1)
+      throw HeaderDefect{key == kMetadataKey ? "duplicate '__metadata__' entry"
+                                             : "duplicate tensor name " + quote(key)};
+    if (frames_.size() == 2 && frames_[0].last_key == kMetadataKey)
+      throw HeaderDefect{"__metadata__: duplicate key " + quote(key)};
+    if (frames_.size() == 2) throw HeaderDefect{tensor_ctx(frames_[0].last_key) + "duplicate field " + quote(key)};
+    throw HeaderDefect{"duplicate key " + quote(key) + " in a nested object"};
+  }
+
+  std::vector<Frame> frames_;
+  bool root_is_object_ = false;
+  size_t tensors_ = 0;
+};
+
+// Scans, then parses the header text: both passes linear in its length.
+ParsedHeader parse_header_json(const std::string& path, const std::string& text) {
+  ParsedHeader out;
   try {
-    j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/true);  // comments stay invalid
+    HeaderScan scan;
+    if (Json::sax_parse(text.begin(), text.end(), &scan)) out.order = std::move(scan.order);
+    out.json = Json::parse(text.begin(), text.end());  // comments stay invalid
+  } catch (const HeaderDefect& d) {
+    fail(path, d.message);
   } catch (const nlohmann::json::exception& e) {
     fail(path, std::string("header is not valid JSON: ") + e.what());
   }
-  if (!duplicate_error.empty() && j.is_object()) fail(path, duplicate_error);  // else: "not an object"
-  return j;
+  return out;
 }
 
 // Non-negative JSON integer -> uint64; anything else (negative, float, string...) -> false.
@@ -219,6 +282,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
 
   const Json& sh = v["shape"];
   if (!sh.is_array()) fail(path, ctx + "'shape' is a JSON " + json_type(sh) + ", not an array");
+  if (sh.size() > kMaxDims)
+    fail(path, ctx + "shape has " + std::to_string(sh.size()) + " dimensions, more than the limit of " +
+                   std::to_string(kMaxDims));
   for (const auto& d : sh) {
     uint64_t dim = 0;
     if (d.is_number_integer() && !d.is_number_unsigned())
@@ -268,9 +334,9 @@ Header read_header(const std::string& path, int fd, uint64_t file_size) {
   unsigned char len_bytes[8];
   if (!pread_all(fd, len_bytes, 8, 0, path)) fail(path, "file too short to hold the 8-byte header length");
   for (int i = 7; i >= 0; --i) h.header_len = (h.header_len << 8) | len_bytes[i];
-  if (h.header_len > kMaxHeaderBytes)
+  if (h.header_len > kMaxSafetensorsHeaderBytes)
     fail(path, "header length " + std::to_string(h.header_len) + " exceeds the limit of " +
-                   std::to_string(kMaxHeaderBytes) + " bytes");
+                   std::to_string(kMaxSafetensorsHeaderBytes) + " bytes");
   if (h.header_len > file_size - 8)
     fail(path, "header length " + std::to_string(h.header_len) + " exceeds the file size (" +
                    std::to_string(file_size) + " bytes)");
@@ -278,12 +344,13 @@ Header read_header(const std::string& path, int fd, uint64_t file_size) {
 
   std::string text(static_cast<size_t>(h.header_len), '\0');
   if (!pread_all(fd, text.data(), h.header_len, 8, path)) fail(path, "file ended inside the header");
-  const Json j = parse_json_no_duplicates(path, text);
+  const ParsedHeader parsed = parse_header_json(path, text);
+  const Json& j = parsed.json;
   if (!j.is_object()) fail(path, std::string("header is not a JSON object (it is a JSON ") + j.type_name() + ")");
 
-  for (const auto& item : j.items()) {
-    const std::string& name = item.key();
-    const Json& v = item.value();
+  h.entries.reserve(parsed.order.size());
+  for (const std::string& name : parsed.order) {  // header order: ties of the sort below keep it
+    const Json& v = j.find(name).value();
     if (name == kMetadataKey) {
       if (!v.is_object()) fail(path, std::string("__metadata__ is a JSON ") + v.type_name() + ", not an object");
       for (const auto& m : v.items()) {
@@ -338,6 +405,11 @@ bool write_all(int fd, const void* buf, uint64_t n) {
 
 }  // namespace
 
+std::string safetensors_dtype_name(torch::ScalarType type) {
+  const DtypeInfo* d = dtype_by_type(type);
+  return d ? d->name : c10::toString(type);
+}
+
 const torch::Tensor* SafetensorsFile::find(const std::string& name) const {
   for (const auto& [n, t] : tensors)
     if (n == name) return &t;
@@ -382,41 +454,46 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> read_safetensors_shape
 
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
-  // Validate and make contiguous CPU copies before creating any file.
+  // Validate and make contiguous CPU copies before creating any file. The header text is built entry by entry
+  // (linear in the number of tensors), metadata first as the reference implementation writes it.
   std::set<std::string> names;
   std::vector<torch::Tensor> data;
   data.reserve(tensors.size());
-  Json header = Json::object();
-  if (!metadata.empty()) {  // metadata first, as the reference implementation writes it
-    Json meta = Json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
-    header[kMetadataKey] = std::move(meta);
-  }
+  std::string text = "{";
+  auto append = [&](const std::string& key, const std::string& value_text) {
+    if (text.size() > 1) text += ',';
+    text += Json(key).dump();
+    text += ':';
+    text += value_text;
+  };
   uint64_t offset = 0;
-  for (const auto& [name, tensor] : tensors) {
-    if (name == kMetadataKey) invalid(path, "tensor name '__metadata__' is reserved");
-    if (!names.insert(name).second) invalid(path, "duplicate tensor name " + quote(name));
-    if (!tensor.defined()) invalid(path, tensor_ctx(name) + "undefined tensor");
-    if (tensor.layout() != torch::kStrided) invalid(path, tensor_ctx(name) + "only dense (strided) tensors can be written");
-    const DtypeInfo* dt = dtype_by_type(tensor.scalar_type());
-    if (!dt) invalid(path, tensor_ctx(name) + "unsupported dtype " + std::string(c10::toString(tensor.scalar_type())));
-    torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
-    const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * dt->size;
-    Json entry = Json::object();
-    entry["dtype"] = dt->name;
-    entry["shape"] = Json::array();
-    for (int64_t d : t.sizes()) entry["shape"].push_back(d);
-    entry["data_offsets"] = Json::array({offset, offset + nbytes});
-    header[name] = std::move(entry);
-    offset += nbytes;
-    data.push_back(std::move(t));
-  }
-  std::string text;
   try {
-    text = header.dump();
+    if (!metadata.empty()) {
+      Json meta = Json::object();
+      for (const auto& [k, v] : metadata) meta[k] = v;
+      append(kMetadataKey, meta.dump());
+    }
+    for (const auto& [name, tensor] : tensors) {
+      if (name == kMetadataKey) invalid(path, "tensor name '__metadata__' is reserved");
+      if (!names.insert(name).second) invalid(path, "duplicate tensor name " + quote(name));
+      if (!tensor.defined()) invalid(path, tensor_ctx(name) + "undefined tensor");
+      if (tensor.layout() != torch::kStrided) invalid(path, tensor_ctx(name) + "only dense (strided) tensors can be written");
+      const DtypeInfo* dt = dtype_by_type(tensor.scalar_type());
+      if (!dt) invalid(path, tensor_ctx(name) + "unsupported dtype " + std::string(c10::toString(tensor.scalar_type())));
+      torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+      const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * dt->size;
+      nlohmann::ordered_json entry = nlohmann::ordered_json::object();  // dtype, shape, data_offsets
+      entry["dtype"] = dt->name;
+      entry["shape"] = t.sizes().vec();
+      entry["data_offsets"] = {offset, offset + nbytes};
+      append(name, entry.dump());
+      offset += nbytes;
+      data.push_back(std::move(t));
+    }
   } catch (const nlohmann::json::exception& e) {
     invalid(path, std::string("a tensor name or metadata string is not valid UTF-8: ") + e.what());
   }
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');
   unsigned char len_bytes[8];
   uint64_t len = text.size();

@@ -1,7 +1,8 @@
 // io/safetensors.hpp: strict reader and writer of the safetensors format (8-byte little-endian header
 // length, JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}}, then the data).
-// Files come from strangers: the reader bounds the header size, checks every offset lies inside the data
-// area, that sizes match dtype x shape, that tensors neither overlap nor leave gaps, and knows its dtypes.
+// Files come from strangers: the reader bounds the header size, the number of tensors and of dimensions,
+// checks every offset lies inside the data area, that sizes match dtype x shape (an element count that
+// overflows 64 bits is refused), that tensors neither overlap nor leave gaps, and knows its dtypes.
 #pragma once
 #include <torch/torch.h>
 
@@ -14,11 +15,18 @@
 
 namespace memtx::io {
 
+// Limits of the reader (README.md, "Limits on input sizes"). Parsing is linear in the header's length.
+constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;  // the reference implementation's bound
+constexpr size_t kMaxSafetensorsTensors = 262'144;            // entries of one file (2^18)
+
 struct MEMTX_API SafetensorsFile {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // in file order (by offset)
   std::map<std::string, std::string> metadata;
   const torch::Tensor* find(const std::string& name) const;    // null when absent
 };
+
+// The safetensors name of a dtype ("F32", "BF16", "I8", ...), or c10's name for one the format lacks.
+MEMTX_API std::string safetensors_dtype_name(torch::ScalarType type);
 
 // Throws Error(NotFound) for a missing file, Error(Io) for unreadable/corrupt content; the message names
 // the file and what is wrong (e.g. "tensor 'w': data_offsets [0, 12) but F32 [2, 2] needs 16 bytes").

@@ -5,6 +5,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <array>
+#include <stdexcept>
+#include <string>
 
 #include "memtx/torch_compat.hpp"
 
@@ -87,8 +89,83 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
   }
 };
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) joined += name + "\n";
+  return joined;
+}
+std::vector<std::string> split_names(const std::string& joined) {
+  std::vector<std::string> names;
+  for (size_t begin = 0, end; (end = joined.find('\n', begin)) != std::string::npos; begin = end + 1)
+    names.push_back(joined.substr(begin, end - begin));
+  return names;
+}
+
+// The stateful form: several inputs (x and the carried state), several outputs (y and the state after).
+struct StatefulCheckpointFunction : public torch::autograd::Function<StatefulCheckpointFunction> {
+  static variable_list forward(AutogradContext* ctx, torch::TensorList inputs, const StatefulBody* body,
+                               const SegmentCall* call, std::vector<std::string>* output_names) {
+    ctx->saved_data["body"] = c10::IValue(reinterpret_cast<int64_t>(body));
+    ctx->saved_data["start"] = c10::IValue(call->start_position);
+    ctx->saved_data["use_cache"] = c10::IValue(call->use_cache);
+    ctx->saved_data["names"] = c10::IValue(join_names(call->state_names));
+    ctx->saved_data["rng"] = rng_states();
+    const auto autocast = AutocastAs::current();
+    ctx->saved_data["autocast"] = std::vector<int64_t>{autocast[0].enabled, static_cast<int64_t>(autocast[0].dtype),
+                                                       autocast[1].enabled, static_cast<int64_t>(autocast[1].dtype)};
+    ctx->save_for_backward(inputs.vec());
+    torch::NoGradGuard no_grad;
+    auto outputs = (*body)(inputs.vec(), *call, output_names);
+    ctx->saved_data["output_names"] = c10::IValue(join_names(*output_names));
+    return outputs;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto* body = reinterpret_cast<const StatefulBody*>(ctx->saved_data["body"].toInt());
+    SegmentCall call;
+    call.start_position = ctx->saved_data["start"].toInt();
+    call.use_cache = ctx->saved_data["use_cache"].toBool();
+    call.state_names = split_names(ctx->saved_data["names"].toStringRef());
+    std::vector<torch::Tensor> inputs;
+    for (const auto& saved : ctx->get_saved_variables()) {
+      const bool floating = saved.defined() && saved.is_floating_point();
+      inputs.push_back(floating ? saved.detach().requires_grad_(true) : saved);
+    }
+    const std::vector<torch::Tensor> current_rng = rng_states();
+    set_rng_states(ctx->saved_data["rng"].toTensorVector());
+    std::vector<torch::Tensor> outputs;
+    std::vector<std::string> output_names;
+    {
+      torch::AutoGradMode enable(true);
+      AutocastAs autocast(decode_autocast(ctx->saved_data["autocast"]));
+      outputs = (*body)(inputs, call, &output_names);
+    }
+    set_rng_states(current_rng);
+    if (outputs.size() != grad_outputs.size() || join_names(output_names) != ctx->saved_data["output_names"].toStringRef()) {
+      throw std::logic_error("gradient checkpointing: the recomputed segment's outputs differ from the first run's");
+    }
+    std::vector<torch::Tensor> roots, grads;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (grad_outputs[i].defined() && outputs[i].defined() && outputs[i].requires_grad()) {
+        roots.push_back(outputs[i]);
+        grads.push_back(grad_outputs[i]);
+      }
+    }
+    if (!roots.empty()) torch::autograd::backward(roots, grads);
+    variable_list result;
+    for (const auto& input : inputs) result.push_back(input.requires_grad() ? input.grad() : torch::Tensor());
+    result.resize(result.size() + 3);  // none for the three non-tensor arguments
+    return result;
+  }
+};
+
 }  // namespace
 
 torch::Tensor checkpointed(const Body& fn, const torch::Tensor& x) { return CheckpointFunction::apply(x, &fn); }
+
+std::vector<torch::Tensor> checkpointed(const StatefulBody& fn, const std::vector<torch::Tensor>& inputs,
+                                        const SegmentCall& call, std::vector<std::string>* output_names) {
+  return StatefulCheckpointFunction::apply(torch::TensorList(inputs), &fn, &call, output_names);
+}
 
 }  // namespace memtx

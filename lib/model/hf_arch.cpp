@@ -1,11 +1,37 @@
 // model/hf_arch.cpp: the table of supported Hugging Face architectures and their shared helpers.
 #include "model/hf_arch.hpp"
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace memtx {
 
 namespace hf {
+
+int64_t integer(const nlohmann::json& value, const char* key, const std::filesystem::path& file) {
+  const std::string where = file.string() + ": '" + key + "' ";
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      throw Error(StatusCode::Config, where + "is " + value.dump() + ", too large for an integer setting");
+    return static_cast<int64_t>(value.get<uint64_t>());
+  }
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (value.is_number_float()) {
+    const double v = value.get<double>();
+    if (!std::isfinite(v) || v != std::floor(v))
+      throw Error(StatusCode::Config, where + "is " + value.dump() + ", not an integer");
+    if (std::fabs(v) >= 9.2233720368547758e18)  // 2^63: outside int64
+      throw Error(StatusCode::Config, where + "is " + value.dump() + ", too large for an integer setting");
+    return static_cast<int64_t>(v);
+  }
+  throw Error(StatusCode::Config, where + "is a JSON " + std::string(value.type_name()) + ", not an integer");
+}
+
+int64_t integer_or(const nlohmann::json& j, const char* key, int64_t fallback, const std::filesystem::path& file) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? fallback : integer(*it, key, file);
+}
 
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file) {
   if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {

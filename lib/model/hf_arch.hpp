@@ -6,6 +6,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "memtx/config.hpp"
@@ -35,16 +36,26 @@ struct HfArchitecture {
 
 // Helpers shared by the architecture files.
 namespace hf {
-// Required field of config.json; Error(Config) naming the file and the key when missing or mistyped.
+// An integer field's value: a JSON integer, or a float with no fraction (1e3); Error(Config) naming the file,
+// the key and the value for anything else (2.7 is not read as 2) or one outside int64.
+int64_t integer(const nlohmann::json& value, const char* key, const std::filesystem::path& file);
+// Required field of config.json; Error(Config) naming the file and the key when missing or mistyped. Integer
+// types go through integer(): a lossy conversion is refused.
 template <typename T>
 T field(const nlohmann::json& j, const char* key, const std::filesystem::path& file) {
   if (!j.contains(key) || j[key].is_null()) throw Error(StatusCode::Config, file.string() + ": missing '" + key + "'");
-  try {
-    return j[key].get<T>();
-  } catch (const std::exception&) {
-    throw Error(StatusCode::Config, file.string() + ": '" + key + "' has the wrong type");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return static_cast<T>(integer(j[key], key, file));
+  } else {
+    try {
+      return j[key].get<T>();
+    } catch (const std::exception&) {
+      throw Error(StatusCode::Config, file.string() + ": '" + key + "' has the wrong type");
+    }
   }
 }
+// An optional integer field: `fallback` when absent or null, else as integer() reads it.
+int64_t integer_or(const nlohmann::json& j, const char* key, int64_t fallback, const std::filesystem::path& file);
 // rope_parameters.rope_theta (transformers 5) or rope_theta; only the default rope type is supported.
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
 // "model.layers.3.self_attn.q_proj.weight" -> "layers.3.attn.q_proj.weight" given renames of path parts.

@@ -14,7 +14,7 @@ void require(bool ok, const std::filesystem::path& file, const std::string& what
 
 void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
   const auto layers = hf::field<int64_t>(j, "num_hidden_layers", file);
-  const auto dense_layers = j.value("first_k_dense_replace", int64_t(3));  // transformers' default
+  const auto dense_layers = hf::integer_or(j, "first_k_dense_replace", 3, file);  // transformers' default
   require(dense_layers >= layers, file,
           "MoE layers are not supported: first_k_dense_replace (" + std::to_string(dense_layers) +
               ") must be >= num_hidden_layers (" + std::to_string(layers) + ") so every layer has a dense MLP");
@@ -26,7 +26,7 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
   c.set("model.num_layers", layers);
   c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
   c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
-  c.set("model.max_seq_len", j.value("max_position_embeddings", int64_t(4096)));
+  c.set("model.max_seq_len", hf::integer_or(j, "max_position_embeddings", 4096, file));
   c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
   c.set("model.rope_theta", hf::rope_theta(j, file));
   c.set("model.rope_layout", std::string(j.value("rope_interleave", true) ? "interleaved" : "half"));

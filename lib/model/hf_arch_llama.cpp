@@ -20,11 +20,11 @@ HfArchitecture hf_llama_architecture() {
     c.set("model.num_layers", hf::field<int64_t>(j, "num_hidden_layers", file));
     c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
     c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
-    c.set("model.max_seq_len", j.value("max_position_embeddings", int64_t(4096)));
+    c.set("model.max_seq_len", hf::integer_or(j, "max_position_embeddings", 4096, file));
     c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
     c.set("model.rope_theta", hf::rope_theta(j, file));
-    c.set("model.head_dim", j.contains("head_dim") && !j["head_dim"].is_null() ? j["head_dim"].get<int64_t>() : hidden / heads);
-    c.set("attention.n_kv_group", j.value("num_key_value_heads", heads));
+    c.set("model.head_dim", hf::integer_or(j, "head_dim", hidden / heads, file));
+    c.set("attention.n_kv_group", hf::integer_or(j, "num_key_value_heads", heads, file));
     c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
     c.set("model.attention_bias", qwen2 ? true : j.value("attention_bias", false));
     c.set("model.mlp_bias", j.value("mlp_bias", false));

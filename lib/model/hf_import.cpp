@@ -2,22 +2,24 @@
 #include "model/hf_import.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "io/safetensors.hpp"
+#include "memtx/read_file.hpp"
 
 namespace fs = std::filesystem;
 
 namespace memtx {
 namespace {
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(StatusCode::NotFound, "file not found: " + path.string());
+// A JSON file of the folder, at most max_bytes (memtx/read_file.hpp refuses FIFOs, devices and larger files).
+nlohmann::json read_json(const fs::path& path, uint64_t max_bytes) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(StatusCode::NotFound, "file not found: " + path.string());
+  const std::string text = read_file(path.string(), "JSON file", max_bytes);
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const std::exception& e) {
     throw Error(StatusCode::Io, path.string() + ": not valid JSON: " + e.what());
   }
@@ -31,7 +33,7 @@ std::vector<std::filesystem::path> hf_weight_files(const std::filesystem::path& 
   if (!fs::exists(index_path)) {
     throw Error(StatusCode::NotFound, dir.string() + ": neither model.safetensors nor model.safetensors.index.json");
   }
-  auto index = read_json(index_path);
+  auto index = read_json(index_path, FileLimits::kIndex);
   if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
     throw Error(StatusCode::Io, index_path.string() + ": no weight_map object");
   }
@@ -55,7 +57,7 @@ Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry,
 
 Config hf_config_to_memtx(const std::string& dir_text, std::shared_ptr<const Schema> schema, HfModelInfo* info_out) {
   const fs::path file = fs::path(dir_text) / "config.json";
-  auto j = read_json(file);
+  auto j = read_json(file, FileLimits::kConfig);
   HfModelInfo info;
   info.model_type = j.value("model_type", "");
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
@@ -75,7 +77,13 @@ Config hf_config_to_memtx(const std::string& dir_text, std::shared_ptr<const Sch
   Config c(std::move(schema));
   c.set("memory.vanilla_mode", true);
   c.set("model.device", std::string("cpu"));
-  arch.map_config(j, file, c);
+  try {
+    arch.map_config(j, file, c);
+  } catch (const Error& e) {  // a value out of its key's bounds: name the file it came from
+    const std::string message = e.what();
+    if (message.rfind(file.string(), 0) == 0) throw;
+    throw Error(e.code(), file.string() + ": " + message);
+  }
   if (info_out) *info_out = info;
   return c;
 }
@@ -85,6 +93,18 @@ std::string hf_to_memtx_name(const std::string& hf, const HfModelInfo& info) {
 }
 
 namespace {
+
+// A weight is copied into its parameter only without loss of meaning: between floating dtypes (F16, BF16, F32,
+// F64: the precision changes, the values do not become something else), or between identical dtypes. An
+// integer tensor (I8 codes, say) read into a float weight would silently become other numbers.
+void check_convertible(const torch::Tensor& from, const torch::Tensor& to, const std::string& what,
+                       const std::string& memtx_name) {
+  const bool both_float = torch::isFloatingType(from.scalar_type()) && torch::isFloatingType(to.scalar_type());
+  if (both_float || from.scalar_type() == to.scalar_type()) return;
+  throw Error(StatusCode::Io, what + " has dtype " + io::safetensors_dtype_name(from.scalar_type()) + ", memtx '" +
+                                  memtx_name + "' is " + io::safetensors_dtype_name(to.scalar_type()) +
+                                  " (only conversions between F16, BF16, F32 and F64 are made)");
+}
 
 // The block index of "layers.<i>.<...>", or -1.
 int64_t layer_of(const std::string& name) {
@@ -122,6 +142,7 @@ std::vector<NewParameter> load_hf_weights(TransformerImpl& model, const std::str
                                         c10::str(tensor.sizes()) + ", memtx '" + name + "' expects " +
                                         c10::str(target->sizes()));
       }
+      check_convertible(tensor, *target, path.string() + ": tensor '" + hf_name + "'", name);
       target->copy_(tensor);
       missing.erase(name);
     }

@@ -8,6 +8,8 @@
 #include "io/file_util.hpp"
 #include "memtx.h"
 #include "memtx/error.hpp"
+#include "model/finite_weights.hpp"
+#include "model/folder_manifest.hpp"
 
 namespace memtx {
 namespace fs = std::filesystem;
@@ -37,22 +39,26 @@ void save_model_folder(const std::string& dir, const torch::nn::Module& model, c
   if (ec) throw Error(StatusCode::Io, "'" + dir + "': cannot create the model folder: " + ec.message());
   write_model_file(join(dir, kModelFile), model, options);
   io::atomic_write_text(join(dir, kConfigFile), config.to_yaml());
+  if (options.manifest) seal_folder(dir, {kConfigFile, kModelFile});
 }
 
 io::SafetensorsFile read_model_file(const torch::nn::Module& model, const std::string& path) {
   io::SafetensorsFile file = io::read_safetensors(path);
   check_model_file_metadata(model, file.metadata, path);
   check_model_tensors(model, file.tensors, path);
+  check_finite_tensors(file.tensors, path);
   return file;
 }
 
 void load_model_file(torch::nn::Module& model, const std::string& path) {
   const io::SafetensorsFile file = io::read_safetensors(path);
   check_model_file_metadata(model, file.metadata, path);
+  check_finite_tensors(file.tensors, path);
   load_model_tensors(model, file.tensors, path);  // checks every tensor before copying any
 }
 
 void load_model_folder_weights(torch::nn::Module& model, const std::string& dir) {
+  verify_folder_manifest(dir, {kConfigFile, kModelFile});
   load_model_file(model, join(dir, kModelFile));
 }
 

@@ -1,8 +1,9 @@
 // model/model_spec.cpp: Config -> ModelSpec, with the checks that must pass before allocating tensors (known
-// variants, no ignored setting, the cross-field rules, plugins present).
+// variants, no ignored setting, the cross-field rules, plugins present, the estimated size: model_size.hpp).
 #include "model/model_spec.hpp"
 
 #include "memtx/text.hpp"
+#include "model/model_size.hpp"
 #include "model/setting_use.hpp"
 
 #include <sstream>
@@ -110,6 +111,7 @@ ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   a.attention_dropout = c.get_float("model.attention_dropout");
   a.use_flash_attention = c.get_bool("model.use_flash_attention") && !c.get_bool("attention.disable_flash_attention");
   a.config = &c;
+  check_model_size(s, c);  // the whole model's estimate, before any tensor is allocated
   return s;
 }
 

@@ -67,6 +67,27 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
       AttentionContext ctx;
       return blocks[i]->forward(x, ctx, nullptr);
     });
+    // inputs: x, then the block's state tensors named by call.state_names; outputs: y, then the state after the
+    // segment in key order.
+    segment_bodies_.emplace_back([this, i](const std::vector<torch::Tensor>& inputs, const SegmentCall& call,
+                                           std::vector<std::string>* output_names) {
+      LayerState state;
+      for (size_t k = 0; k < call.state_names.size(); ++k) state[call.state_names[k]] = inputs.at(k + 1);
+      AttentionContext ctx;
+      ctx.start_position = call.start_position;
+      ctx.state = &state;
+      ctx.use_cache = call.use_cache;
+      ctx.segment_length = segment_length_;
+      ctx.global_batch = global_batch_;
+      std::vector<torch::Tensor> outputs{blocks[i]->forward(inputs.at(0), ctx, nullptr)};
+      output_names->clear();
+      for (const auto& [name, tensor] : state) {
+        if (!tensor.defined()) continue;
+        output_names->push_back(name);
+        outputs.push_back(tensor);
+      }
+      return outputs;
+    });
   }
   for (auto& block : blocks) {
     const int64_t length = block->attn->segment_length();
@@ -224,11 +245,31 @@ torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelStat
     const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
                            !blocks[i]->has_router_loss() &&
                            !capture && x.requires_grad();
-    x = recompute ? checkpointed(checkpoint_bodies_[i], x) : blocks[i]->forward(x, ctx, capture);
+    const bool recompute_segment = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() &&
+                                   state && !blocks[i]->has_router_loss() && !capture;
+    if (recompute) x = checkpointed(checkpoint_bodies_[i], x);
+    else if (recompute_segment) x = checkpointed_segment(i, x, ctx);
+    else x = blocks[i]->forward(x, ctx, capture);
   }
   if (state) state->position += tokens.size(1);
   x = norm->forward(x);
   return lm_head ? lm_head->forward(x) : torch::matmul(x, embed_tokens->weight.t());
+}
+
+torch::Tensor TransformerImpl::checkpointed_segment(size_t i, const torch::Tensor& x, AttentionContext& ctx) {
+  LayerState& state = *ctx.state;
+  SegmentCall call{ctx.start_position, ctx.use_cache, {}};
+  std::vector<torch::Tensor> inputs{x};
+  for (const auto& [name, tensor] : state) {
+    if (!tensor.defined()) continue;
+    call.state_names.push_back(name);
+    inputs.push_back(tensor);
+  }
+  std::vector<std::string> output_names;
+  auto outputs = checkpointed(segment_bodies_[i], inputs, call, &output_names);
+  state.clear();
+  for (size_t k = 0; k < output_names.size(); ++k) state[output_names[k]] = outputs[k + 1];
+  return outputs[0];
 }
 
 std::string TransformerImpl::describe_json() const {
@@ -280,7 +321,7 @@ std::string TransformerImpl::describe_json() const {
         {"mlp", mlp_total},
         {"memory", memory_total},
         {"lm_head", lm_head ? lm_head->weight.numel() : 0}}}};
-  return j.dump(2);
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);  // names need not be UTF-8
 }
 
 }  // namespace memtx

@@ -13,6 +13,7 @@
 #include <vector>
 #include <string>
 
+#include "model/grad_checkpoint.hpp"
 #include "model/layers.hpp"
 #include "model/memory_layout.hpp"
 #include "model/memory_sublayer.hpp"
@@ -82,9 +83,10 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   Config& mutable_config() { return *config_; }  // for changes that keep the structure (merge_lora)
   std::string describe_json() const;  // layers, variants, parameter counts, dims, device, dtype
 
-  // Gradient checkpointing (training.gradient_checkpointing): in training mode with gradients recorded, blocks
-  // called without a per-sequence state recompute their activations in the backward pass
-  // (model/grad_checkpoint.hpp). Off by default; the trainer turns it on.
+  // Gradient checkpointing (training.gradient_checkpointing): in training mode with gradients recorded, every
+  // block recomputes its activations in the backward pass (model/grad_checkpoint.hpp); a block run on a segment
+  // with its carried state keeps only its input and that state, per segment. Blocks with a router loss are not
+  // recomputed. Off by default; the trainer turns it on.
   void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
   bool gradient_checkpointing() const { return gradient_checkpointing_; }
   // What the layers' forward calls get as AttentionContext::global_batch (the trainer sets it around a
@@ -141,6 +143,9 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   bool bounded_positions_ = false;  // a layer sees every position so far: inputs stop at model.max_seq_len
   bool gradient_checkpointing_ = false;
   std::vector<std::function<torch::Tensor(const torch::Tensor&)>> checkpoint_bodies_;  // one per block
+  std::vector<StatefulBody> segment_bodies_;  // one per block: a segment with the block's carried state
+  // Block i on x with its state under gradient checkpointing (the stateful form of grad_checkpoint.hpp).
+  torch::Tensor checkpointed_segment(size_t i, const torch::Tensor& x, AttentionContext& ctx);
 };
 TORCH_MODULE(Transformer);
 

@@ -1,6 +1,7 @@
-// plugin/loader.cpp: Registry::load_file. Opens one plugin with Boost.DLL (RTLD_NOW | RTLD_LOCAL), checks
-// its symbols and fingerprint, runs its register function against a staging host, and commits the staged
-// variants only when every check passed. Any failure leaves the registry unchanged.
+// plugin/loader.cpp: Registry::load_file. Refuses what is not a regular file (a FIFO would block dlopen), opens
+// one plugin with Boost.DLL (RTLD_NOW | RTLD_LOCAL), checks its symbols and fingerprint, runs its register
+// function against a staging host, and commits the staged variants only when every check passed. Any failure
+// leaves the registry unchanged.
 #include <dlfcn.h>
 
 #include <filesystem>
@@ -20,6 +21,29 @@ using RegisterFn = void(PluginHost*);
 
 std::string version_text(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
+}
+
+// What a path that is not a regular file is, for messages.
+const char* file_kind(std::filesystem::file_type type) {
+  using std::filesystem::file_type;
+  switch (type) {
+    case file_type::directory: return "a folder";
+    case file_type::fifo: return "a FIFO";
+    case file_type::socket: return "a socket";
+    case file_type::character: return "a character device";
+    case file_type::block: return "a block device";
+    default: return "not a plain file";
+  }
+}
+
+// dlopen would block on a FIFO (until a writer comes) and read devices: only regular files are opened.
+void require_regular_file(const std::string& file) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(file, ec);
+  if (ec) throw Error(StatusCode::NotFound, file + ": " + ec.message());
+  if (status.type() != std::filesystem::file_type::regular)
+    throw Error(StatusCode::Plugin, file + ": not a regular file (" + file_kind(status.type()) +
+                                        "); a plugin is a shared library file");
 }
 
 std::shared_ptr<boost::dll::shared_library> open_library(const std::string& file) {
@@ -97,6 +121,8 @@ PluginRecord Registry::load_file(const std::string& path) {
   fs::path canonical = fs::canonical(absolute, ec);
   if (ec) throw Error(StatusCode::NotFound, absolute.string() + ": " + ec.message());
   const std::string file = canonical.string();
+
+  require_regular_file(file);
 
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->is_loaded(file)) throw Error(StatusCode::Duplicate, file + ": already loaded");

@@ -33,10 +33,10 @@ class MEMTX_API Registry {
   Registry& operator=(const Registry&) = delete;
 
   // Loads one plugin file. Throws Error naming the file and the reason; the registry is unchanged then:
-  //   NotFound (no such file), Plugin (not a loadable shared library, missing symbol, register threw,
-  //   registered nothing), AbiMismatch (plugin ABI major differs / minor newer; LibTorch major.minor or C++
-  //   ABI flag differ), Duplicate (a variant name already registered, or registered twice by the file,
-  //   or the same file already loaded).
+  //   NotFound (no such file), Plugin (not a regular file: a FIFO, folder or device is refused before opening;
+  //   not a loadable shared library, missing symbol, register threw, registered nothing), AbiMismatch (plugin
+  //   ABI major differs / minor newer; LibTorch major.minor or C++ ABI flag differ), Duplicate (a variant name
+  //   already registered, or registered twice by the file, or the same file already loaded).
   PluginRecord load_file(const std::string& path);
   // Loads every *.so in dir (sorted, not recursive). Failures are recorded (failures()) and returned;
   // they do not stop the other files. Throws NotFound if dir does not exist.

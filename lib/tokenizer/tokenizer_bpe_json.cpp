@@ -1,5 +1,6 @@
 // tokenizer/tokenizer_bpe_json.cpp: reads a Hugging Face tokenizer.json into a BpeSpec, checking every field it
 // uses and refusing (Error(Config), naming the feature) what the BPE tokenizer does not implement.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -11,9 +12,18 @@ namespace {
 
 using nlohmann::json;
 
+// Token ids are nearly dense: a tokenizer.json with V vocabulary entries and A added tokens uses ids below
+// V + A when it has no holes. Every id is checked against twice that plus some slack (kIdSlack), and against
+// kMaxTokenIds, before the id-indexed tables are sized: their size stays proportional to the file, and a
+// hostile id (1e8) cannot allocate gigabytes.
+constexpr int64_t kMaxTokenIds = int64_t{1} << 24;
+constexpr int64_t kIdSlack = 1024;
+
 class Reader {
  public:
-  explicit Reader(const std::string& file) : file_(file) {}
+  Reader(const std::string& file, int64_t entries, int64_t added) : file_(file), entries_(entries), added_(added) {
+    id_limit_ = std::min(kMaxTokenIds, 2 * (entries + added) + kIdSlack);
+  }
 
   // The member `key` of obj, nullptr when absent or null.
   const json* find(const json& obj, const char* key) const {
@@ -39,7 +49,13 @@ class Reader {
   int64_t id(const json& v, const std::string& what) const {
     if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > INT32_MAX)
       throw_io(file_, what + " must be a non-negative integer id");
-    return v.get<int64_t>();
+    const int64_t id = v.get<int64_t>();
+    if (id >= id_limit_)
+      throw_io(file_, what + " is id " + std::to_string(id) + ", out of range: ids must be below " +
+                          std::to_string(id_limit_) + " (2 x (" + std::to_string(entries_) + " vocabulary entries + " +
+                          std::to_string(added_) + " added tokens) + " + std::to_string(kIdSlack) + ", at most " +
+                          std::to_string(kMaxTokenIds) + ")");
+    return id;
   }
   std::string type(const json& obj, const std::string& where) const {
     if (!obj.is_object()) throw_io(file_, where + " must be an object");
@@ -49,7 +65,22 @@ class Reader {
 
  private:
   std::string file_;
+  int64_t entries_ = 0, added_ = 0, id_limit_ = 0;
 };
+
+// The number of elements of root[key][sub] (or root[key]) when it is an object or array, else 0.
+int64_t count_of(const json& root, const char* key, const char* sub = nullptr) {
+  auto it = root.find(key);
+  if (it == root.end()) return 0;
+  const json* v = &*it;
+  if (sub) {
+    if (!v->is_object()) return 0;
+    auto inner = v->find(sub);
+    if (inner == v->end()) return 0;
+    v = &*inner;
+  }
+  return v->is_object() || v->is_array() ? static_cast<int64_t>(v->size()) : 0;
+}
 
 void read_model(const Reader& r, const json& model, BpeSpec& spec) {
   if (!model.is_object()) throw_io(r.file(), "\"model\" must be an object");
@@ -209,7 +240,7 @@ BpeSpec parse_tokenizer_json(const std::string& text, const std::string& file) {
     throw_io(file, std::string("malformed JSON: ") + e.what());
   }
   if (!root.is_object()) throw_io(file, "not a tokenizer.json object");
-  const Reader r(file);
+  const Reader r(file, count_of(root, "model", "vocab"), count_of(root, "added_tokens"));
   BpeSpec spec;
   try {
     read_model(r, r.require(root, "model", "the file"), spec);

@@ -1,10 +1,9 @@
 // tokenizer/tokenizer_load.cpp: load_tokenizer(spec): "byte", a tokenizer.json (with the tokenizer_config.json
 // beside it, if any, for bos/eos/pad), a SentencePiece .model, or a folder holding either.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "memtx/error.hpp"
+#include "memtx/read_file.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/tokenizer_bpe.hpp"
 #include "tokenizer/tokenizer_byte.hpp"
@@ -15,15 +14,6 @@ namespace memtx::data {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_io(path.string(), "cannot be opened");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw_io(path.string(), "read error");
-  return buffer.str();
-}
 
 bool looks_like_json(const std::string& content) {
   for (char c : content) {
@@ -49,13 +39,14 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
     throw Error(StatusCode::NotFound, "tokenizer file " + spec + " does not exist (nor is it \"byte\")");
   }
   const std::string file = path.string();
-  const std::string content = read_file(path);
+  // Not a FIFO or a device (/dev/zero), and at most FileLimits::kTokenizer bytes.
+  const std::string content = read_file(file, "tokenizer file", FileLimits::kTokenizer);
   const bool json = path.extension() == ".json" || (path.extension() != ".model" && looks_like_json(content));
   if (!json) return make_sentencepiece_tokenizer(content, file);
   BpeSpec bpe = parse_tokenizer_json(content, file);
   const fs::path config = path.parent_path() / "tokenizer_config.json";
   std::string config_json;
-  if (fs::is_regular_file(config, ec)) config_json = read_file(config);
+  if (fs::is_regular_file(config, ec)) config_json = read_file(config.string(), "tokenizer config file", FileLimits::kConfig);
   return make_bpe_tokenizer(std::move(bpe), config_json, config.string());
 }
 

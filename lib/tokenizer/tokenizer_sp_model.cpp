@@ -3,6 +3,7 @@
 // {3 model_type, 24 treat_whitespace_as_suffix, 35 byte_fallback, 41 bos_id, 42 eos_id, 43 pad_id,
 // 44 unk_surface}; NormalizerSpec {2 precompiled_charsmap, 3 add_dummy_prefix, 4 remove_extra_whitespaces,
 // 5 escape_whitespaces}.
+#include <cmath>
 #include <unordered_set>
 
 #include "tokenizer/tokenizer_errors.hpp"
@@ -83,7 +84,13 @@ SpModel parse_sentencepiece_model(std::string_view bytes, const std::string& fil
   if (m.pieces.empty()) throw_io(file, "not a SentencePiece model (no pieces)");
   std::unordered_set<std::string_view> seen;
   int unknown = 0;
-  for (const SpPiece& p : m.pieces) {
+  for (size_t i = 0; i < m.pieces.size(); ++i) {
+    const SpPiece& p = m.pieces[i];
+    // Scores order the segmentations: a NaN compares false both ways and an infinity swamps every sum.
+    if (!std::isfinite(p.score))
+      throw_io(file, "piece " + std::to_string(i) + " (\"" + p.piece + "\") has the score " +
+                         (std::isnan(p.score) ? std::string("NaN") : std::string(p.score > 0 ? "inf" : "-inf")) +
+                         "; scores must be finite");
     if (p.piece.empty()) throw_io(file, "a piece is empty");
     if (!seen.insert(p.piece).second) throw_io(file, "piece \"" + p.piece + "\" appears twice");
     if (p.type == SpPieceType::Unknown) ++unknown;

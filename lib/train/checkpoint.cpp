@@ -1,12 +1,15 @@
-// train/checkpoint.cpp: save (temporary folder, rename, pointer, rotation) and validate-then-load.
+// train/checkpoint.cpp: save (temporary folder, manifest, rename, pointer, rotation) and validate-then-load.
 #include "train/checkpoint.hpp"
 
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include "io/file_util.hpp"
 #include "io/safetensors.hpp"
+#include "model/folder_manifest.hpp"
 #include "model/model_file.hpp"
 #include "train/checkpoint_dir.hpp"
 #include "train/optimizer_state.hpp"
@@ -53,6 +56,13 @@ void verify_digest(const TrainerStateFile& record, const std::string& dir, const
                                     " recorded in trainer_state.json (the file is corrupt)");
 }
 
+// The folder's own name when it is checkpoint-<step> ("x/checkpoint-30/" too); nullopt for any other name.
+std::optional<int64_t> folder_step(const std::string& dir) {
+  fs::path p = fs::path(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return checkpoint_step(p.filename().string());
+}
+
 Config read_saved_config(const Config& current, const std::string& path) {
   try {
     return Config::from_file(current.schema_ptr(), path);
@@ -70,6 +80,7 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   ModelFileOptions model_file;
   model_file.precision = config.get_string("training.save_precision");
   model_file.pack_memory = false;  // the float master copy the optimizer updates, so a resume continues exactly
+  model_file.manifest = false;     // one manifest over the four files, written below
   save_precision_dtype(model_file.precision);  // reject a bad precision before writing anything
   TrainerStateFile record;
   record.state = state;
@@ -94,6 +105,9 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
     for (const char* file : {kConfigFile, kModelFile, kOptimizerFile})
       record.files[file] = io::file_digest(join(tmp, file));
     io::atomic_write_text(join(tmp, kTrainerStateFile), trainer_state_to_json(record));
+    std::map<std::string, io::FileDigest> sealed = record.files;
+    sealed[kTrainerStateFile] = io::file_digest(join(tmp, kTrainerStateFile));
+    write_folder_manifest(tmp, sealed);
     move_into_place(tmp, final_path);
   } catch (...) {
     std::error_code ignored;
@@ -107,9 +121,7 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   return final_path;
 }
 
-TrainerState load_checkpoint(const std::string& dir, const Config& config, torch::nn::Module& model,
-                             torch::optim::Optimizer* optimizer, const std::vector<ParamGroup>& groups,
-                             const CheckpointLoadOptions& options) {
+TrainerStateFile verify_checkpoint_files(const std::string& dir, bool with_optimizer) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw Error(StatusCode::NotFound, "checkpoint folder '" + dir + "' does not exist");
@@ -117,12 +129,31 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
     if (!fs::is_regular_file(join(dir, file), ec))
       throw Error(StatusCode::NotFound, "'" + join(dir, file) + "': checkpoint file is missing");
 
+  std::vector<std::string> files = {kConfigFile, kModelFile, kTrainerStateFile};
+  if (with_optimizer) files.push_back(kOptimizerFile);
+  const bool sealed = verify_folder_manifest(dir, files);
+  const std::string state_path = join(dir, kTrainerStateFile);
+  TrainerStateFile record = parse_trainer_state(io::read_text_file(state_path), state_path);
+  if (!sealed) {  // a checkpoint written before manifests: trainer_state.json's record of the other files
+    verify_digest(record, dir, kConfigFile, state_path);
+    verify_digest(record, dir, kModelFile, state_path);
+    if (with_optimizer) verify_digest(record, dir, kOptimizerFile, state_path);
+  }
+  if (const auto step = folder_step(dir); step && *step != record.state.step)
+    throw Error(StatusCode::Io, state_path + ": step " + std::to_string(record.state.step) + " but the folder is " +
+                                    checkpoint_name(*step) +
+                                    " (the file is corrupt or was copied from another checkpoint)");
+  return record;
+}
+
+TrainerState load_checkpoint(const std::string& dir, const Config& config, torch::nn::Module& model,
+                             torch::optim::Optimizer* optimizer, const std::vector<ParamGroup>& groups,
+                             const CheckpointLoadOptions& options) {
   // 1. Read and check everything.
   const std::string state_path = join(dir, kTrainerStateFile);
-  const TrainerStateFile record = parse_trainer_state(io::read_text_file(state_path), state_path);
-  verify_digest(record, dir, kConfigFile, state_path);
-  verify_digest(record, dir, kModelFile, state_path);
-  if (optimizer) verify_digest(record, dir, kOptimizerFile, state_path);
+  const TrainerStateFile record =
+      options.files_verified ? parse_trainer_state(io::read_text_file(state_path), state_path)
+                             : verify_checkpoint_files(dir, optimizer != nullptr);
 
   const std::string config_path = join(dir, kConfigFile);
   check_config_compatible(read_saved_config(config, config_path), config, config_path);

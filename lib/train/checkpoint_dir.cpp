@@ -22,8 +22,14 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// "checkpoint-<digits>.<tag>-<pid>" -> pid, for tag "tmp" or "old"; nullopt otherwise.
+// "checkpoint-<digits>.<tag>-<pid>" -> pid, for tag "tmp" or "old", and "latest.tmp-<pid>" (the pointer's
+// atomic write, io::atomic_write_text) -> pid; nullopt otherwise.
 std::optional<long> temporary_pid(const std::string& name) {
+  const std::string pointer_tmp = std::string(kLatestFile) + ".tmp-";
+  if (name.rfind(pointer_tmp, 0) == 0) {
+    const std::string pid = name.substr(pointer_tmp.size());
+    return all_digits(pid) ? std::optional<long>(std::stol(pid)) : std::nullopt;
+  }
   if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
   for (const char* tag : {".tmp-", ".old-"}) {
     const size_t at = name.find(tag);

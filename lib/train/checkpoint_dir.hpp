@@ -2,11 +2,13 @@
 // newest complete checkpoint, and rotation.
 //   <output_dir>/checkpoint-<step>/            a finished checkpoint (only ever created by a rename)
 //   <output_dir>/checkpoint-<step>.tmp-<pid>/  one being written (left behind by a crash; never "latest")
-//   <output_dir>/latest                        one line: the newest checkpoint's folder name (atomic write)
+//   <output_dir>/latest                        one line: the newest checkpoint's folder name (atomic write,
+//                                              through "latest.tmp-<pid>")
 // Complete = a folder named checkpoint-<digits> holding config.yaml, model.safetensors,
 // optimizer.safetensors and trainer_state.json. find_latest_checkpoint returns the complete checkpoint
 // with the highest step among the pointer's target and every folder found; the two agree except after a
-// crash between the rename and the pointer update, when the folder scan is newer.
+// crash between the rename and the pointer update, when the folder scan is newer. Resuming from "latest"
+// (load_latest_checkpoint, checkpoint.hpp) also checks the files, falling back past damaged checkpoints.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -49,8 +51,9 @@ MEMTX_API std::optional<std::string> find_latest_checkpoint(const std::string& o
 MEMTX_API std::vector<std::string> rotate_checkpoints(const std::string& output_dir, std::optional<int64_t> keep,
                                                       const std::string& protect);
 
-// Deletes "checkpoint-*.tmp-<pid>" and "checkpoint-*.old-<pid>" folders whose process is no longer running
-// (left behind by a crash). Returns the names deleted.
+// Deletes "checkpoint-*.tmp-<pid>" and "checkpoint-*.old-<pid>" folders and "latest.tmp-<pid>" files whose
+// process is no longer running (left behind by a crash): after every save and when training starts. Returns
+// the names deleted.
 MEMTX_API std::vector<std::string> remove_stale_temporaries(const std::string& output_dir);
 
 }  // namespace memtx::train

@@ -31,7 +31,7 @@ MetricsLog::MetricsLog(std::string path, std::optional<int64_t> resume_step) : p
 }
 
 void MetricsLog::write(const nlohmann::json& record) {
-  out_ << record.dump() << "\n";
+  out_ << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";  // paths need not be UTF-8
   out_.flush();
   if (!out_) throw Error(StatusCode::Io, "writing the metrics file " + path_ + " failed");
 }

@@ -148,6 +148,7 @@ class Run {
                    s_.sharded ? "gradients and optimizer state sharded (fsdp SHARD_GRAD_OP)" : "gradients all-reduced (ddp)"));
     prepare_data();
     prepare_optimizer();
+    if (is_main()) remove_stale_temporaries(s_.output_dir);  // what a crashed run left (checkpoint_dir.hpp)
     resume_if_asked();
     if (dp_) dp_->broadcast_model(model_);  // every rank starts from rank 0's weights
     const auto metrics_path = (std::filesystem::path(s_.output_dir) / "metrics.jsonl").string();
@@ -156,8 +157,8 @@ class Run {
     report_.metrics_file = metrics_path;
     announce();
     if (s_.gradient_checkpointing && model_.segment_length() > 0)
-      log(c10::str("training.gradient_checkpointing does not apply to this model: it runs in segments of ",
-                   model_.segment_length(), " tokens carrying layer state, and only stateless blocks are recomputed"));
+      log(c10::str("gradient checkpointing per segment of ", model_.segment_length(),
+                   " tokens: each block keeps its input and carried state, and recomputes the rest in backward"));
     const bool checkpointing_before = model_.gradient_checkpointing();
     model_.set_gradient_checkpointing(s_.gradient_checkpointing);
     model_.train();
@@ -277,19 +278,21 @@ class Run {
   void resume_if_asked() {
     if (s_.resume.empty()) return;
     std::string dir = s_.resume;
-    if (dir == "latest") {
-      auto latest = find_latest_checkpoint(s_.output_dir);
-      if (!latest)
-        throw Error(StatusCode::NotFound, "training.resume_from_checkpoint: latest, but " + s_.output_dir +
-                                              " holds no complete checkpoint");
-      dir = *latest;
-    }
+    // "latest": the newest checkpoint that loads; damaged newer ones are skipped, saying why.
+    auto load = [&](torch::optim::Optimizer* optimizer) {
+      if (dir != "latest") return load_checkpoint(dir, config_, model_, optimizer, groups_);
+      ResumedCheckpoint found = load_latest_checkpoint(
+          s_.output_dir, config_, model_, optimizer, groups_,
+          [this](const std::string& path, const std::string& why) { log("skipped checkpoint " + path + ": " + why); });
+      dir = found.dir;
+      return found.state;
+    };
     if (sharded_) {  // the single-file state of any world size; this rank keeps its range
       auto full = sharded_->empty_full_optimizer();
-      state_ = load_checkpoint(dir, config_, model_, full.get(), groups_);
+      state_ = load(full.get());
       sharded_->load_full(*full);
     } else {
-      state_ = load_checkpoint(dir, config_, model_, optimizer_.get(), groups_);
+      state_ = load(optimizer_.get());
     }
     // fp16: continue with the saved loss scale (a checkpoint of a bf16/fp32 run has none: start at 2^16).
     if (scaler_.enabled() && state_.loss_scale) scaler_.restore(state_.loss_scale->scale, state_.loss_scale->good_steps);
@@ -719,7 +722,7 @@ std::string TrainReport::to_json() const {
             {"gradient_buckets_overlapped", gradient_buckets_overlapped},
             {"peak_rss_bytes", peak_rss_bytes}};
   if (!error.empty()) j["error"] = error;
-  return j.dump(2);
+  return j.dump(2, ' ', false, Json::error_handler_t::replace);  // paths and messages need not be UTF-8
 }
 
 void train(TransformerImpl& model, const Config& config, const data::Tokenizer& tokenizer, const TrainHooks& hooks,

@@ -95,11 +95,11 @@ VariantKeys causal_keys() {
           .doc("Keep the sink logit fixed at flash_lobo_log_const instead of learning it; requires use_flash_lobo."),
       Option("attention.flash_lobo_log_const", VT::Float, 0.0).by("causal")
           .doc("Initial value of the sink logit log_c (its fixed value with use_flash_obo_const)."),
-      Option("attention.n_qk_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
+      Option("attention.n_qk_head_dim", VT::Int, kNull).min(1).max(65536).by("causal, infinite")
           .doc("Query/key head size, decoupled from hidden_dim / num_heads; null keeps the usual size."),
-      Option("attention.n_v_head_dim", VT::Int, kNull).min(1).by("causal, infinite")
+      Option("attention.n_v_head_dim", VT::Int, kNull).min(1).max(65536).by("causal, infinite")
           .doc("Value head size, decoupled from hidden_dim / num_heads; null keeps the usual size."),
-      Option("attention.n_cproj", VT::Int, kNull).min(1).by("causal, infinite")
+      Option("attention.n_cproj", VT::Int, kNull).min(1).max(4096).by("causal, infinite")
           .doc("Number of output projections of the causal/infinite layer (o_proj, o_proj_1, ...), each mapping the "
                "attended heads to hidden_dim; their outputs are summed, which equals one projection whose weight is "
                "their sum: it changes the parametrisation and the training dynamics, not what the layer can express. "

@@ -7,9 +7,9 @@ VariantKeys co4_keys() {
   using VT = ValueType;
   VariantKeys keys;
   keys.options = {
-      Option("attention.n_latent", VT::Int, 4).min(1).by("co4")
+      Option("attention.n_latent", VT::Int, 4).min(1).max(65536).by("co4")
           .doc("Number of learned latent queries in a CO4 layer."),
-      Option("attention.triadic_loops", VT::Int, 1).min(1).by("co4")
+      Option("attention.triadic_loops", VT::Int, 1).min(1).max(1024).by("co4")
           .doc("Number of CO4 refinement passes over queries, keys and values."),
       Option("attention.mod_fn", VT::String, "cooperation").choices({"cooperation", "tm1", "tm2", "tm3", "tm4"}).by("co4")
           .doc("CO4 modulation MOD(r, c) applied to queries, keys and values in each pass: cooperation = "

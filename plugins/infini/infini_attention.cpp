@@ -33,6 +33,7 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   InfiniOptions o;
   o.segment_length = c.get_int("infini_attention.segment_length");
   o.memory_on = c.get_bool("infini_attention.turn_on_memory");
+  o.write_gate = o.memory_on && c.get_bool("infini_attention.write_gate");
   o.delta = c.get_string("infini_attention.memory_update") == "delta";
   o.init_type = c.get_string("infini_attention.balance_init_type");
   // Over a pretrained base the gate starts shut unless asked otherwise, so the layer begins as the base's
@@ -81,6 +82,10 @@ InfiniAttentionImpl::InfiniAttentionImpl(const AttentionSpec& spec) : spec_(spec
     q_norm = register_module("q_norm", RMSNorm(d, spec.norm_eps));
     k_norm = register_module("k_norm", RMSNorm(d, spec.norm_eps));
   }
+  if (opt_.write_gate) {
+    write_gate = register_module("write_gate", torch::nn::Linear(torch::nn::LinearOptions(spec.hidden_dim,
+                                                                                          spec.num_kv_heads)));
+  }
   if (opt_.qk_norm_scale) qk_scale = register_parameter("qk_scale", torch::full({1}, 1.0 / std::sqrt(double(d))));
   balance = register_parameter("balance", torch::zeros({H}));
   init_balance();
@@ -102,10 +107,12 @@ void InfiniAttentionImpl::reset_parameters(double init_std) {
 LayerState InfiniAttentionImpl::initial_state(int64_t batch, const torch::TensorOptions& options) {
   const int64_t G = spec_.num_kv_heads, d = spec_.head_dim;
   auto mem_opts = options.dtype(options.dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
-  return {{"M", torch::zeros({batch, G, d, d}, mem_opts)},
-          {"z", torch::zeros({batch, G, d}, mem_opts)},
-          {"k", torch::zeros({batch, G, 0, d}, options)},
-          {"v", torch::zeros({batch, G, 0, d}, options)}};
+  LayerState state{{"M", torch::zeros({batch, G, d, d}, mem_opts)},
+                   {"z", torch::zeros({batch, G, d}, mem_opts)},
+                   {"k", torch::zeros({batch, G, 0, d}, options)},
+                   {"v", torch::zeros({batch, G, 0, d}, options)}};
+  if (opt_.write_gate) state["w"] = torch::zeros({batch, G, 0}, mem_opts);
+  return state;
 }
 
 torch::Tensor InfiniAttentionImpl::stored(const LayerState* state, const std::string& key,
@@ -156,6 +163,8 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     q = q_norm->forward(q);
     k = k_norm->forward(k);
   }
+  torch::Tensor w;  // [B, G, T] write weights
+  if (opt_.write_gate) w = gate(write_gate->forward(x), GateKind::HardSigmoid).transpose(1, 2).to(mem_type);
 
   LayerState* state = ctx.state;
   Memory mem;
@@ -176,6 +185,17 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     k_cache = k_cache.to(k.options());
     v_cache = v_cache.to(v.options());
   }
+  torch::Tensor w_cache;
+  if (opt_.write_gate) {
+    const int64_t cached = k_cache.defined() ? k_cache.size(2) : 0;
+    w_cache = stored(state, "w", {B, G, cached});
+    if (cached > 0 && !w_cache.defined()) {
+      throw Error(StatusCode::InvalidArgument, "infini: state 'w' (the write weights of the " +
+                                                   std::to_string(cached) + " cached tokens) is missing");
+    }
+    if (w_cache.defined()) w_cache = w_cache.to(mem_opts);
+    if (w_cache.defined() && cached == 0) w_cache = torch::Tensor();
+  }
 
   torch::Tensor g;  // [1, H, 1, 1]
   if (opt_.memory_on) g = gate(balance, opt_.gate).to(x.scalar_type()).view({1, H, 1, 1});
@@ -188,6 +208,8 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     auto qp = q.narrow(2, pos, m);
     auto k_seg = n > 0 ? torch::cat({k_cache, k.narrow(2, pos, m)}, 2) : k.narrow(2, pos, m);
     auto v_seg = n > 0 ? torch::cat({v_cache, v.narrow(2, pos, m)}, 2) : v.narrow(2, pos, m);
+    torch::Tensor w_seg;
+    if (opt_.write_gate) w_seg = n > 0 ? torch::cat({w_cache, w.narrow(2, pos, m)}, 2) : w.narrow(2, pos, m);
     auto local = local_attention(qp, k_seg, v_seg, n);
     torch::Tensor out = local, a_mem;
     if (opt_.memory_on) {
@@ -205,14 +227,16 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
       // The segment is complete: its keys leave the local cache and enter the memory (skipped when nothing
       // could read it: a stateless call's last segment).
       if (opt_.memory_on && (state || pos < T)) {
-        mem = memory_write(mem, sigma(k_seg.to(mem_type)), v_seg.to(mem_type), opt_.delta);
+        mem = memory_write(mem, sigma(k_seg.to(mem_type)), v_seg.to(mem_type), opt_.delta, w_seg);
       }
       k_cache = torch::Tensor();
       v_cache = torch::Tensor();
+      w_cache = torch::Tensor();
     } else {
       // Own copies (a narrow of this call's k would keep the whole call's buffer alive in the state).
       k_cache = n > 0 ? k_seg : k_seg.clone(torch::MemoryFormat::Contiguous);
       v_cache = n > 0 ? v_seg : v_seg.clone(torch::MemoryFormat::Contiguous);
+      if (opt_.write_gate) w_cache = n > 0 ? w_seg : w_seg.clone(torch::MemoryFormat::Contiguous);
     }
   }
 
@@ -222,6 +246,7 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     st["z"] = mem.z;
     st["k"] = k_cache.defined() ? k_cache : torch::zeros({B, G, 0, d}, k.options());
     st["v"] = v_cache.defined() ? v_cache : torch::zeros({B, G, 0, d}, v.options());
+    if (opt_.write_gate) st["w"] = w_cache.defined() ? w_cache : torch::zeros({B, G, 0}, mem_opts);
   }
   if (opt_.logging) last_memory_ = {mem.M.detach(), mem.z.detach()};
 

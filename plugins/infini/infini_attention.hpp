@@ -9,6 +9,9 @@
 //   the whole segment (linear or linear + delta rule, infini_memory.hpp) once the segment is complete.
 //   A = g(beta_h) A_mem + (1 - g(beta_h)) A_dot per query head; concat heads, Wo.
 //   turn_on_memory: false gives A = A_dot and never touches M, z (causal attention within each segment).
+//   write_gate: true adds w = hard_sigmoid(x W_w + b_w) [B, G, T] ("write_gate", a Linear hidden -> G with
+//   bias), scaling each token's write (infini_memory.hpp); its weights of the unfinished segment's tokens are
+//   state "w" [B, G, n] beside "k" and "v".
 // State (ctx.state, per sequence of the batch): "M" [B, G, d_k, d_v] and "z" [B, G, d_k] (float32, or
 // float64 for a float64 model) and "k" [B, G, n, d_k], "v" [B, G, n, d_v]: the pre-RoPE keys and the
 // values of the n < L tokens of the unfinished current segment (model dtype). A call continues the
@@ -34,6 +37,7 @@ namespace memtx::infini {
 struct InfiniOptions {
   int64_t segment_length = 64;
   bool memory_on = true;
+  bool write_gate = false;            // infini_attention.write_gate
   bool delta = false;                 // infini_attention.memory_update: linear | delta
   std::string init_type = "zeros";    // balance_init_type: zeros | ones | normal
   GateKind gate = GateKind::Sigmoid;  // balance_act_type
@@ -70,6 +74,7 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   std::vector<std::string> no_decay_parameters() const override { return {"qk_scale"}; }
 
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  torch::nn::Linear write_gate{nullptr};  // with infini_attention.write_gate
   RMSNorm q_norm{nullptr}, k_norm{nullptr};
   torch::Tensor qk_scale, balance;
 

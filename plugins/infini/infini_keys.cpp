@@ -10,7 +10,7 @@ VariantKeys infini_keys() {
   using VT = ValueType;
   VariantKeys keys;
   keys.options = {
-      Option("infini_attention.detach_every", VT::Int, 0).min(0).by("infini")
+      Option("infini_attention.detach_every", VT::Int, 0).min(0).max(1 << 24).by("infini")
           .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
                "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
                "back-propagates through all segments of a training sequence."),
@@ -21,6 +21,11 @@ VariantKeys infini_keys() {
           .doc("How a completed segment is written into the compressive memory: linear (M += sigma(K)^T V) or delta "
                "(M += sigma(K)^T (V - sigma(K) M / (sigma(K) z + eps)): only what the memory does not already return; "
                "storing the same keys and values twice leaves M unchanged)."),
+      Option("infini_attention.write_gate", VT::Bool, false).by("infini")
+          .doc("Learn a per-token, per-kv-head write weight w = hard_sigmoid(x W_w + b_w) in [0, 1] that scales what "
+               "each token writes into the memory (M += (w sigma(K))^T V, z += w sigma(K)). Tokens the model learns "
+               "to skip write exactly nothing, so filler leaves the memory as it was however long the input is "
+               "(the paper's layer has no such gate: false)."),
       Option("infini_attention.balance_init_type", VT::String, "zeros")
           .choices({"zeros", "ones", "normal", "closed"}).by("infini")
           .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
@@ -36,7 +41,7 @@ VariantKeys infini_keys() {
           .doc("Learning rate of the gate parameters, which get no weight decay."),
       Option("infini_attention.logging", VT::Bool, false).by("infini")
           .doc("Record per-head gate values and memory norms in the metrics log (slows training)."),
-      Option("infini_attention.logging_interval", VT::Int, 100).min(1).by("infini")
+      Option("infini_attention.logging_interval", VT::Int, 100).min(1).max(1 << 30).by("infini")
           .doc("Steps between infini-attention log records."),
       Option("infini_attention.log_grad", VT::Bool, false).by("infini")
           .doc("Also record the gradient norms of the gate and memory projections."),

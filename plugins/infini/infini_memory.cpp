@@ -35,14 +35,16 @@ torch::Tensor memory_read(const torch::Tensor& sigma_q, const Memory& mem) {
   return (num / (den + kMemoryEps)).reshape({B, H, T, dv});
 }
 
-Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch::Tensor& v, bool delta) {
+Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch::Tensor& v, bool delta,
+                    const torch::Tensor& write_weight) {
   torch::Tensor stored = v;
   if (delta) {
     // Store only what the memory does not already return for these keys.
     auto retrieved = torch::matmul(sigma_k, mem.M) / (torch::matmul(sigma_k, mem.z.unsqueeze(-1)) + kMemoryEps);
     stored = v - retrieved;
   }
-  return {mem.M + torch::matmul(sigma_k.transpose(-2, -1), stored), mem.z + sigma_k.sum(2)};
+  const auto written = write_weight.defined() ? sigma_k * write_weight.unsqueeze(-1) : sigma_k;
+  return {mem.M + torch::matmul(written.transpose(-2, -1), stored), mem.z + written.sum(2)};
 }
 
 torch::Tensor gate(const torch::Tensor& beta, GateKind kind) {

@@ -3,6 +3,9 @@
 //   read:   A_mem = sigma(Q) M / (sigma(Q) z + eps)                   (M, z as before the segment)
 //   linear: M' = M + sigma(K)^T V ;                          z' = z + sum_t sigma(K_t)
 //   delta:  M' = M + sigma(K)^T (V - sigma(K) M / (sigma(K) z + eps)) ; z' as in linear
+//   write gate (optional): each token t writes with a weight w_t in [0, 1], sigma(K_t) -> w_t sigma(K_t) in the
+//           sums above (not in the delta's retrieval); w_t = 0 writes nothing at all, so a stream of tokens
+//           the model learns to skip leaves M and z exactly as they were, however long it is.
 //   gate:   A = g(beta_h) A_mem + (1 - g(beta_h)) A_dot, one beta per query head h, with g one of
 //           orig_sigmoid 1 / (1 + e^-b), hard_sigmoid clamp(b / 6 + 1/2, 0, 1) (PyTorch's hardsigmoid),
 //           clamp clamp(b, 0, 1).
@@ -29,8 +32,10 @@ struct Memory {
 torch::Tensor sigma(const torch::Tensor& u);
 // sigma_q [B, H, T, d_k] -> [B, H, T, d_v].
 torch::Tensor memory_read(const torch::Tensor& sigma_q, const Memory& mem);
-// The memory after storing one segment's (sigma(K), V); `delta` picks the linear + delta rule.
-Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch::Tensor& v, bool delta);
+// The memory after storing one segment's (sigma(K), V); `delta` picks the linear + delta rule; write_weight
+// [B, G, T] (undefined: all ones) scales what each token writes.
+Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch::Tensor& v, bool delta,
+                    const torch::Tensor& write_weight = {});
 // g(beta) elementwise.
 torch::Tensor gate(const torch::Tensor& beta, GateKind kind);
 // The gate parameter that shuts the gate: 0 for clamp, -3 for hard_sigmoid (both give exactly 0 and still pass

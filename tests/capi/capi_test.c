@@ -6,35 +6,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "memtx.h"
+#include "capi_check.h"
 
-static int passed = 0, failed = 0;
+int passed = 0, failed = 0;
 static int have_fixtures = 0; /* ../shared/fixtures (Hugging Face folders, tokenizer.json); tests skip without */
 
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (cond) {                                                           \
-      ++passed;                                                           \
-    } else {                                                              \
-      ++failed;                                                           \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
-  } while (0)
-
-/* Asserts a status has the code and its message contains fragment; frees it. */
-static void expect_status(memtx_status* st, memtx_status_code code, const char* fragment, int line) {
+void expect_status_at(memtx_status* st, memtx_status_code code, const char* fragment, const char* file, int line) {
   const char* message = memtx_status_message(st);
   if (memtx_status_get_code(st) != code || (fragment && !strstr(message, fragment))) {
     ++failed;
-    fprintf(stderr, "capi_test.c:%d: expected %s containing '%s', got %s: %s\n", line, memtx_status_code_name(code),
+    fprintf(stderr, "%s:%d: expected %s containing '%s', got %s: %s\n", file, line, memtx_status_code_name(code),
             fragment ? fragment : "", memtx_status_code_name(memtx_status_get_code(st)), message);
   } else {
     ++passed;
   }
   memtx_status_free(st);
 }
-#define EXPECT_STATUS(call, code, fragment) expect_status((call), (code), (fragment), __LINE__)
-#define EXPECT_OK(call) expect_status((call), MEMTX_OK, NULL, __LINE__)
 
 static const char* write_file(const char* name, const char* text) {
   static char path[512];
@@ -51,6 +38,8 @@ static void remove_model_dir(const char* dir) {
   snprintf(path, sizeof path, "%s/config.yaml", dir);
   unlink(path);
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/manifest.json", dir);
   unlink(path);
   rmdir(dir);
 }
@@ -803,6 +792,7 @@ int main(void) {
   }
   test_passkey(ctx);
   test_sessions(ctx);
+  test_robustness(ctx);
 
   memtx_config_free(cfg);
   memtx_context_free(ctx);

@@ -4,7 +4,7 @@
 # Hugging Face fixtures and fails (exit 1) when the tolerance is broken; plugins lists causal and infinite;
 # the seeds' config flags (--attention_list causal infinite, --use_qk_norm, ...); plot on a small metrics file;
 # passkey (grid, JSON, heat map); train (checkpoints, SIGINT, resume, variant mixes, the --nproc_per_node launcher);
-# session (streaming).
+# session (streaming); damaged model folders (a flipped byte, NaN weights) and text holding NUL bytes.
 # Usage: cli_test.sh CLI SOURCE_DIR FIXTURES_DIR
 set -uo pipefail
 cli=$1 src=$2 fixtures=$3
@@ -143,6 +143,17 @@ open(sys.argv[2], "wb").write(data)
 PY
   "$cli" check-fixture "$tmp" >"$tmp/out" 2>&1; rc=$?
   [ $rc -eq 1 ] && grep -q FAIL "$tmp/out" && ok || bad "tampered weights: rc=$rc $(cat "$tmp/out")"
+  # A NaN weight is named as such (not a JSON null the report reader chokes on).
+  python3 - "$tmp/model.safetensors" <<'PY'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+struct.pack_into("<f", data, header["model.norm.weight"]["data_offsets"][0] + 8 + n, float("nan"))
+open(sys.argv[1], "wb").write(data)
+PY
+  out=$("$cli" check-fixture "$tmp" 2>&1); rc=$?
+  [[ $rc -eq 1 && "$out" == *"[IO]"*"tensor 'norm.weight' holds 1 NaN"* ]] && ok || bad "NaN weights in check-fixture: rc=$rc $out"
 fi
 # generate and eval: greedy text is deterministic and sampled text depends on the seed only; --stop ends
 # generation; eval reports the loss the trainer logged for the same model and data; errors name the cause.
@@ -216,6 +227,41 @@ if out=$("$cli" train "${icfg[@]}" "${idata[@]}" --set training.max_steps=3 --se
   elif [[ "$out" != *"model.dropout (the model has 0.0, the run 0.1)"* ]]; then bad "--init-from key message: $out"; else ok; fi
   if out=$("$cli" train "${icfg[@]}" --init-from "$infer_dir/run/final_model" --resume latest 2>&1); then bad "--init-from with --resume accepted"
   elif [[ "$out" != *"not both"* ]]; then bad "--init-from with --resume message: $out"; else ok; fi
+  # Damaged model folders: a flipped byte is refused by the manifest; NaN weights (in a folder without a
+  # manifest, as older saves are) are refused naming the tensor, by generate and eval alike; a model whose
+  # weights are all 0 generates id 0, a NUL byte, which reaches stdout whole.
+  for kind in flip nan zero; do
+    cp -r "$infer_dir/run/final_model" "$infer_dir/$kind"
+    python3 - "$infer_dir/$kind" "$kind" <<'PY'
+import json, os, struct, sys
+folder, kind = sys.argv[1], sys.argv[2]
+path = os.path.join(folder, "model.safetensors")
+data = bytearray(open(path, "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+if kind == "flip":
+    data[-3] ^= 0x10
+else:
+    os.remove(os.path.join(folder, "manifest.json"))
+    if kind == "nan":
+        name = sorted(k for k, v in header.items() if k != "__metadata__" and v["dtype"] == "F32")[0]
+        struct.pack_into("<f", data, 8 + n + header[name]["data_offsets"][0], float("nan"))
+        open(os.path.join(folder, "nan_tensor"), "w").write(name)
+    else:
+        data[8 + n:] = bytes(len(data) - 8 - n)
+open(path, "wb").write(data)
+PY
+  done
+  if out=$("$cli" generate --model "$infer_dir/flip" --prompt "Hi" 2>&1); then bad "generate on a flipped byte accepted"
+  elif [[ "$out" != *"[IO]"*"model.safetensors: content digest"*"manifest.json"* ]]; then bad "flipped byte message: $out"; else ok; fi
+  nan_tensor=$(cat "$infer_dir/nan/nan_tensor")
+  for cmd in "generate --temperature 0" "eval"; do
+    out=$("$cli" $cmd --model "$infer_dir/nan" 2>&1); rc=$?
+    [[ $rc -eq 1 && "$out" == *"[IO]"*"tensor '$nan_tensor' holds 1 NaN"* ]] && ok || bad "$cmd on NaN weights: rc=$rc $out"
+  done
+  "$cli" generate --model "$infer_dir/zero" --prompt "Hi" --max_new_tokens 4 --temperature 0 --ignore_eos >"$infer_dir/zero.out" 2>/dev/null
+  [ "$(od -An -tx1 "$infer_dir/zero.out" | tr -d ' \n')" == "000000000a" ] && ok \
+    || bad "generate of NUL bytes: $(od -An -tx1 "$infer_dir/zero.out")"
 else
   bad "train for the eval test: $out"
 fi
@@ -372,6 +418,12 @@ assert s8["tokens"] == "360" and s8["predicted"] == "359"
 losses = [float(s["mean_loss"]) for s in (s8, s7, s1000)]
 assert max(losses) - min(losses) < 1e-5, losses
 PY
+# NUL bytes are text like any other: a stdin line and a file are fed whole (the byte tokenizer: one id per byte).
+out=$(printf 'ab\0cd\n/state\n' | "$cli" session "${scfg[@]}" 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *"fed 5 tokens, position 5"* ]] && ok || bad "session line with a NUL byte: rc=$rc $out"
+python3 -c "import sys; sys.stdout.buffer.write(b'abc\0' * 100)" >"$ss_dir/nul.txt"  # 400 bytes
+out=$("$cli" session "${scfg[@]}" --file "$ss_dir/nul.txt" --piece 100 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *"tokens 400 predicted 399"* ]] && ok || bad "session --file with NUL bytes: rc=$rc $(tail -2 <<<"$out")"
 if out=$("$cli" session "${scfg[@]}" --file "$ss_dir/none.txt" 2>&1); then bad "session missing file accepted"
 elif [[ "$out" != *"cannot read the file"*"none.txt"* ]]; then bad "session missing file message: $out"; else ok; fi
 if out=$("$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 0 2>&1); then bad "session --piece 0 accepted"

@@ -72,7 +72,7 @@ TEST(ConfigLoad, JsonFromFileAndErrorLine) {
   EXPECT_EQ(c.get_int("model.num_layers"), 2);
   std::string path = dir.write("bad.json", "{\n  \"model\": {\n    \"num_layers\": \"two\"\n  }\n}\n");
   std::string msg = error_of([&] { Config::from_file(shipped(), path); });
-  EXPECT_EQ(msg, path + ":3: model.num_layers: expected int >= 1, got 'two'");
+  EXPECT_EQ(msg, path + ":3: model.num_layers: expected int in [1, 4096], got 'two'");
 }
 
 TEST(ConfigLoad, EmptyDocumentsAndSections) {
@@ -137,7 +137,7 @@ TEST(ConfigLoad, MergeOverridesAndIsAllOrNothing) {
   EXPECT_EQ(c.get_int("model.hidden_dim"), 512);
   EXPECT_EQ(c.get_int("model.num_heads"), 4);
   std::string msg = error_of([&] { c.merge_string("model:\n  num_heads: 8\n  num_layers: zero\n", "third.yaml"); });
-  EXPECT_EQ(msg, "third.yaml:3: model.num_layers: expected int >= 1, got 'zero'");
+  EXPECT_EQ(msg, "third.yaml:3: model.num_layers: expected int in [1, 4096], got 'zero'");
   EXPECT_EQ(c.get_int("model.num_heads"), 4);  // the failed document changed nothing
   EXPECT_FALSE(c.is_set("model.num_layers"));
 }
@@ -159,7 +159,7 @@ struct FileError {
 
 TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
   const FileError cases[] = {
-      {"model:\n  num_heads: 4\n\n  hidden_dim: abc\n", "4: model.hidden_dim: expected int >= 1, got 'abc'"},
+      {"model:\n  num_heads: 4\n\n  hidden_dim: abc\n", "4: model.hidden_dim: expected int in [1, 65536], got 'abc'"},
       {"model:\n  hidden_dim: 256\n\n\n\n\n  hiden_dim: 128\n",
        "7: unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?)"},
       {"modle:\n  hidden_dim: 256\n", "1: unknown section 'modle' (did you mean 'model'?)"},
@@ -190,14 +190,14 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
                       "infini_attention), got 'just text'"},
       {"model: 5\n", "1: section 'model' must be a mapping of keys, got '5'"},
       {"training:\n  - max_steps\n", "2: section 'training' must be a mapping of keys, got a list [max_steps]"},
-      {"model:\n  hidden_dim: [1, 2]\n", "2: model.hidden_dim: expected int >= 1, got a list [1, 2]"},
-      {"model:\n  hidden_dim: {a: 1}\n", "2: model.hidden_dim: expected int >= 1, got a mapping {a: 1}"},
+      {"model:\n  hidden_dim: [1, 2]\n", "2: model.hidden_dim: expected int in [1, 65536], got a list [1, 2]"},
+      {"model:\n  hidden_dim: {a: 1}\n", "2: model.hidden_dim: expected int in [1, 65536], got a mapping {a: 1}"},
       {"training:\n  dataset_name: [a, b]\n", "2: training.dataset_name: expected a string, got a list [a, b]"},
       {"memory:\n  memory_layer_indices: 3\n",
-       "2: memory.memory_layer_indices: expected a list of int >= 0 or null, got '3'"},
+       "2: memory.memory_layer_indices: expected a list of int in [0, 4095] or null, got '3'"},
       {"memory:\n  memory_layer_indices:\n    - 0\n    - x\n",
-       "4: memory.memory_layer_indices[1]: expected int >= 0, got 'x'"},
-      {"memory:\n  memory_layer_indices: [0, -1]\n", "2: memory.memory_layer_indices[1]: expected int >= 0, got -1"},
+       "4: memory.memory_layer_indices[1]: expected int in [0, 4095], got 'x'"},
+      {"memory:\n  memory_layer_indices: [0, -1]\n", "2: memory.memory_layer_indices[1]: expected int in [0, 4095], got -1"},
       {"attention:\n  attention_list: [causal, [ssm]]\n",
        "2: attention.attention_list[1]: expected a string, got a list [ssm]"},
       {"attention:\n  attention_list: [causal, true]\n",
@@ -205,9 +205,9 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
       {"model:\n  use_rope: yes\n", "2: model.use_rope: expected bool (true or false), got 'yes'"},
       {"model:\n  use_rope: 1\n", "2: model.use_rope: expected bool (true or false), got '1'"},
       {"model:\n  use_rope:\n", "2: model.use_rope: expected bool (true or false), got null"},
-      {"model:\n  num_layers: 2.5\n", "2: model.num_layers: expected int >= 1, got '2.5'"},
-      {"model:\n  num_layers: 0\n", "2: model.num_layers: expected int >= 1, got 0"},
-      {"model:\n  num_layers: true\n", "2: model.num_layers: expected int >= 1, got boolean true"},
+      {"model:\n  num_layers: 2.5\n", "2: model.num_layers: expected int in [1, 4096], got '2.5'"},
+      {"model:\n  num_layers: 0\n", "2: model.num_layers: expected int in [1, 4096], got 0"},
+      {"model:\n  num_layers: true\n", "2: model.num_layers: expected int in [1, 4096], got boolean true"},
       {"model:\n  dropout: 1.0\n", "2: model.dropout: expected float in [0, 1), got 1.0"},
       {"model:\n  dropout: -0.1\n", "2: model.dropout: expected float in [0, 1), got -0.1"},
       {"model:\n  norm_eps: 0\n", "2: model.norm_eps: expected float > 0, got 0.0"},
@@ -216,7 +216,7 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
       {"training:\n  warmup_ratio: 1.5\n", "2: training.warmup_ratio: expected float in [0, 1] or null, got 1.5"},
       {"training:\n  memory_lr: -1e-4\n", "2: training.memory_lr: expected float >= 0, got -1e-4"},
       {"memory:\n  memory_quant_bits: 16\n", "2: memory.memory_quant_bits: expected 4 or 8, got 16"},
-      {"model:\n  hidden_dim: ~\n", "2: model.hidden_dim: expected int >= 1, got null"},
+      {"model:\n  hidden_dim: ~\n", "2: model.hidden_dim: expected int in [1, 65536], got null"},
       {"model:\n  base_model_name: true\n", "2: model.base_model_name: expected a string or null, got boolean true"},
       {"model:\n  num_heads: 4\n  num_heads: 8\n", "3: duplicate key 'model.num_heads' (first given at line 2)"},
       {"model:\n  num_heads: 4\nmodel:\n  num_layers: 2\n", "3: duplicate section 'model' (first given at line 1)"},
@@ -236,7 +236,7 @@ TEST(ConfigLoad, FileErrorsNameFileLineKeyValueAndExpectation) {
 
 TEST(ConfigLoad, StringOriginPrefix) {
   std::string msg = error_of([] { load("model:\n  hidden_dim: abc\n"); });
-  EXPECT_EQ(msg, "<string>:2: model.hidden_dim: expected int >= 1, got 'abc'");
+  EXPECT_EQ(msg, "<string>:2: model.hidden_dim: expected int in [1, 65536], got 'abc'");
   msg = error_of([] { Config::from_string(shipped(), "model: {hidden_dim: 0}", "--config-json"); });
-  EXPECT_EQ(msg, "--config-json:1: model.hidden_dim: expected int >= 1, got 0");
+  EXPECT_EQ(msg, "--config-json:1: model.hidden_dim: expected int in [1, 65536], got 0");
 }

@@ -30,13 +30,13 @@ TEST(ConfigSet, TypedSet) {
   EXPECT_EQ(error_of([&] { c.set("attention.attn_logit_softcapping", true); }),
             "attention.attn_logit_softcapping: expected a float cap c > 0 (scores become c*tanh(s/c)), got "
             "boolean true");
-  EXPECT_EQ(error_of([&] { c.set("model.num_layers", 2.5); }), "model.num_layers: expected int >= 1, got 2.5");
-  EXPECT_EQ(error_of([&] { c.set("model.hidden_dim", "256"); }), "model.hidden_dim: expected int >= 1, got '256'");
-  EXPECT_EQ(error_of([&] { c.set("model.hidden_dim", Value()); }), "model.hidden_dim: expected int >= 1, got null");
+  EXPECT_EQ(error_of([&] { c.set("model.num_layers", 2.5); }), "model.num_layers: expected int in [1, 4096], got 2.5");
+  EXPECT_EQ(error_of([&] { c.set("model.hidden_dim", "256"); }), "model.hidden_dim: expected int in [1, 65536], got '256'");
+  EXPECT_EQ(error_of([&] { c.set("model.hidden_dim", Value()); }), "model.hidden_dim: expected int in [1, 65536], got null");
   EXPECT_EQ(error_of([&] { c.set("training.scheduler", "cosin"); }),
             "training.scheduler: expected one of cosine, linear, constant, got 'cosin'");
   EXPECT_EQ(error_of([&] { c.set("memory.memory_layer_indices", Ints{0, -2}); }),
-            "memory.memory_layer_indices[1]: expected int >= 0, got -2");
+            "memory.memory_layer_indices[1]: expected int in [0, 4095], got -2");
   EXPECT_EQ(error_of([&] { c.set("model.hiden_dim", 3); }),
             "unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?)");
   EXPECT_EQ(c.get_int("model.hidden_dim"), 256);  // failed sets change nothing
@@ -81,16 +81,16 @@ TEST(ConfigSet, FromString) {
   EXPECT_EQ(c.get_opt_int("attention.n_kv_group"), 2);
 
   EXPECT_EQ(error_of([&] { c.set_from_string("model.hidden_dim", "abc"); }),
-            "model.hidden_dim: expected int >= 1, got 'abc'");
+            "model.hidden_dim: expected int in [1, 65536], got 'abc'");
   EXPECT_EQ(error_of([&] { c.set_from_string("model.hidden_dim", "[1, 2]"); }),
-            "model.hidden_dim: expected int >= 1, got a list [1, 2]");
+            "model.hidden_dim: expected int in [1, 65536], got a list [1, 2]");
   EXPECT_EQ(error_of([&] { c.set_from_string("model.hidden_dim", "[1, 2"); }),
-            "model.hidden_dim: expected int >= 1, got '[1, 2'");
+            "model.hidden_dim: expected int in [1, 65536], got '[1, 2'");
   EXPECT_EQ(error_of([&] { c.set_from_string("attention.attn_logit_softcapping", "true"); }),
             "attention.attn_logit_softcapping: expected a float cap c > 0 (scores become c*tanh(s/c)), got "
             "boolean true");
   EXPECT_EQ(error_of([&] { c.set_from_string("memory.memory_layer_indices", "0,x"); }),
-            "memory.memory_layer_indices[1]: expected int >= 0, got 'x'");
+            "memory.memory_layer_indices[1]: expected int in [0, 4095], got 'x'");
   EXPECT_EQ(error_of([&] { c.set_from_string("attention.attention_list", "causal,true"); }),
             "attention.attention_list[1]: expected a string, got boolean true");
   c.set_from_string("training.text_field", "instruction,input,output");
@@ -119,7 +119,7 @@ TEST(ConfigSet, ApplyOverride) {
   EXPECT_EQ(error_of([&] { c.apply_override("=3"); }), "override '=3': expected key=value, e.g. model.hidden_dim=256");
   EXPECT_EQ(error_of([&] { c.apply_override("hiden_dim=3"); }),
             "unknown key 'hiden_dim' (did you mean 'model.hidden_dim'?)");
-  EXPECT_EQ(error_of([&] { c.apply_override("model.num_layers=0"); }), "model.num_layers: expected int >= 1, got 0");
+  EXPECT_EQ(error_of([&] { c.apply_override("model.num_layers=0"); }), "model.num_layers: expected int in [1, 4096], got 0");
 }
 
 TEST(ConfigGet, Getters) {

@@ -37,7 +37,7 @@ TEST(ConfigReference, OneTablePerSectionAndEveryKey) {
   for (const auto& section : s.sections()) EXPECT_CONTAINS(md, "\n## " + section + "\n");
   EXPECT_CONTAINS(md, "| key | type | default | allowed | description | used by |");
   for (const auto& d : s.options()) EXPECT_CONTAINS(md, "| `" + d.key.substr(d.key.find('.') + 1) + "` |");
-  EXPECT_CONTAINS(md, "| `hidden_dim` | int | `768` | >= 1 |");
+  EXPECT_CONTAINS(md, "| `hidden_dim` | int | `768` | in [1, 65536] |");
   EXPECT_CONTAINS(md, "| `dropout` | float | `0.0` | in [0, 1) |");
   EXPECT_CONTAINS(md, "| `scheduler` | string | `cosine` | `cosine`, `linear`, `constant` |");
   EXPECT_CONTAINS(md, "| `lora_targets` | list of string | `[q_proj, v_proj]` | any strings |");

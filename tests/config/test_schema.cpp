@@ -190,6 +190,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       // memtx's plugin additions (declared by the linear and infini plugins)
       {"attention.linear_chunk_size", 64},
       {"infini_attention.memory_update", "linear"},
+      {"infini_attention.write_gate", false},
   };
   return table;
 }

@@ -130,7 +130,7 @@ TEST(ConfigValidate, MemoryLayerNAtLeastOne) {
   accepts("memory: {memory_layer_placement: every_n, memory_layer_n: 1}");
   // Enforced as soon as the value is given (a bound), so validate() never sees a smaller one.
   EXPECT_EQ(error_of([] { load("memory: {memory_layer_n: 0}"); }),
-            "<string>:1: memory.memory_layer_n: expected int >= 1, got 0");
+            "<string>:1: memory.memory_layer_n: expected int in [1, 4096], got 0");
 }
 
 TEST(ConfigValidate, Chapters) {

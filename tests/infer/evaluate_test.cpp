@@ -40,6 +40,7 @@ infer::BatchSource source_of(const std::vector<data::Batch>& batches, size_t* se
 struct Hand {
   double loss_sum = 0, independent_sum = 0, correct = 0;
   int64_t tokens = 0, rows = 0;
+  int64_t rows_scored = 0, rows_right = 0;  // rows with a counted target; those right at every counted target
 };
 
 // Per batch: masked_lm_loss_sum of the model's logits, and the same sum written out with log_softmax.
@@ -60,14 +61,21 @@ Hand hand_computation(Transformer& model, const std::vector<data::Batch>& batche
     h.independent_sum += (nll.to(torch::kFloat64) * weights.to(torch::kFloat64)).sum().item<double>();
     h.tokens += static_cast<int64_t>(weights.sum().item<double>());
     auto l = logits.accessor<float, 3>();
-    for (int64_t r = 0; r < b.batch; ++r)
+    for (int64_t r = 0; r < b.batch; ++r) {
+      bool scored = false, all_right = true;
       for (int64_t t = 0; t < b.length; ++t) {
         if (weights[r][t].item<float>() == 0) continue;
         int64_t best = 0;
         for (int64_t v = 1; v < l.size(2); ++v)
           if (l[r][t][v] > l[r][t][best]) best = v;
-        h.correct += best == targets[r][t].item<int64_t>() ? 1 : 0;
+        const bool right = best == targets[r][t].item<int64_t>();
+        h.correct += right ? 1 : 0;
+        scored = true;
+        all_right = all_right && right;
       }
+      h.rows_scored += scored ? 1 : 0;
+      h.rows_right += scored && all_right ? 1 : 0;
+    }
     h.rows += b.batch;
   }
   return h;
@@ -91,6 +99,8 @@ TEST(Evaluate, LossIsTheMaskedMeanOverAllCountedTokens) {
   EXPECT_NEAR(result.loss, h.independent_sum / static_cast<double>(h.tokens), 1e-5);
   EXPECT_NEAR(result.perplexity, std::exp(result.loss), 1e-9 * result.perplexity);
   EXPECT_NEAR(result.accuracy, h.correct / static_cast<double>(h.tokens), 1e-12);
+  EXPECT_EQ(result.scored_sequences, h.rows_scored);
+  EXPECT_NEAR(result.sequence_accuracy, h.rows_right / static_cast<double>(h.rows_scored), 1e-12);
   // A near-uniform untrained model over 97 ids: loss close to ln 97 = 4.575.
   EXPECT_NEAR(result.loss, std::log(97.0), 0.3);
   EXPECT_FALSE(result.cancelled);
@@ -128,6 +138,38 @@ TEST(Evaluate, AccuracyIsOneOnTheModelsOwnGreedyText) {
   const Hand h = hand_computation(model, others, 1);
   EXPECT_NEAR(result.accuracy, h.correct / 12.0, 1e-12);
   EXPECT_LT(result.accuracy, 1.0);
+}
+
+// Exact match per row: the model's own greedy text is right everywhere; one wrong counted target makes its row
+// wrong; the same wrong target masked out does not count; a row with nothing counted is not scored.
+TEST(Evaluate, SequenceAccuracyCountsRowsRightAtEveryCountedTarget) {
+  Transformer model(tiny_config(), plugin_registry());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> own = {7};
+  for (int t = 0; t < 8; ++t)
+    own.push_back(model->forward(torch::tensor(own, torch::kLong).unsqueeze(0))[0][-1].argmax().item<int64_t>());
+  std::vector<int64_t> last_wrong = own;
+  last_wrong.back() = (own.back() + 1) % 97;  // only the last target differs from the greedy choice
+  data::Batch b;
+  b.batch = 4;
+  b.length = 8;
+  std::vector<uint8_t> all(9, 1), all_but_last(9, 1), none(9, 0);
+  all[0] = 0;
+  all_but_last[0] = 0;
+  all_but_last[8] = 0;
+  for (const auto& [row, mask] : std::vector<std::pair<std::vector<int64_t>, std::vector<uint8_t>>>{
+           {own, all}, {last_wrong, all}, {last_wrong, all_but_last}, {own, none}}) {
+    b.tokens.insert(b.tokens.end(), row.begin(), row.end());
+    b.mask.insert(b.mask.end(), mask.begin(), mask.end());
+  }
+  size_t served = 0;
+  const std::vector<data::Batch> batches = {b};
+  const auto result = infer::evaluate(*model, source_of(batches, &served), 4, std::nullopt);
+  EXPECT_EQ(result.sequences, 4);
+  EXPECT_EQ(result.scored_sequences, 3);
+  EXPECT_DOUBLE_EQ(result.sequence_accuracy, 2.0 / 3.0);
+  EXPECT_NEAR(result.accuracy, (8 + 7 + 7) / 23.0, 1e-12);
 }
 
 TEST(Evaluate, MaxBatchesIsRespected) {

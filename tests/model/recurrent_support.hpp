@@ -99,6 +99,7 @@ struct InfiniRef {
   RopeLayout layout = RopeLayout::Half;
   double theta = 10000.0;
   bool delta = false, memory_on = true;
+  bool write_gate = false;  // w_t = hard_sigmoid(x_t W_w + b_w) per kv head scales token t's write
   std::string act = "orig_sigmoid";
 };
 
@@ -112,6 +113,7 @@ inline torch::Tensor infini_reference(const Params& p, const torch::Tensor& x_in
   auto qr = o.rope ? ops::apply_rope(q, 0, o.theta, o.layout) : q;  // absolute positions
   auto kr = o.rope ? ops::apply_rope(k, 0, o.theta, o.layout) : k;
   auto g = gate_ref(p.at("balance"), o.act);
+  torch::Tensor write = o.write_gate ? gate_ref(project(p, "write_gate", x), "hard_sigmoid") : torch::Tensor();  // [B, T, G]
   std::vector<torch::Tensor> batch_out;
   for (int64_t b = 0; b < B; ++b) {
     std::vector<torch::Tensor> M(G), z(G);
@@ -144,6 +146,7 @@ inline torch::Tensor infini_reference(const Params& p, const torch::Tensor& x_in
         auto sk = sigma(k[b][j].narrow(0, s0, len));  // [len, d]
         auto val = v[b][j].narrow(0, s0, len);
         if (o.delta) val = val - torch::matmul(sk, M[j]) / (torch::mv(sk, z[j]) + kEps).unsqueeze(1);
+        if (o.write_gate) sk = sk * write[b].narrow(0, s0, len).select(1, j).unsqueeze(1);
         M[j] = M[j] + torch::matmul(sk.t(), val);
         z[j] = z[j] + sk.sum(0);
       }

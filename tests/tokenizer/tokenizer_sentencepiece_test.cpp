@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -381,6 +382,18 @@ TEST(TokenizerSentencePiece, MalformedAndUnsupportedModels) {
   suffix.trainer_extra = pb_uint(24, 1);
   EXPECT_EQ(code_of([&] { load(suffix); }, &message), StatusCode::Config);
   EXPECT_NE(message.find("treat_whitespace_as_suffix"), std::string::npos) << message;
+}
+
+TEST(TokenizerSentencePiece, NonFiniteScoresAreRefusedNamingThePiece) {
+  for (const float score : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()}) {
+    TestModel m = unigram();
+    const int index = m.add("zz", score);
+    std::string message;
+    EXPECT_EQ(code_of([&] { load(m); }, &message), StatusCode::Io);
+    EXPECT_NE(message.find("piece " + std::to_string(index) + " (\"zz\") has the score"), std::string::npos) << message;
+    EXPECT_NE(message.find("scores must be finite"), std::string::npos) << message;
+  }
 }
 
 TEST(TokenizerSentencePiece, LoadsModelFilesAndFolders) {

@@ -1,11 +1,13 @@
 // Checkpoints: round trip (parameters, optimizer state, trainer state, RNG stream, and stepping on), every
 // file deleted / truncated / corrupted is detected with the right code and names the file, a config with other
 // model dims is refused naming the key, a crashed save is ignored, rotation, the latest pointer, bf16.
+// (checkpoint_integrity_test.cpp: the manifest over trainer_state.json, the step and the folder, resume latest.)
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.hpp"
+#include "model/folder_manifest.hpp"
 #include "train/checkpoint.hpp"
 #include "train/checkpoint_dir.hpp"
 #include "io/file_util.hpp"
@@ -138,6 +140,11 @@ class CheckpointCorruption : public ::testing::Test {
 
 void truncate_half(const std::string& path) { fs::resize_file(path, fs::file_size(path) / 2); }
 
+// A checkpoint folder edited on purpose gets a matching manifest again, so only the check under test refuses it.
+void reseal(const std::string& dir) {
+  seal_folder(dir, {"config.yaml", "model.safetensors", "optimizer.safetensors", "trainer_state.json"});
+}
+
 void flip_bytes(const std::string& path, std::streamoff offset, int count) {
   std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
   for (int i = 0; i < count; ++i) {
@@ -192,6 +199,7 @@ TEST_F(CheckpointCorruption, CorruptSafetensorsHeaderIsCaughtByTheReader) {
   const auto digest = io::file_digest(path);
   j["files"]["optimizer.safetensors"]["fnv1a64w"] = digest.hash;
   io::atomic_write_text(sp, j.dump());
+  reseal(d);
   expect_refused(d, StatusCode::Io, {"optimizer.safetensors"});
 }
 
@@ -204,6 +212,7 @@ TEST_F(CheckpointCorruption, BadConfigTextAndMissingStateFieldsAreIoErrors) {
   j["files"]["config.yaml"]["bytes"] = io::file_digest(cp).bytes;
   j["files"]["config.yaml"]["fnv1a64w"] = io::file_digest(cp).hash;
   io::atomic_write_text(sp, j.dump());
+  reseal(d);
   expect_refused(d, StatusCode::Io, {"config.yaml"});
 
   for (const char* key : {"step", "rng", "files", "data_cursor"}) {
@@ -212,7 +221,8 @@ TEST_F(CheckpointCorruption, BadConfigTextAndMissingStateFieldsAreIoErrors) {
     auto state = nlohmann::json::parse(io::read_text_file(path));
     state.erase(key);
     io::atomic_write_text(path, state.dump());
-    expect_refused(d, StatusCode::Io, {"trainer_state.json", key});
+    reseal(d);
+    expect_refused(d, StatusCode::Io, {"trainer_state.json", "missing field '" + std::string(key) + "'"});
   }
 }
 

@@ -176,7 +176,9 @@ public final class Model extends NativeResource {
       SWIGTYPE_p_memtx_model h = handle();
       memtx_generate_options n = o.toNative();
       try {
-        return Out.text(slot -> MemtxNative.memtx_generate_text(h, prompt, n, slot));
+        if (prompt == null) throw MemtxException.invalid("Model.generateText: prompt is null");
+        byte[] bytes = Utf8.encode(prompt);  // with its length: NUL characters are text too
+        return Out.textN((slot, length) -> MemtxNative.memtx_generate_text_n(h, bytes, n, slot, length));
       } finally {
         MemtxNative.memtx_generate_options_free(n);
       }
@@ -185,7 +187,8 @@ public final class Model extends NativeResource {
 
   /**
    * Mean next-token loss over the evaluation data config's training section names (null = the model's config).
-   * JSON: {"split", "loss", "perplexity", "accuracy", "tokens", "sequences", "batches", "seconds"}.
+   * JSON: {"split", "loss", "perplexity", "accuracy", "sequence_accuracy", "scored_sequences", "tokens",
+   * "sequences", "batches", "seconds"} (sequence_accuracy: the share of windows right at every counted target).
    */
   public String evaluate(Config config) {
     synchronized (lock) {

@@ -56,7 +56,7 @@ public final class Session extends NativeResource {
     synchronized (lock) {
       SWIGTYPE_p_memtx_session h = handle();
       float[] logits = logitsBuffer(h, !text.isEmpty());
-      MemtxException.check(MemtxNative.memtx_session_feed_text(h, text, logits));
+      MemtxException.check(MemtxNative.memtx_session_feed_text_n(h, Utf8.encode(text), logits));
       return logits;
     }
   }
@@ -95,7 +95,7 @@ public final class Session extends NativeResource {
       SWIGTYPE_p_memtx_session h = handle();
       memtx_generate_options n = o.toNative();
       try {
-        return Out.text(slot -> MemtxNative.memtx_session_generate_text(h, n, slot));
+        return Out.textN((slot, length) -> MemtxNative.memtx_session_generate_text_n(h, n, slot, length));
       } finally {
         MemtxNative.memtx_generate_options_free(n);
       }

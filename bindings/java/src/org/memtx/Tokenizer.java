@@ -1,4 +1,5 @@
-/* Tokenizer.java: text to token ids and back with a model's tokenizer (memtx_tokenize, memtx_detokenize). */
+/* Tokenizer.java: text to token ids and back with a model's tokenizer (memtx_tokenize_n, memtx_detokenize_n: text
+ * as bytes with their length, NUL characters included). */
 package org.memtx;
 
 /** A model's tokenizer (its config's model.tokenizer). Holds no native memory; close() only retires it. */
@@ -20,11 +21,13 @@ public final class Tokenizer implements AutoCloseable {
     synchronized (model.lock) {
       SWIGTYPE_p_memtx_model h = handle();
       long[] count = new long[1];
-      MemtxException.check(MemtxNative.memtx_tokenize(h, text, null, count));
+      if (text == null) throw MemtxException.invalid("Tokenizer.encode: text is null");
+      byte[] bytes = Utf8.encode(text);  // with its length: NUL characters are text too
+      MemtxException.check(MemtxNative.memtx_tokenize_n(h, bytes, null, count));
       if (count[0] > Integer.MAX_VALUE - 8) throw MemtxException.invalid("Tokenizer.encode: " + count[0] + " ids do not fit a Java array");
       long[] ids = new long[(int) count[0]];
       if (ids.length == 0) return ids;
-      MemtxException.check(MemtxNative.memtx_tokenize(h, text, ids, count));
+      MemtxException.check(MemtxNative.memtx_tokenize_n(h, bytes, ids, count));
       return ids;
     }
   }
@@ -33,7 +36,7 @@ public final class Tokenizer implements AutoCloseable {
   public String decode(long[] ids) {
     synchronized (model.lock) {
       SWIGTYPE_p_memtx_model h = handle();
-      return Out.text(slot -> MemtxNative.memtx_detokenize(h, ids, slot));
+      return Out.textN((slot, length) -> MemtxNative.memtx_detokenize_n(h, ids, slot, length));
     }
   }
 

@@ -1,5 +1,6 @@
 /* Utf8.java: text between Java strings and the C API's UTF-8 bytes (the SWIG typemaps of memtx_java.i call
- * these): encodeZ adds the terminating NUL C expects; decode replaces invalid bytes with U+FFFD. */
+ * these): encodeZ adds the terminating NUL C expects, encode gives the bytes alone (for the _n calls, which take
+ * their length); decode replaces invalid bytes with U+FFFD. */
 package org.memtx;
 
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,11 @@ final class Utf8 {
     byte[] z = new byte[bytes.length + 1];
     System.arraycopy(bytes, 0, z, 0, bytes.length);
     return z;
+  }
+
+  /** The UTF-8 bytes of text (NUL characters included: the _n calls take the length), or null for null. */
+  static byte[] encode(String text) {
+    return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
   }
 
   /** The string of UTF-8 bytes (without NUL), or null for null. */

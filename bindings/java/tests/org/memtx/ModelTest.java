@@ -97,6 +97,16 @@ public class ModelTest {
   }
 
   @Test
+  public void textWithNulCharactersCrossesWhole() {
+    try (Tokenizer tok = model.tokenizer(); Session session = model.newSession()) {
+      assertArrayEquals(new long[] {'a', 'b', 0, 'c', 'd'}, tok.encode("ab\0cd"));
+      assertEquals("a\0b", tok.decode(new long[] {'a', 0, 'b'}));
+      session.feedText("ab\0cd");
+      assertEquals(5, session.position());
+    }
+  }
+
+  @Test
   public void generateIsDeterministicAndHonoursItsOptions() {
     long[] prompt = {72, 101, 108, 108};
     GenerateOptions greedy = new GenerateOptions().temperature(0).maxNewTokens(8).stopAtEos(false);
