@@ -60,13 +60,34 @@ std::array<compat::AutocastState, 2> decode_autocast(const c10::IValue& v) {
           compat::AutocastState{list[2] != 0, static_cast<c10::ScalarType>(list[3])}};
 }
 
+// Records what the recomputation must reproduce: the random state (dropout masks) and autocast of the first run.
+void save_first_run(AutogradContext* ctx) {
+  ctx->saved_data["rng"] = rng_states();
+  const auto autocast = AutocastAs::current();
+  ctx->saved_data["autocast"] = std::vector<int64_t>{autocast[0].enabled, static_cast<int64_t>(autocast[0].dtype),
+                                                     autocast[1].enabled, static_cast<int64_t>(autocast[1].dtype)};
+}
+
+// Runs body with the graph recorded, under the first run's random state and autocast; the current random state
+// comes back afterwards.
+template <typename Run>
+auto replay_first_run(AutogradContext* ctx, Run&& body) {
+  const std::vector<torch::Tensor> current_rng = rng_states();
+  set_rng_states(ctx->saved_data["rng"].toTensorVector());
+  decltype(body()) result;
+  {
+    torch::AutoGradMode enable(true);
+    AutocastAs autocast(decode_autocast(ctx->saved_data["autocast"]));
+    result = body();
+  }
+  set_rng_states(current_rng);
+  return result;
+}
+
 struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const Body* body) {
     ctx->saved_data["body"] = c10::IValue(reinterpret_cast<int64_t>(body));
-    ctx->saved_data["rng"] = rng_states();
-    const auto autocast = AutocastAs::current();
-    ctx->saved_data["autocast"] = std::vector<int64_t>{autocast[0].enabled, static_cast<int64_t>(autocast[0].dtype),
-                                                       autocast[1].enabled, static_cast<int64_t>(autocast[1].dtype)};
+    save_first_run(ctx);
     ctx->save_for_backward({x});
     torch::NoGradGuard no_grad;
     return (*body)(x);
@@ -75,15 +96,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const Body* body = reinterpret_cast<const Body*>(ctx->saved_data["body"].toInt());
     const torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
-    const std::vector<torch::Tensor> current_rng = rng_states();
-    set_rng_states(ctx->saved_data["rng"].toTensorVector());
-    torch::Tensor y;
-    {
-      torch::AutoGradMode enable(true);
-      AutocastAs autocast(decode_autocast(ctx->saved_data["autocast"]));
-      y = (*body)(x);
-    }
-    set_rng_states(current_rng);
+    const torch::Tensor y = replay_first_run(ctx, [&] { return (*body)(x); });
     torch::autograd::backward({y}, {grad_outputs[0]});
     return {x.grad(), torch::Tensor()};
   }
@@ -109,10 +122,7 @@ struct StatefulCheckpointFunction : public torch::autograd::Function<StatefulChe
     ctx->saved_data["start"] = c10::IValue(call->start_position);
     ctx->saved_data["use_cache"] = c10::IValue(call->use_cache);
     ctx->saved_data["names"] = c10::IValue(join_names(call->state_names));
-    ctx->saved_data["rng"] = rng_states();
-    const auto autocast = AutocastAs::current();
-    ctx->saved_data["autocast"] = std::vector<int64_t>{autocast[0].enabled, static_cast<int64_t>(autocast[0].dtype),
-                                                       autocast[1].enabled, static_cast<int64_t>(autocast[1].dtype)};
+    save_first_run(ctx);
     ctx->save_for_backward(inputs.vec());
     torch::NoGradGuard no_grad;
     auto outputs = (*body)(inputs.vec(), *call, output_names);
@@ -131,16 +141,8 @@ struct StatefulCheckpointFunction : public torch::autograd::Function<StatefulChe
       const bool floating = saved.defined() && saved.is_floating_point();
       inputs.push_back(floating ? saved.detach().requires_grad_(true) : saved);
     }
-    const std::vector<torch::Tensor> current_rng = rng_states();
-    set_rng_states(ctx->saved_data["rng"].toTensorVector());
-    std::vector<torch::Tensor> outputs;
     std::vector<std::string> output_names;
-    {
-      torch::AutoGradMode enable(true);
-      AutocastAs autocast(decode_autocast(ctx->saved_data["autocast"]));
-      outputs = (*body)(inputs, call, &output_names);
-    }
-    set_rng_states(current_rng);
+    const auto outputs = replay_first_run(ctx, [&] { return (*body)(inputs, call, &output_names); });
     if (outputs.size() != grad_outputs.size() || join_names(output_names) != ctx->saved_data["output_names"].toStringRef()) {
       throw std::logic_error("gradient checkpointing: the recomputed segment's outputs differ from the first run's");
     }
