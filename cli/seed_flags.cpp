@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -175,11 +176,17 @@ SeedTranslation translate_seed_flags(const std::vector<std::string>& args, const
 std::vector<std::string> nearest_names(const std::string& name, const std::vector<std::string>& candidates,
                                        size_t limit) {
   const size_t within = std::max<size_t>(2, name.size() / 3);
+  // The lengths' difference bounds the distance from below: a candidate it puts out of reach is never compared
+  // character by character, so a hostile flag of a megabyte costs time linear in its length.
+  auto distance_within = [&](const std::string& candidate) {
+    const size_t gap = name.size() > candidate.size() ? name.size() - candidate.size() : candidate.size() - name.size();
+    return gap > within ? SIZE_MAX : memtx::edit_distance(name, candidate);
+  };
   std::vector<std::pair<size_t, size_t>> scored;  // (distance, candidate index)
   for (size_t c = 0; c < candidates.size(); ++c) {
-    size_t d = memtx::edit_distance(name, candidates[c]);
+    size_t d = distance_within(candidates[c]);
     if (candidates[c].find('.') != std::string::npos && name.find('.') == std::string::npos)
-      d = std::min(d, memtx::edit_distance(name, name_of(candidates[c])));
+      d = std::min(d, distance_within(name_of(candidates[c])));
     if (d <= within) scored.emplace_back(d, c);
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

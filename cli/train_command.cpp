@@ -1,6 +1,7 @@
 // cli/train_command.cpp: `memtx-cli train`: builds a model from a config (file, --set and the seeds' flags such as
 // --attention_list causal infini ssm), trains it through memtx_train with a progress bar (plain lines when not a
 // terminal), stops cleanly on Ctrl-C (SIGINT: a checkpoint is written first), and prints where everything went.
+// An output folder it cannot write is refused before the model is built (output_dir_check.hpp).
 // With --nproc_per_node N it trains nothing itself: it checks the config once and starts N workers (this command
 // without the launch options, torchrun's environment; launcher.hpp).
 #include <csignal>
@@ -9,6 +10,7 @@
 
 #include "cli_common.hpp"
 #include "launcher.hpp"
+#include "output_dir_check.hpp"
 #include "progress_display.hpp"
 
 namespace memtx_cli {
@@ -105,6 +107,8 @@ int cmd_train(const Args& args) {
       ctx.reset();
       return launch_local_workers(without_launch_options(args), nproc, launch);
     }
+
+    check_output_dir_writable(cfg.get());  // before a model is built or loaded: that can take minutes
 
     memtx_model* raw = nullptr;
     if (result.count("init-from")) {

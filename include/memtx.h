@@ -13,7 +13,18 @@
  *   byte count and return text with its byte count, so text may hold NUL bytes; the plain calls take and return
  *   NUL-terminated text and stop at the first NUL. Returned text is NUL-terminated in both.
  * - JSON results never hold NaN or Inf (JSON has none): such a number is written as null where a field says so.
- * - Threads: a context is thread-safe; a model is used by one thread at a time.
+ * - Threads, per handle (tests/capi/capi_threads_test.cpp checks each line):
+ *   - memtx_context: thread-safe (plugin loading, logging, configs and models made in it, from any thread).
+ *   - memtx_config: thread-safe; memtx_config_set waits for readers. A call that takes a config (create, train,
+ *     evaluate) works on a copy made when it starts, so a later set does not reach a running call.
+ *   - memtx_model: any thread may call it, and calls on one model run one at a time: a second caller waits for
+ *     the first (so each result equals the single-threaded one). Different models run in parallel. While
+ *     memtx_train runs on a model, every other call that needs the model (on it or on its sessions, from any
+ *     thread, including from inside its progress callback) is refused at once with MEMTX_BUSY and changes
+ *     nothing. Never waiting: memtx_cancel (also from a signal handler: it only stores an atomic flag),
+ *     memtx_train_poll, memtx_train_report, memtx_model_vocab_size.
+ *   - memtx_session: like its model (its calls pass the model's gate); position and state_bytes never wait for
+ *     the model. Free a session or model only when no call on it is running.
  * This is the only header the bindings (SWIG) and memtx-cli read. */
 #ifndef MEMTX_H
 #define MEMTX_H
@@ -51,7 +62,8 @@ typedef enum memtx_status_code {
   MEMTX_TORCH = 8,
   MEMTX_OUT_OF_MEMORY = 9,
   MEMTX_CANCELLED = 10,
-  MEMTX_INTERNAL = 11
+  MEMTX_INTERNAL = 11,
+  MEMTX_BUSY = 12 /* the model is in use by memtx_train on another thread: the call was refused, nothing changed */
 } memtx_status_code;
 
 typedef struct memtx_status memtx_status;
@@ -216,8 +228,8 @@ MEMTX_API memtx_status* memtx_generate_text_n(memtx_model* model, const char* pr
  * call to the next: the pieces give the same logits as one memtx_forward over the whole stream. With segments
  * (infini layers, infini_attention.segment_length) every layer's state is bounded, so a stream of any length
  * takes bounded memory; softmax layers without segments keep a cache of the whole stream.
- * The session uses its model, which must outlive it (free the session first). A session is used by one thread
- * at a time, and a model with its sessions too; memtx_cancel(model) stops memtx_session_generate. */
+ * The session uses its model, which must outlive it (free the session first). Sessions follow their model's
+ * thread rules (see Threads above); memtx_cancel(model) stops memtx_session_generate. */
 typedef struct memtx_session memtx_session;
 MEMTX_API memtx_status* memtx_session_create(memtx_model* model, memtx_session** out);
 MEMTX_API void memtx_session_free(memtx_session* session);

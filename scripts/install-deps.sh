@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build ccache pkg-config
   libopenblas0-pthread libopenblas-dev
   libyaml-cpp-dev nlohmann-json3-dev libcxxopts-dev libboost-dev libboost-filesystem-dev libgloo-dev
-  libgtest-dev libgmock-dev python3 python3-venv swig default-jdk-headless junit4 golang-go)
+  libgtest-dev libgmock-dev python3 python3-venv swig default-jdk-headless junit4 golang-go
+  clang libclang-rt-14-dev)  # clang + compiler-rt: the libFuzzer targets (scripts/fuzz.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,6 +26,7 @@ const (
 	CodeOutOfMemory     Code = 9
 	CodeCancelled       Code = 10
 	CodeInternal        Code = 11
+	CodeBusy            Code = 12 // the model is training on another goroutine; the call changed nothing
 )
 
 // String gives the code's name as the library spells it (memtx_status_code_name): "CONFIG", "CANCELLED", ...

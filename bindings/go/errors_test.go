@@ -24,6 +24,7 @@ func TestCodesMatchTheCAPI(t *testing.T) {
 		{CodeABIMismatch, capi.MEMTX_ABI_MISMATCH, "ABI_MISMATCH"}, {CodeDuplicate, capi.MEMTX_DUPLICATE, "DUPLICATE"},
 		{CodeTorch, capi.MEMTX_TORCH, "TORCH"}, {CodeOutOfMemory, capi.MEMTX_OUT_OF_MEMORY, "OUT_OF_MEMORY"},
 		{CodeCancelled, capi.MEMTX_CANCELLED, "CANCELLED"}, {CodeInternal, capi.MEMTX_INTERNAL, "INTERNAL"},
+		{CodeBusy, capi.MEMTX_BUSY, "BUSY"},
 	}
 	for _, p := range pairs {
 		if int(p.code) != int(p.c) || p.code.String() != p.name {

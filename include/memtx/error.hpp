@@ -22,6 +22,7 @@ enum class StatusCode : int {
   OutOfMemory = 9,
   Cancelled = 10,
   Internal = 11,
+  Busy = 12,
 };
 
 class MEMTX_API Error : public std::runtime_error {

@@ -63,6 +63,7 @@ memtx_status* memtx_config_set(memtx_config* cfg, const char* key, const char* v
     require(cfg, "memtx_config_set", "cfg");
     require(key, "memtx_config_set", "key");
     require(value, "memtx_config_set", "value");
+    std::unique_lock<std::shared_mutex> lock(cfg->mutex);
     cfg->config.set_from_string(cfg->config.schema().resolve_key(key), value);
   });
 }
@@ -73,6 +74,7 @@ memtx_status* memtx_config_get(const memtx_config* cfg, const char* key, char** 
     require(cfg, "memtx_config_get", "cfg");
     require(key, "memtx_config_get", "key");
     require(out_value, "memtx_config_get", "out_value");
+    std::shared_lock<std::shared_mutex> lock(cfg->mutex);
     *out_value = copy_string(cfg->config.get(cfg->config.schema().resolve_key(key)).to_string());
   });
 }
@@ -84,16 +86,17 @@ memtx_status* memtx_config_validate(const memtx_config* cfg) {
     // variants, keys without effect, the schema's rules (ModelSpec::from_config runs validate()), missing
     // plugins, devices not present, unsupported training settings.
     // An adapter config whose base folder is absent is checked as written, then refused for the folder.
+    const memtx::Config config = cfg->snapshot();
     std::optional<memtx::Config> resolved;
     std::optional<memtx::Error> missing_base;
     try {
-      resolved = memtx::resolve_base_model_config(cfg->config);
+      resolved = memtx::resolve_base_model_config(config);
     } catch (const memtx::Error& e) {
       if (e.code() != memtx::StatusCode::NotFound) throw;
       missing_base = e;
     }
-    memtx::ModelSpec::from_config(resolved ? *resolved : cfg->config, cfg->context->registry);
-    memtx::train::check_training_config(cfg->config);
+    memtx::ModelSpec::from_config(resolved ? *resolved : config, cfg->context->registry);
+    memtx::train::check_training_config(config);
     if (missing_base) throw *missing_base;
   });
 }
@@ -103,6 +106,7 @@ memtx_status* memtx_config_dump(const memtx_config* cfg, int as_json, char** out
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(cfg, "memtx_config_dump", "cfg");
     require(out_text, "memtx_config_dump", "out_text");
+    std::shared_lock<std::shared_mutex> lock(cfg->mutex);
     *out_text = copy_string(as_json ? cfg->config.to_json() : cfg->config.to_yaml());
   });
 }

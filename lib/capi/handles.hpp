@@ -8,10 +8,12 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <shared_mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "capi/model_gate.hpp"
 #include "memtx.h"
 #include "model/transformer.hpp"
 #include "plugin/registry.hpp"
@@ -34,7 +36,14 @@ struct memtx_context {
 
 struct memtx_config {
   memtx_config(memtx::Config c, const memtx_context* ctx) : config(std::move(c)), context(ctx) {}
-  memtx::Config config;
+  // A copy of the config as it is now: calls that use a config work on their own copy, so memtx_config_set on
+  // another thread never changes it under them.
+  memtx::Config snapshot() const {
+    std::shared_lock<std::shared_mutex> lock(mutex);
+    return config;
+  }
+  memtx::Config config;  // read under a shared lock of mutex, changed under an exclusive one
+  mutable std::shared_mutex mutex;
   const memtx_context* context;  // the context it was made in (its registry); outlives the config
 };
 
@@ -49,6 +58,9 @@ struct memtx_model {
   memtx_progress_callback progress_callback = nullptr;
   void* progress_user_data = nullptr;
   std::atomic<bool> cancel_requested{false};
+  static_assert(std::atomic<bool>::is_always_lock_free, "memtx_cancel must be callable from a signal handler");
+  // One call at a time; memtx_train refuses the others with MEMTX_BUSY (capi/model_gate.hpp).
+  memtx::capi::ModelGate gate;
   std::mutex progress_mutex;
   memtx_train_progress progress{};
   std::string train_report = "{}";
@@ -90,6 +102,11 @@ std::string text_arg(const char* text, size_t text_len, const char* function, co
 // Hands text to the caller: *out_text (NUL-terminated, freed with memtx_string_free) and, when out_len is not
 // NULL, its length in bytes (so text holding NUL bytes arrives whole).
 void return_text(const std::string& text, char** out_text, size_t* out_len);
+
+// Enters model's gate for one call (waits for the calls before it; Error(Busy) while memtx_train runs on it).
+inline ModelGate::Pass use_model(memtx_model& model, const char* function) {
+  return model.gate.enter(ModelGate::Use::Call, function);
+}
 
 // The model's tokenizer, loaded on first use (Error(Config) when its vocabulary exceeds the model's).
 const memtx::data::Tokenizer& model_tokenizer(memtx_model& model);

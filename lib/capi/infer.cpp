@@ -97,6 +97,7 @@ memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt, size_t p
                              size_t* out_count) {
   return guarded("memtx_generate", [&] {
     require(model, "memtx_generate", "model");
+    const auto pass = use_model(*model, "memtx_generate");
     require(prompt, "memtx_generate", "prompt");
     require(out_count, "memtx_generate", "out_count");
     if (capacity > 0) require(out_tokens, "memtx_generate", "out_tokens");
@@ -121,6 +122,7 @@ memtx_status* memtx_generate_text(memtx_model* model, const char* prompt, const 
   return guarded("memtx_generate_text", [&] {
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_generate_text", "model");
+    const auto pass = use_model(*model, "memtx_generate_text");
     require(prompt, "memtx_generate_text", "prompt");
     require(out_text, "memtx_generate_text", "out_text");
     *out_text = copy_string(generate_text(*model, prompt, options, "memtx_generate_text"));
@@ -134,6 +136,7 @@ memtx_status* memtx_generate_text_n(memtx_model* model, const char* prompt, size
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     if (out_len) *out_len = 0;
     require(model, fn, "model");
+    const auto pass = use_model(*model, fn);
     require(out_text, fn, "out_text");
     return_text(generate_text(*model, text_arg(prompt, prompt_len, fn, "prompt"), options, fn), out_text, out_len);
   });
@@ -144,8 +147,9 @@ memtx_status* memtx_evaluate(memtx_model* model, const memtx_config* cfg, char**
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_evaluate", "model");
     require(out_json, "memtx_evaluate", "out_json");
+    const auto pass = use_model(*model, "memtx_evaluate");
     model->cancel_requested.store(false);
-    const memtx::Config& config = cfg ? cfg->config : model->model->config();
+    const memtx::Config config = cfg ? cfg->snapshot() : model->model->config();
     const auto result =
         memtx::infer::evaluate_config(*model->model, config, model_tokenizer(*model), &model->cancel_requested);
     if (result.cancelled)

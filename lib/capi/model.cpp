@@ -19,8 +19,9 @@ memtx_status* memtx_model_create(memtx_context* ctx, const memtx_config* cfg, me
     *out = nullptr;
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
-    model->model = memtx::Transformer(cfg->config, ctx->registry);
-    if (const auto base = cfg->config.get_opt_string("model.base_model_name"))  // weights read from a folder
+    const memtx::Config config = cfg->snapshot();
+    model->model = memtx::Transformer(config, ctx->registry);
+    if (const auto base = config.get_opt_string("model.base_model_name"))  // weights read from a folder
       memtx::check_finite_weights(*model->model, *base);
     model->model->eval();
     *out = model.release();
@@ -51,6 +52,7 @@ memtx_status* memtx_model_describe(memtx_model* model, char** out_json) {
   return guarded("memtx_model_describe", [&] {
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_model_describe", "model");
+    const auto pass = use_model(*model, "memtx_model_describe");
     require(out_json, "memtx_model_describe", "out_json");
     *out_json = copy_string(model->model->describe_json());
   });
@@ -59,6 +61,7 @@ memtx_status* memtx_model_describe(memtx_model* model, char** out_json) {
 memtx_status* memtx_model_config(memtx_model* model, memtx_config** out) {
   return guarded("memtx_model_config", [&] {
     require(model, "memtx_model_config", "model");
+    const auto pass = use_model(*model, "memtx_model_config");
     require(out, "memtx_model_config", "out");
     *out = new memtx_config(model->model->config(), model->context);
   });
@@ -67,6 +70,7 @@ memtx_status* memtx_model_config(memtx_model* model, memtx_config** out) {
 memtx_status* memtx_model_save_weights(memtx_model* model, const char* path) {
   return guarded("memtx_model_save_weights", [&] {
     require(model, "memtx_model_save_weights", "model");
+    const auto pass = use_model(*model, "memtx_model_save_weights");
     require(path, "memtx_model_save_weights", "path");
     // The model file of a model folder (model/model_file.hpp), each tensor in its own dtype and the memory banks
     // as floats: the weights as the model holds them.
@@ -80,6 +84,7 @@ memtx_status* memtx_model_save_weights(memtx_model* model, const char* path) {
 memtx_status* memtx_model_load_weights(memtx_model* model, const char* path) {
   return guarded("memtx_model_load_weights", [&] {
     require(model, "memtx_model_load_weights", "model");
+    const auto pass = use_model(*model, "memtx_model_load_weights");
     require(path, "memtx_model_load_weights", "path");
     memtx::load_model_file(*model->model, path);  // checks everything first, so a bad file changes nothing
   });
@@ -90,6 +95,7 @@ int64_t memtx_model_vocab_size(const memtx_model* model) { return model ? model-
 memtx_status* memtx_model_merge_lora(memtx_model* model) {
   return guarded("memtx_model_merge_lora", [&] {
     require(model, "memtx_model_merge_lora", "model");
+    const auto pass = use_model(*model, "memtx_model_merge_lora");
     memtx::merge_lora(*model->model);
   });
 }
@@ -98,6 +104,7 @@ memtx_status* memtx_forward(memtx_model* model, const int64_t* tokens, int64_t b
                             float* out_logits, size_t out_capacity) {
   return guarded("memtx_forward", [&] {
     require(model, "memtx_forward", "model");
+    const auto pass = use_model(*model, "memtx_forward");
     require(tokens, "memtx_forward", "tokens");
     require(out_logits, "memtx_forward", "out_logits");
     if (batch < 1 || seq_len < 1) {

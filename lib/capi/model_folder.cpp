@@ -81,6 +81,7 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
 memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
   return guarded("memtx_model_save", [&] {
     require(model, "memtx_model_save", "model");
+    const auto pass = use_model(*model, "memtx_model_save");
     require(dir, "memtx_model_save", "dir");
     std::error_code ec;
     fs::create_directories(dir, ec);

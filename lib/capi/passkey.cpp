@@ -138,6 +138,7 @@ memtx_status* memtx_passkey(memtx_model* model, const char* options_json, char**
   return guarded(kFn, [&] {
     if (out_json) *out_json = nullptr;  // NULL unless the call succeeds
     require(model, kFn, "model");
+    const auto pass = use_model(*model, kFn);
     require(out_json, kFn, "out_json");
     model->cancel_requested.store(false);
     const auto options = parse_options(options_json, default_digits(model->model->config()));

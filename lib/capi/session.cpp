@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "capi/generate_options.hpp"
@@ -17,9 +18,21 @@ using memtx::StatusCode;
 struct memtx_session {
   memtx_model* model = nullptr;
   std::unique_ptr<memtx::infer::Session> session;
+  mutable std::mutex mutex;  // one call on this session at a time (position and state_bytes take only this)
 };
 
 namespace {
+
+// One session call: the session's own lock, then its model's gate (a session runs its model's modules).
+struct SessionUse {
+  std::unique_lock<std::mutex> session_lock;
+  memtx::capi::ModelGate::Pass model_pass;
+};
+
+SessionUse use_session(memtx_session& s, const char* fn) {
+  std::unique_lock<std::mutex> lock(s.mutex);
+  return SessionUse{std::move(lock), use_model(*s.model, fn)};
+}
 
 std::vector<int64_t> token_vector(const int64_t* tokens, size_t n, const char* fn) {
   if (n > 0) require(tokens, fn, "tokens");
@@ -97,6 +110,7 @@ extern "C" {
 memtx_status* memtx_session_create(memtx_model* model, memtx_session** out) {
   return guarded("memtx_session_create", [&] {
     require(model, "memtx_session_create", "model");
+    const auto pass = use_model(*model, "memtx_session_create");
     require(out, "memtx_session_create", "out");
     *out = nullptr;
     auto s = std::make_unique<memtx_session>();
@@ -112,6 +126,7 @@ memtx_status* memtx_session_feed(memtx_session* session, const int64_t* tokens, 
                                  size_t capacity) {
   return guarded("memtx_session_feed", [&] {
     require(session, "memtx_session_feed", "session");
+    const auto use = use_session(*session, "memtx_session_feed");
     feed(*session, token_vector(tokens, n, "memtx_session_feed"), out_last_logits, capacity, "memtx_session_feed");
   });
 }
@@ -120,6 +135,7 @@ memtx_status* memtx_session_feed_text(memtx_session* session, const char* text, 
                                       size_t capacity) {
   return guarded("memtx_session_feed_text", [&] {
     require(session, "memtx_session_feed_text", "session");
+    const auto use = use_session(*session, "memtx_session_feed_text");
     require(text, "memtx_session_feed_text", "text");
     feed_text(*session, text, out_last_logits, capacity, "memtx_session_feed_text");
   });
@@ -130,6 +146,7 @@ memtx_status* memtx_session_feed_text_n(memtx_session* session, const char* text
   return guarded("memtx_session_feed_text_n", [&] {
     const char* fn = "memtx_session_feed_text_n";
     require(session, fn, "session");
+    const auto use = use_session(*session, fn);
     feed_text(*session, text_arg(text, text_len, fn, "text"), out_last_logits, capacity, fn);
   });
 }
@@ -138,6 +155,7 @@ memtx_status* memtx_session_feed_loss(memtx_session* session, const int64_t* tok
                                       size_t* out_predicted) {
   return guarded("memtx_session_feed_loss", [&] {
     require(session, "memtx_session_feed_loss", "session");
+    const auto use = use_session(*session, "memtx_session_feed_loss");
     require(out_loss_sum, "memtx_session_feed_loss", "out_loss_sum");
     require(out_predicted, "memtx_session_feed_loss", "out_predicted");
     const std::vector<int64_t> ids = token_vector(tokens, n, "memtx_session_feed_loss");
@@ -157,6 +175,7 @@ memtx_status* memtx_session_generate(memtx_session* session, const memtx_generat
   return guarded("memtx_session_generate", [&] {
     const char* fn = "memtx_session_generate";
     require(session, fn, "session");
+    const auto use = use_session(*session, fn);
     require(out_count, fn, "out_count");
     if (capacity > 0) require(out_tokens, fn, "out_tokens");
     *out_count = 0;
@@ -179,6 +198,7 @@ memtx_status* memtx_session_generate_text(memtx_session* session, const memtx_ge
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     const char* fn = "memtx_session_generate_text";
     require(session, fn, "session");
+    const auto use = use_session(*session, fn);
     require(out_text, fn, "out_text");
     *out_text = copy_string(generate_text(*session, options, fn));
   });
@@ -191,6 +211,7 @@ memtx_status* memtx_session_generate_text_n(memtx_session* session, const memtx_
     if (out_len) *out_len = 0;
     const char* fn = "memtx_session_generate_text_n";
     require(session, fn, "session");
+    const auto use = use_session(*session, fn);
     require(out_text, fn, "out_text");
     return_text(generate_text(*session, options, fn), out_text, out_len);
   });
@@ -199,15 +220,22 @@ memtx_status* memtx_session_generate_text_n(memtx_session* session, const memtx_
 memtx_status* memtx_session_reset(memtx_session* session) {
   return guarded("memtx_session_reset", [&] {
     require(session, "memtx_session_reset", "session");
+    const auto use = use_session(*session, "memtx_session_reset");
     session->session->reset();
   });
 }
 
-int64_t memtx_session_position(const memtx_session* session) { return session ? session->session->position() : 0; }
+int64_t memtx_session_position(const memtx_session* session) {
+  if (!session) return 0;
+  std::lock_guard<std::mutex> lock(session->mutex);
+  return session->session->position();
+}
 
 int64_t memtx_session_state_bytes(const memtx_session* session) {
   try {  // no status to return: a failure (out of memory while counting) reads as 0
-    return session ? session->session->state_bytes() : 0;
+    if (!session) return 0;
+    std::lock_guard<std::mutex> lock(session->mutex);
+    return session->session->state_bytes();
   } catch (...) {
     return 0;
   }

@@ -6,6 +6,7 @@
 
 #include "capi/handles.hpp"
 #include "memtx/plugin.h"
+#include "memtx/text.hpp"
 
 namespace memtx::capi {
 
@@ -14,8 +15,10 @@ namespace {
 memtx_status out_of_memory_status{MEMTX_OUT_OF_MEMORY, "out of memory (while reporting an error)"};
 }  // namespace
 
+// The message's bytes that are not UTF-8 (a path, a file's bytes quoted in an error) become U+FFFD, so the
+// bindings (JNI's NewStringUTF, Go strings) only ever receive valid UTF-8.
 memtx_status* make_status(memtx_status_code code, std::string message) {
-  memtx_status* status = new (std::nothrow) memtx_status{code, std::move(message)};
+  memtx_status* status = new (std::nothrow) memtx_status{code, memtx::valid_utf8(message)};
   return status ? status : &out_of_memory_status;
 }
 
@@ -120,6 +123,7 @@ const char* memtx_status_code_name(memtx_status_code code) {
     case MEMTX_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
     case MEMTX_CANCELLED: return "CANCELLED";
     case MEMTX_INTERNAL: return "INTERNAL";
+    case MEMTX_BUSY: return "BUSY";
   }
   return "UNKNOWN";
 }

@@ -52,6 +52,7 @@ memtx_status* memtx_tokenize(memtx_model* model, const char* text, int64_t* out_
                              size_t* out_count) {
   return guarded("memtx_tokenize", [&] {
     require(model, "memtx_tokenize", "model");
+    const auto pass = use_model(*model, "memtx_tokenize");
     require(text, "memtx_tokenize", "text");
     require(out_count, "memtx_tokenize", "out_count");
     tokenize_into(*model, text, out_tokens, capacity, out_count, "memtx_tokenize");
@@ -63,6 +64,7 @@ memtx_status* memtx_tokenize_n(memtx_model* model, const char* text, size_t text
   return guarded("memtx_tokenize_n", [&] {
     const char* fn = "memtx_tokenize_n";
     require(model, fn, "model");
+    const auto pass = use_model(*model, fn);
     require(out_count, fn, "out_count");
     tokenize_into(*model, text_arg(text, text_len, fn, "text"), out_tokens, capacity, out_count, fn);
   });
@@ -72,6 +74,7 @@ memtx_status* memtx_detokenize(memtx_model* model, const int64_t* tokens, size_t
   return guarded("memtx_detokenize", [&] {
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     require(model, "memtx_detokenize", "model");
+    const auto pass = use_model(*model, "memtx_detokenize");
     require(out_text, "memtx_detokenize", "out_text");
     *out_text = copy_string(decode(*model, tokens, count, "memtx_detokenize"));
   });
@@ -84,6 +87,7 @@ memtx_status* memtx_detokenize_n(memtx_model* model, const int64_t* tokens, size
     if (out_text) *out_text = nullptr;  // NULL unless the call succeeds
     if (out_len) *out_len = 0;
     require(model, fn, "model");
+    const auto pass = use_model(*model, fn);
     require(out_text, fn, "out_text");
     return_text(decode(*model, tokens, count, fn), out_text, out_len);
   });

@@ -33,6 +33,7 @@ extern "C" {
 memtx_status* memtx_model_set_progress_callback(memtx_model* model, memtx_progress_callback cb, void* user_data) {
   return guarded("memtx_model_set_progress_callback", [&] {
     require(model, "memtx_model_set_progress_callback", "model");
+    const auto pass = use_model(*model, "memtx_model_set_progress_callback");
     model->progress_callback = cb;
     model->progress_user_data = user_data;
   });
@@ -40,8 +41,11 @@ memtx_status* memtx_model_set_progress_callback(memtx_model* model, memtx_progre
 
 memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg) {
   memtx::train::TrainReport report;
+  bool entered = false;  // a call refused at the gate (BUSY) leaves the running training's report alone
   memtx_status* status = guarded("memtx_train", [&] {
     require(model, "memtx_train", "model");
+    const auto pass = model->gate.enter(ModelGate::Use::Training, "memtx_train");
+    entered = true;
     model->cancel_requested.store(false);
     {
       std::lock_guard<std::mutex> lock(model->progress_mutex);
@@ -50,7 +54,7 @@ memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg) {
       model->progress.eta_seconds = -1;
       model->train_report = "{}";
     }
-    const memtx::Config& config = cfg ? cfg->config : model->model->config();
+    const memtx::Config config = cfg ? cfg->snapshot() : model->model->config();
     config.validate();
     const auto& tokenizer = model_tokenizer(*model);
     memtx::train::TrainHooks hooks;
@@ -71,7 +75,7 @@ memtx_status* memtx_train(memtx_model* model, const memtx_config* cfg) {
       throw memtx::Error(memtx::StatusCode::Cancelled, "memtx_train: stopped at step " + std::to_string(report.steps) +
                                                            " on request; checkpoint " + report.last_checkpoint);
   });
-  if (model) {
+  if (entered) {
     // Guarded too: a failure while writing the report becomes the status (when training itself succeeded).
     memtx_status* reported = guarded("memtx_train", [&] {
       std::string json = report.to_json();

@@ -1,14 +1,17 @@
 // config/dump.cpp: writing the resolved configuration (every key, grouped by section, in schema order) as
-// YAML (checkpoints' config.yaml, `verify-config`) or JSON (the C API). Both read back to the same values.
+// YAML (checkpoints' config.yaml, `verify-config`) or JSON (the C API). Both read back to the same values, except
+// that bytes of a string which are not UTF-8 (a path may hold them) are written, in both, as U+FFFD.
 #include <nlohmann/json.hpp>
 
 #include "config/internal.hpp"
+#include "memtx/text.hpp"
 
 namespace memtx {
 
 namespace {
 
-void emit_string(YAML::Emitter& em, const std::string& s) {
+void emit_string(YAML::Emitter& em, const std::string& value) {
+  const std::string s = valid_utf8(value);
   if (config_detail::needs_quotes(s)) {
     em << YAML::DoubleQuoted << s;
   } else {
@@ -42,9 +45,13 @@ nlohmann::ordered_json json_value(const Value& v) {
     case ValueType::Bool: return v.as_bool();
     case ValueType::Int: return v.as_int();
     case ValueType::Float: return v.as_float();
-    case ValueType::String: return v.as_string();
+    case ValueType::String: return valid_utf8(v.as_string());
     case ValueType::IntList: return v.as_int_list();
-    case ValueType::StringList: return v.as_string_list();
+    case ValueType::StringList: {
+      nlohmann::ordered_json items = nlohmann::ordered_json::array();
+      for (const std::string& s : v.as_string_list()) items.push_back(valid_utf8(s));
+      return items;
+    }
   }
   return nullptr;
 }

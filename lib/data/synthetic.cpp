@@ -114,6 +114,24 @@ std::optional<SyntheticSpec> parse_synthetic_name(const std::string& name) {
   return spec;
 }
 
+namespace {
+// The examples are held in memory: refuse a request whose tokens (examples x the fewest tokens one example can
+// have) exceed kMaxSyntheticTokens before anything is allocated, naming the parameters to lower.
+constexpr int64_t kMaxSyntheticTokens = int64_t{1} << 28;  // ~268M tokens, a few GiB with their masks
+
+void check_synthetic_size(const SyntheticSpec& spec, int64_t count, int64_t default_length) {
+  const int64_t per_example = spec.generator == "passkey"
+                                  ? spec.min_length.value_or(spec.length.value_or(default_length))
+                                  : 2 * spec.pairs;  // every pair is at least a key token and a value token
+  if (count > 0 && per_example > kMaxSyntheticTokens / count) {
+    throw Error(StatusCode::Config,
+                spec.name + ": " + std::to_string(count) + " examples of at least " + std::to_string(per_example) +
+                    " tokens each exceed the " + std::to_string(kMaxSyntheticTokens) +
+                    " tokens a synthetic dataset may hold in memory; lower examples= (or length= / pairs=)");
+  }
+}
+}  // namespace
+
 std::vector<Document> synthetic_documents(const Tokenizer& tokenizer, const SyntheticSpec& spec, int64_t count,
                                           uint64_t seed, int64_t default_length, bool instruction_finetuning) {
   if (spec.generator == "passkey") {
@@ -134,6 +152,7 @@ std::vector<Document> synthetic_documents(const Tokenizer& tokenizer, const Synt
                                           (spec.length ? " (length=)" : " (training.max_length)"));
     }
   }
+  check_synthetic_size(spec, count, default_length);
   std::vector<Document> docs;
   docs.reserve(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) {

@@ -2,6 +2,7 @@
 #include "data/synthetic_passkey.hpp"
 
 #include <cmath>
+#include <memory>
 
 #include "data/dataset_encode.hpp"
 #include "data/dataset_random.hpp"
@@ -66,7 +67,7 @@ int64_t passkey_min_length(const Tokenizer& tokenizer, int digits) {
   return static_cast<int64_t>(p.prefix.size() + p.needle_first.size() + p.question.size() + p.answer.size());
 }
 
-PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& o) {
+PasskeyExample plan_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& o, PasskeyPrompt* prompt) {
   if (!(o.depth >= 0.0 && o.depth <= 1.0)) {
     throw Error(StatusCode::InvalidArgument, "passkey depth must be in [0, 1], got " + std::to_string(o.depth));
   }
@@ -103,23 +104,32 @@ PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOpt
   const int64_t filler = o.length - fixed - static_cast<int64_t>(needle.size());
   const int64_t after = filler - before;
 
-  auto& out = ex.prompt;
-  out.reserve(static_cast<size_t>(o.length));
-  append(out, p.prefix);
-  for (size_t j = 0; j < sentences_before; ++j) append(out, j == 0 ? p.first_sentence : p.sentences[j % kFillerCount]);
-  ex.needle_begin = static_cast<int64_t>(out.size());
-  append(out, needle);
-  ex.needle_end = static_cast<int64_t>(out.size());
-  const size_t stop = out.size() + static_cast<size_t>(after);
-  for (size_t j = sentences_before; out.size() < stop; ++j) {
-    const auto& s = p.sentences[j % kFillerCount];
-    const size_t take = std::min(s.size(), stop - out.size());
-    out.insert(out.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(take));
+  // prefix | filler sentences 0 .. sentences_before-1 (the first one without its leading space) | needle |
+  // filler sentences from sentences_before on, cut after `after` tokens | question.
+  auto piece = [](const std::vector<int64_t>& tokens) { return std::make_shared<const std::vector<int64_t>>(tokens); };
+  const auto cycle = std::make_shared<const std::vector<std::vector<int64_t>>>(p.sentences);
+  PasskeyPrompt& out = *prompt;
+  out = PasskeyPrompt();
+  out.append(piece(p.prefix));
+  if (sentences_before > 0) {
+    out.append(piece(p.first_sentence));
+    out.append_cycle(cycle, 1, before - static_cast<int64_t>(p.first_sentence.size()));
   }
-  append(out, p.question);
+  ex.needle_begin = out.size();
+  out.append(piece(needle));
+  ex.needle_end = out.size();
+  out.append_cycle(cycle, sentences_before, after);
+  out.append(piece(p.question));
   ex.answer = p.answer;
   ex.filler_tokens = filler;
   ex.depth = filler > 0 ? static_cast<double>(before) / static_cast<double>(filler) : 0.0;
+  return ex;
+}
+
+PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& options) {
+  PasskeyPrompt prompt;
+  PasskeyExample ex = plan_passkey_example(tokenizer, options, &prompt);
+  ex.prompt = prompt.tokens();
   return ex;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "data/dataset_document.hpp"
+#include "data/passkey_prompt.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace memtx::data {
@@ -45,6 +46,9 @@ std::string passkey_for_seed(uint64_t seed, int digits);
 // Error(InvalidArgument) when depth is outside [0, 1], digits outside 1..18, or length below
 // passkey_min_length (the needle, the question and the answer with no filler).
 PasskeyExample make_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& options);
+// The same example with its prompt left empty and written as runs to *prompt instead (prompt->tokens() equals
+// make_passkey_example's prompt): what a long evaluation streams without holding the prompt's tokens.
+PasskeyExample plan_passkey_example(const Tokenizer& tokenizer, const PasskeyOptions& options, PasskeyPrompt* prompt);
 int64_t passkey_min_length(const Tokenizer& tokenizer, int digits = 5);
 
 // `count` tokens of the filler text (its sentences in order, the last one cut), for padding after an answer.

@@ -1,4 +1,5 @@
-// infer/passkey.cpp: the passkey retrieval evaluation (see passkey.hpp): prompts per cell, streamed prefill,
+// infer/passkey.cpp: the passkey retrieval evaluation (see passkey.hpp): prompts per cell (planned as runs and
+// written piece by piece, so a 1M-token prompt is never held whole), streamed prefill,
 // greedy answer, teacher-forced answer log-likelihood, per-cell statistics.
 #include "infer/passkey.hpp"
 
@@ -72,21 +73,46 @@ torch::Tensor stack_rows(const std::vector<const std::vector<int64_t>*>& rows) {
   return out;
 }
 
-// Runs the trials `idx` of examples (same prompt and answer lengths) as one batch; fills their results.
-void run_batch(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& tokenizer,
-               const std::vector<data::PasskeyExample>& examples, const std::vector<size_t>& idx,
+// A trial's example with its prompt as runs (data/passkey_prompt.hpp), never held whole.
+struct PlannedTrial {
+  data::PasskeyExample example;  // prompt empty
+  data::PasskeyPrompt prompt;
+};
+
+// Feeds the prompts of `rows` (all of one length) piece tokens at a time; returns the logits after the last token.
+torch::Tensor feed_prompts(TokenStream& stream, const std::vector<const data::PasskeyPrompt*>& rows, int64_t piece) {
+  const int64_t T = rows.front()->size();
+  const auto B = static_cast<int64_t>(rows.size());
+  torch::Tensor logits;
+  for (int64_t begin = 0; begin < T; begin += piece) {
+    const int64_t n = std::min(piece, T - begin);
+    auto ids = torch::empty({B, n}, torch::kLong);
+    auto* p = ids.data_ptr<int64_t>();
+    for (const auto* row : rows) {
+      row->copy(begin, begin + n, p);
+      p += n;
+    }
+    logits = stream.feed(ids);
+  }
+  return logits;
+}
+
+// Runs the trials `idx` of planned (same prompt and answer lengths) as one batch; fills their results.
+void run_batch(TokenStream& stream, int64_t vocab_limit, int64_t piece, const data::Tokenizer& tokenizer,
+               const std::vector<PlannedTrial>& planned, const std::vector<size_t>& idx,
                std::vector<PasskeyTrial>& trials) {
   const auto B = static_cast<int64_t>(idx.size());
-  const auto n = static_cast<int64_t>(examples[idx.front()].answer.size());
-  std::vector<const std::vector<int64_t>*> prompts, answers;
+  const auto n = static_cast<int64_t>(planned[idx.front()].example.answer.size());
+  std::vector<const data::PasskeyPrompt*> prompts;
+  std::vector<const std::vector<int64_t>*> answers;
   for (size_t i : idx) {
-    prompts.push_back(&examples[i].prompt);
-    answers.push_back(&examples[i].answer);
+    prompts.push_back(&planned[i].prompt);
+    answers.push_back(&planned[i].example.answer);
   }
   const torch::Tensor answer = stack_rows(answers);  // [B, n]
 
   stream.reset(B);
-  const torch::Tensor first = stream.feed(stack_rows(prompts));  // [B, V] after the prompt
+  const torch::Tensor first = feed_prompts(stream, prompts, piece);  // [B, V] after the prompt
   if (first.dim() != 2 || first.size(0) != B || first.size(1) < vocab_limit) {
     throw Error(StatusCode::Internal, "passkey: the stream returned logits " + c10::str(first.sizes()) +
                                           ", expected [" + std::to_string(B) + ", >= " + std::to_string(vocab_limit) + "]");
@@ -112,7 +138,7 @@ void run_batch(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& 
   }
 
   for (int64_t b = 0; b < B; ++b) {
-    const auto& ex = examples[idx[static_cast<size_t>(b)]];
+    const auto& ex = planned[idx[static_cast<size_t>(b)]].example;
     auto g = greedy[b];
     std::vector<int64_t> ids(g.data_ptr<int64_t>(), g.data_ptr<int64_t>() + n);
     PasskeyTrial& t = trials[idx[static_cast<size_t>(b)]];
@@ -127,6 +153,16 @@ void run_batch(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& 
     t.needle_end = ex.needle_end;
     t.depth = ex.depth;
   }
+}
+
+// The options of trial `trial` of a cell: its key seed is derived from (seed, trial) alone.
+data::PasskeyOptions trial_options(int64_t length, double depth, int digits, uint64_t seed, int64_t trial) {
+  data::PasskeyOptions o;
+  o.length = length;
+  o.depth = depth;
+  o.digits = digits;
+  o.seed = data::derive_seed(seed, "passkey-eval", static_cast<uint64_t>(trial));
+  return o;
 }
 
 }  // namespace
@@ -146,12 +182,7 @@ std::string leading_digits(const std::string& text) {
 
 data::PasskeyExample passkey_trial_example(const data::Tokenizer& tokenizer, int64_t length, double depth, int digits,
                                            uint64_t seed, int64_t trial) {
-  data::PasskeyOptions o;
-  o.length = length;
-  o.depth = depth;
-  o.digits = digits;
-  o.seed = data::derive_seed(seed, "passkey-eval", static_cast<uint64_t>(trial));
-  return data::make_passkey_example(tokenizer, o);
+  return data::make_passkey_example(tokenizer, trial_options(length, depth, digits, seed, trial));
 }
 
 void check_passkey_options(const data::Tokenizer& tokenizer, const PasskeyEvalOptions& o) {
@@ -172,9 +203,15 @@ void check_passkey_options(const data::Tokenizer& tokenizer, const PasskeyEvalOp
   }
 }
 
-PasskeyResult evaluate_passkey(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& tokenizer,
-                               const PasskeyEvalOptions& options, const std::atomic<bool>* cancel,
-                               const PasskeyCellCallback& on_cell) {
+namespace {
+
+// Prompt tokens handed to the stream per feed (a multiple of the model stream's chunk, so the chunks it runs are
+// those of the whole prompt fed at once): bounds the ids held for a batch whatever the prompt's length.
+constexpr int64_t kPromptPieceTokens = 65536;
+
+PasskeyResult evaluate_passkey_in_pieces(TokenStream& stream, int64_t vocab_limit, int64_t piece,
+                                         const data::Tokenizer& tokenizer, const PasskeyEvalOptions& options,
+                                         const std::atomic<bool>* cancel, const PasskeyCellCallback& on_cell) {
   check_passkey_options(tokenizer, options);
   if (vocab_limit < 1) bad_option("vocab_limit must be >= 1, got " + std::to_string(vocab_limit));
   const auto start = std::chrono::steady_clock::now();
@@ -187,14 +224,17 @@ PasskeyResult evaluate_passkey(TokenStream& stream, int64_t vocab_limit, const d
       PasskeyCell cell;
       cell.length = length;
       cell.depth = depth;
-      std::vector<data::PasskeyExample> examples;
-      for (int64_t t = 0; t < options.trials; ++t)
-        examples.push_back(passkey_trial_example(tokenizer, length, depth, options.digits, options.seed, t));
+      std::vector<PlannedTrial> planned(static_cast<size_t>(options.trials));
+      for (int64_t t = 0; t < options.trials; ++t) {
+        auto& trial = planned[static_cast<size_t>(t)];
+        trial.example = data::plan_passkey_example(tokenizer, trial_options(length, depth, options.digits, options.seed, t),
+                                                   &trial.prompt);
+      }
       // Batches: trials with the same prompt and answer lengths, at most batch_size at a time.
-      std::map<std::pair<size_t, size_t>, std::vector<size_t>> groups;
-      for (size_t i = 0; i < examples.size(); ++i)
-        groups[{examples[i].prompt.size(), examples[i].answer.size()}].push_back(i);
-      cell.trials.resize(examples.size());
+      std::map<std::pair<int64_t, size_t>, std::vector<size_t>> groups;
+      for (size_t i = 0; i < planned.size(); ++i)
+        groups[{planned[i].prompt.size(), planned[i].example.answer.size()}].push_back(i);
+      cell.trials.resize(planned.size());
       for (const auto& [shape, members] : groups) {
         for (size_t b = 0; b < members.size(); b += static_cast<size_t>(options.batch_size)) {
           if (cancelled()) {
@@ -202,7 +242,7 @@ PasskeyResult evaluate_passkey(TokenStream& stream, int64_t vocab_limit, const d
             break;
           }
           const size_t e = std::min(members.size(), b + static_cast<size_t>(options.batch_size));
-          run_batch(stream, vocab_limit, tokenizer, examples,
+          run_batch(stream, vocab_limit, piece, tokenizer, planned,
                     std::vector<size_t>(members.begin() + static_cast<std::ptrdiff_t>(b),
                                         members.begin() + static_cast<std::ptrdiff_t>(e)),
                     cell.trials);
@@ -236,6 +276,14 @@ PasskeyResult evaluate_passkey(TokenStream& stream, int64_t vocab_limit, const d
   return result;
 }
 
+}  // namespace
+
+PasskeyResult evaluate_passkey(TokenStream& stream, int64_t vocab_limit, const data::Tokenizer& tokenizer,
+                               const PasskeyEvalOptions& options, const std::atomic<bool>* cancel,
+                               const PasskeyCellCallback& on_cell) {
+  return evaluate_passkey_in_pieces(stream, vocab_limit, kPromptPieceTokens, tokenizer, options, cancel, on_cell);
+}
+
 PasskeyResult evaluate_passkey(TransformerImpl& model, const data::Tokenizer& tokenizer,
                                const PasskeyEvalOptions& options, const std::atomic<bool>* cancel,
                                const PasskeyCellCallback& on_cell) {
@@ -245,7 +293,8 @@ PasskeyResult evaluate_passkey(TransformerImpl& model, const data::Tokenizer& to
                                                      : 512;
   auto stream = model_stream(model, chunk);
   const int64_t vocab_limit = std::min(tokenizer.vocab_size(), model.spec().vocab_size);
-  PasskeyResult result = evaluate_passkey(*stream, vocab_limit, tokenizer, options, cancel, on_cell);
+  const int64_t piece = chunk * std::max<int64_t>(1, kPromptPieceTokens / chunk);
+  PasskeyResult result = evaluate_passkey_in_pieces(*stream, vocab_limit, piece, tokenizer, options, cancel, on_cell);
   result.segment_length = model.segment_length();
   result.chunk_tokens = chunk;
   return result;

@@ -3,7 +3,9 @@
 //   example  = make_passkey_example(tokenizer, {L, d, key seed s_t, digits}),  s_t = derive_seed(seed, t)
 //              (trial t has the same pass key in every cell, so cells differ only in length and depth)
 //   prefill  the prompt streamed through the model with one ModelState, chunk_tokens tokens per forward
-//            (default: the model's segment length, else 512), so memory stays bounded for recurrent models
+//            (default: the model's segment length, else 512), so memory stays bounded for recurrent models;
+//            the prompt itself is never held whole: it is planned as runs (data/passkey_prompt.hpp) and its
+//            tokens written 65536 at a time (rounded down to whole chunks)
 //   greedy   n = |answer| tokens: y_i = argmax p(. | prompt, y_<i)   (ids below the tokenizer's vocabulary)
 //   correct  the digits of decode(y) after leading spaces == the pass key (a longer digit run is wrong)
 //   digits   sum_i [decode(y) digit i == key digit i] / digits      (partial credit, for weak models)

@@ -1,6 +1,7 @@
 // io/safetensors.cpp: strict safetensors reader and atomic writer (POSIX I/O, nlohmann::json header).
-// The reader validates the whole header (sizes, types, dtypes, offsets, overlaps, gaps, duplicate keys)
-// before touching tensor data, then reads each tensor straight into its own torch::empty storage.
+// The reader validates the whole header (io/safetensors_header.cpp: sizes, types, dtypes, offsets, overlaps,
+// gaps, duplicate keys) before touching tensor data, then reads each tensor straight into its own torch::empty
+// storage.
 #include "io/safetensors.hpp"
 
 #include <fcntl.h>
@@ -12,10 +13,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors I/O assumes a little-endian host");
@@ -24,17 +23,10 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors I/O assume
 namespace memtx::io {
 namespace {
 
-// The header is parsed into nlohmann::json (a std::map per object: O(log n) an insertion, where ordered_json's
-// linear search made a header of n entries cost O(n^2)); the order of the entries is kept separately.
 using Json = nlohmann::json;
 
 constexpr const char* kMetadataKey = "__metadata__";
-// A valid header nests three levels (the header object, an entry, its shape or data_offsets array); a little
-// more is parsed so that a mistyped field gets its own message.
-constexpr int kMaxJsonDepth = 8;
-// Dimensions of one tensor.
-constexpr size_t kMaxDims = 64;
-
+// The format's dtypes as torch types (io/safetensors_header.cpp knows their names and sizes).
 struct DtypeInfo {
   const char* name;
   torch::ScalarType type;
@@ -47,12 +39,6 @@ constexpr DtypeInfo kDtypes[] = {
     {"I16", torch::kShort, 2},  {"I8", torch::kChar, 1},    {"U8", torch::kByte, 1},
     {"BOOL", torch::kBool, 1},
 };
-
-const DtypeInfo* dtype_by_name(const std::string& name) {
-  for (const auto& d : kDtypes)
-    if (name == d.name) return &d;
-  return nullptr;
-}
 
 const DtypeInfo* dtype_by_type(torch::ScalarType type) {
   for (const auto& d : kDtypes)
@@ -71,41 +57,7 @@ const DtypeInfo* dtype_by_type(torch::ScalarType type) {
 std::string quote(const std::string& name) { return "'" + name + "'"; }
 std::string tensor_ctx(const std::string& name) { return "tensor " + quote(name) + ": "; }
 
-std::string shape_str(const std::vector<int64_t>& shape) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << ']';
-  return os.str();
-}
-
 std::string errno_str(int err) { return std::strerror(err); }
-
-// One validated header entry.
-struct Entry {
-  std::string name;
-  const DtypeInfo* dtype = nullptr;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0, end = 0;
-};
-
-struct Header {
-  uint64_t header_len = 0;  // N: the JSON bytes after the 8-byte length
-  uint64_t data_size = 0;   // bytes after the header
-  std::vector<Entry> entries;  // sorted by offset
-  std::map<std::string, std::string> metadata;
-};
-
-// A parsed header: the JSON and its top-level keys in the order the file gives them.
-struct ParsedHeader {
-  Json json;
-  std::vector<std::string> order;
-};
-
-// Thrown by HeaderScan to stop at the first defect (nlohmann's SAX parser lets it through).
-struct HeaderDefect {
-  std::string message;
-};
 
 // Owns a file descriptor; closes it on scope exit.
 class Fd {
@@ -160,231 +112,23 @@ Fd open_for_reading(const std::string& path, uint64_t& file_size) {
   return Fd(owned.release());
 }
 
-// A first pass over the header's JSON events (nlohmann's SAX interface; nothing is built) that stops at the
-// first duplicate key in any object (the DOM parser would silently keep the last), nesting deeper than
-// kMaxJsonDepth, or more than kMaxSafetensorsTensors entries, and records the order of the top-level keys.
-// (nlohmann's parse callback cannot do this: it rescans the parent object after each child object, O(n^2).)
-class HeaderScan : public nlohmann::json_sax<Json> {
- public:
-  std::vector<std::string> order;  // top-level keys in file order
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override {
-    open(true);
-    return true;
-  }
-  bool end_object() override {
-    frames_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    open(false);
-    return true;
-  }
-  bool end_array() override {
-    frames_.pop_back();
-    return true;
-  }
-  bool key(string_t& key) override {
-    Frame& top = frames_.back();
-    if (!top.keys.insert(key).second) duplicate(key);
-    if (frames_.size() == 1) {
-      if (key != kMetadataKey && ++tensors_ > kMaxSafetensorsTensors)
-        throw HeaderDefect{"more than " + std::to_string(kMaxSafetensorsTensors) + " tensors, the limit of a file"};
-      order.push_back(key);
-    }
-    top.last_key = key;
-    return true;
-  }
-  // A syntax error: stop here; the DOM parse that follows reports it with nlohmann's message.
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  struct Frame {  // an open object or array
-    std::set<std::string> keys;
-    std::string last_key;
-  };
-
-  void open(bool object) {
-    if (frames_.size() >= static_cast<size_t>(kMaxJsonDepth))
-      throw HeaderDefect{"header nested more than " + std::to_string(kMaxJsonDepth) +
-                         " levels deep (a valid one nests 3)"};
-    if (frames_.empty()) root_is_object_ = object;
-    frames_.emplace_back();
-  }
-  [[noreturn]] void duplicate(const std::string& key) const {
-    if (!root_is_object_) throw HeaderDefect{"header is not a JSON object (it is a JSON array)"};
-    if (frames_.size() == 1)
-      throw HeaderDefect{key == kMetadataKey ? "duplicate '__metadata__' entry"
-                                             : "duplicate tensor name " + quote(key)};
-    if (frames_.size() == 2 && frames_[0].last_key == kMetadataKey)
-      throw HeaderDefect{"__metadata__: duplicate key " + quote(key)};
-    if (frames_.size() == 2) throw HeaderDefect{tensor_ctx(frames_[0].last_key) + "duplicate field " + quote(key)};
-    throw HeaderDefect{"duplicate key " + quote(key) + " in a nested object"};
-  }
-
-  std::vector<Frame> frames_;
-  bool root_is_object_ = false;
-  size_t tensors_ = 0;
-};
-
-// Scans, then parses the header text: both passes linear in its length.
-ParsedHeader parse_header_json(const std::string& path, const std::string& text) {
-  ParsedHeader out;
-  try {
-    HeaderScan scan;
-    if (Json::sax_parse(text.begin(), text.end(), &scan)) out.order = std::move(scan.order);
-    out.json = Json::parse(text.begin(), text.end());  // comments stay invalid
-  } catch (const HeaderDefect& d) {
-    fail(path, d.message);
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("header is not valid JSON: ") + e.what());
-  }
-  return out;
-}
-
-// Non-negative JSON integer -> uint64; anything else (negative, float, string...) -> false.
-bool as_uint(const Json& v, uint64_t& out) {
-  if (!v.is_number_unsigned()) return false;
-  out = v.get<uint64_t>();
-  return true;
-}
-
-const char* json_type(const Json& v) {
-  if (v.is_number_integer()) return "integer";
-  if (v.is_number_float()) return "float";
-  return v.type_name();
-}
-
-Entry parse_entry(const std::string& path, const std::string& name, const Json& v, uint64_t data_size) {
-  const std::string ctx = tensor_ctx(name);
-  if (!v.is_object()) fail(path, ctx + "entry is a JSON " + v.type_name() + ", not an object");
-  for (const auto& item : v.items()) {
-    const std::string& k = item.key();
-    if (k != "dtype" && k != "shape" && k != "data_offsets") fail(path, ctx + "unknown field " + quote(k));
-  }
-  for (const char* k : {"dtype", "shape", "data_offsets"})
-    if (!v.contains(k)) fail(path, ctx + "missing '" + k + "'");
-
-  Entry e;
-  e.name = name;
-  const Json& dt = v["dtype"];
-  if (!dt.is_string()) fail(path, ctx + "'dtype' is a JSON " + json_type(dt) + ", not a string");
-  const std::string dtype_name = dt.get<std::string>();
-  e.dtype = dtype_by_name(dtype_name);
-  if (!e.dtype) fail(path, ctx + "unsupported dtype " + quote(dtype_name));
-
-  const Json& sh = v["shape"];
-  if (!sh.is_array()) fail(path, ctx + "'shape' is a JSON " + json_type(sh) + ", not an array");
-  if (sh.size() > kMaxDims)
-    fail(path, ctx + "shape has " + std::to_string(sh.size()) + " dimensions, more than the limit of " +
-                   std::to_string(kMaxDims));
-  for (const auto& d : sh) {
-    uint64_t dim = 0;
-    if (d.is_number_integer() && !d.is_number_unsigned())
-      fail(path, ctx + "negative dimension " + std::to_string(d.get<int64_t>()) + " in shape");
-    if (!as_uint(d, dim)) fail(path, ctx + "shape dimension is a JSON " + json_type(d) + ", not a non-negative integer");
-    if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      fail(path, ctx + "shape dimension " + std::to_string(dim) + " is too large");
-    e.shape.push_back(static_cast<int64_t>(dim));
-  }
-  // numel, overflow-safe; the product of the non-zero dims must also fit int64 so that torch's contiguous
-  // strides cannot overflow.
-  uint64_t numel_nonzero = 1;
-  bool any_zero = false;
-  for (int64_t dim : e.shape) {
-    if (dim == 0) {
-      any_zero = true;
-    } else if (__builtin_mul_overflow(numel_nonzero, static_cast<uint64_t>(dim), &numel_nonzero) ||
-               numel_nonzero > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      fail(path, ctx + "shape " + shape_str(e.shape) + " has too many elements");
-    }
-  }
-  const uint64_t numel = any_zero ? 0 : numel_nonzero;
-  uint64_t nbytes = 0;
-  if (__builtin_mul_overflow(numel, e.dtype->size, &nbytes))
-    fail(path, ctx + dtype_name + " " + shape_str(e.shape) + " is too large");
-
-  const Json& off = v["data_offsets"];
-  if (!off.is_array()) fail(path, ctx + "'data_offsets' is a JSON " + json_type(off) + ", not an array");
-  if (off.size() != 2) fail(path, ctx + "'data_offsets' has " + std::to_string(off.size()) + " elements, not 2");
-  if (!as_uint(off[0], e.begin) || !as_uint(off[1], e.end))
-    fail(path, ctx + "'data_offsets' must be two non-negative integers");
-  const std::string range = "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ")";
-  if (e.begin > e.end) fail(path, ctx + range + ": begin is after end");
-  if (e.end > data_size)
-    fail(path, ctx + range + " lie outside the data area of " + std::to_string(data_size) + " bytes");
-  if (e.end - e.begin != nbytes)
-    fail(path, ctx + range + " but " + dtype_name + " " + shape_str(e.shape) + " needs " + std::to_string(nbytes) +
-                   " bytes");
-  return e;
-}
-
 // Reads and validates the whole header of an open file.
-Header read_header(const std::string& path, int fd, uint64_t file_size) {
-  Header h;
+SafetensorsHeader read_header(const std::string& path, int fd, uint64_t file_size) {
   if (file_size < 8)
     fail(path, "file too short (" + std::to_string(file_size) + " bytes) to hold the 8-byte header length");
   unsigned char len_bytes[8];
   if (!pread_all(fd, len_bytes, 8, 0, path)) fail(path, "file too short to hold the 8-byte header length");
-  for (int i = 7; i >= 0; --i) h.header_len = (h.header_len << 8) | len_bytes[i];
-  if (h.header_len > kMaxSafetensorsHeaderBytes)
-    fail(path, "header length " + std::to_string(h.header_len) + " exceeds the limit of " +
-                   std::to_string(kMaxSafetensorsHeaderBytes) + " bytes");
-  if (h.header_len > file_size - 8)
-    fail(path, "header length " + std::to_string(h.header_len) + " exceeds the file size (" +
-                   std::to_string(file_size) + " bytes)");
-  h.data_size = file_size - 8 - h.header_len;
+  const uint64_t header_len = safetensors_header_length(path, len_bytes, file_size);
+  std::string text(static_cast<size_t>(header_len), '\0');
+  if (!pread_all(fd, text.data(), header_len, 8, path)) fail(path, "file ended inside the header");
+  return parse_safetensors_header(path, text, file_size - 8 - header_len);
+}
 
-  std::string text(static_cast<size_t>(h.header_len), '\0');
-  if (!pread_all(fd, text.data(), h.header_len, 8, path)) fail(path, "file ended inside the header");
-  const ParsedHeader parsed = parse_header_json(path, text);
-  const Json& j = parsed.json;
-  if (!j.is_object()) fail(path, std::string("header is not a JSON object (it is a JSON ") + j.type_name() + ")");
-
-  h.entries.reserve(parsed.order.size());
-  for (const std::string& name : parsed.order) {  // header order: ties of the sort below keep it
-    const Json& v = j.find(name).value();
-    if (name == kMetadataKey) {
-      if (!v.is_object()) fail(path, std::string("__metadata__ is a JSON ") + v.type_name() + ", not an object");
-      for (const auto& m : v.items()) {
-        if (!m.value().is_string())
-          fail(path, "__metadata__: value of " + quote(m.key()) + " is a JSON " + json_type(m.value()) +
-                         ", not a string");
-        h.metadata[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    h.entries.push_back(parse_entry(path, name, v, h.data_size));
-  }
-
-  // File order; ties (zero-sized tensors at the same offset) keep header order.
-  std::stable_sort(h.entries.begin(), h.entries.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  uint64_t cursor = 0;
-  const Entry* prev = nullptr;
-  for (const Entry& e : h.entries) {
-    if (e.begin < cursor)
-      fail(path, "tensors " + quote(prev->name) + " [" + std::to_string(prev->begin) + ", " + std::to_string(prev->end) +
-                     ") and " + quote(e.name) + " [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                     ") overlap");
-    if (e.begin > cursor)
-      fail(path, "gap in the data area: bytes [" + std::to_string(cursor) + ", " + std::to_string(e.begin) +
-                     ") before tensor " + quote(e.name) + " belong to no tensor");
-    cursor = e.end;
-    prev = &e;
-  }
-  if (cursor != h.data_size)
-    fail(path, "unclaimed bytes in the data area: bytes [" + std::to_string(cursor) + ", " +
-                   std::to_string(h.data_size) + ") after the last tensor belong to no tensor");
-  return h;
+// The torch type of a dtype the header parser accepted.
+torch::ScalarType torch_type(const SafetensorsDtype& dtype) {
+  for (const auto& d : kDtypes)
+    if (std::strcmp(dtype.name, d.name) == 0) return d.type;
+  throw Error(StatusCode::Internal, std::string("safetensors dtype ") + dtype.name + " has no torch type");
 }
 
 // write(2) until done; false on error (errno set).
@@ -419,19 +163,20 @@ const torch::Tensor* SafetensorsFile::find(const std::string& name) const {
 SafetensorsFile read_safetensors(const std::string& path) {
   uint64_t file_size = 0;
   Fd fd = open_for_reading(path, file_size);
-  Header h = read_header(path, fd.get(), file_size);
+  SafetensorsHeader h = read_header(path, fd.get(), file_size);
 
   SafetensorsFile out;
   out.metadata = std::move(h.metadata);
   out.tensors.reserve(h.entries.size());
   const uint64_t data_start = 8 + h.header_len;
-  for (const Entry& e : h.entries) {
-    torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype->type).device(torch::kCPU));
+  for (const SafetensorsEntry& e : h.entries) {
+    const torch::ScalarType type = torch_type(*e.dtype);
+    torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(type).device(torch::kCPU));
     const uint64_t nbytes = e.end - e.begin;
     if (nbytes > 0) {
       if (!pread_all(fd.get(), t.data_ptr(), nbytes, data_start + e.begin, path))
         fail(path, tensor_ctx(e.name) + "file ended while reading its data");
-      if (e.dtype->type == torch::kBool) {
+      if (type == torch::kBool) {
         const auto* b = static_cast<const unsigned char*>(t.data_ptr());
         for (uint64_t i = 0; i < nbytes; ++i)
           if (b[i] > 1) fail(path, tensor_ctx(e.name) + "BOOL byte " + std::to_string(b[i]) + " is neither 0 nor 1");
@@ -445,10 +190,10 @@ SafetensorsFile read_safetensors(const std::string& path) {
 std::vector<std::pair<std::string, std::vector<int64_t>>> read_safetensors_shapes(const std::string& path) {
   uint64_t file_size = 0;
   Fd fd = open_for_reading(path, file_size);
-  Header h = read_header(path, fd.get(), file_size);
+  SafetensorsHeader h = read_header(path, fd.get(), file_size);
   std::vector<std::pair<std::string, std::vector<int64_t>>> out;
   out.reserve(h.entries.size());
-  for (Entry& e : h.entries) out.emplace_back(std::move(e.name), std::move(e.shape));
+  for (SafetensorsEntry& e : h.entries) out.emplace_back(std::move(e.name), std::move(e.shape));
   return out;
 }
 

@@ -11,13 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "io/safetensors_header.hpp"  // the header parser and the reader's limits
 #include "memtx/error.hpp"
 
 namespace memtx::io {
-
-// Limits of the reader (README.md, "Limits on input sizes"). Parsing is linear in the header's length.
-constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;  // the reference implementation's bound
-constexpr size_t kMaxSafetensorsTensors = 262'144;            // entries of one file (2^18)
 
 struct MEMTX_API SafetensorsFile {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // in file order (by offset)

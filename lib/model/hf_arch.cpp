@@ -33,17 +33,55 @@ int64_t integer_or(const nlohmann::json& j, const char* key, int64_t fallback, c
   return it == j.end() || it->is_null() ? fallback : integer(*it, key, file);
 }
 
+namespace {
+
+// The value of an optional field, or null when it is absent or null.
+const nlohmann::json* optional_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+[[noreturn]] void wrong_type(const nlohmann::json& value, const char* key, const char* expected,
+                             const std::filesystem::path& file) {
+  throw Error(StatusCode::Config, file.string() + ": '" + key + "' is a JSON " + std::string(value.type_name()) +
+                                      ", not " + expected);
+}
+
+}  // namespace
+
+bool boolean_or(const nlohmann::json& j, const char* key, bool fallback, const std::filesystem::path& file) {
+  const nlohmann::json* v = optional_field(j, key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) wrong_type(*v, key, "a boolean", file);
+  return v->get<bool>();
+}
+
+double number_or(const nlohmann::json& j, const char* key, double fallback, const std::filesystem::path& file) {
+  const nlohmann::json* v = optional_field(j, key);
+  if (!v) return fallback;
+  if (!v->is_number()) wrong_type(*v, key, "a number", file);
+  return v->get<double>();
+}
+
+std::string string_or(const nlohmann::json& j, const char* key, const std::string& fallback,
+                      const std::filesystem::path& file) {
+  const nlohmann::json* v = optional_field(j, key);
+  if (!v) return fallback;
+  if (!v->is_string()) wrong_type(*v, key, "a string", file);
+  return v->get<std::string>();
+}
+
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file) {
   if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
     const auto& rp = j["rope_parameters"];
-    const std::string type = rp.value("rope_type", "default");
+    const std::string type = string_or(rp, "rope_type", "default", file);
     if (type != "default") throw Error(StatusCode::Config, file.string() + ": rope_type '" + type + "' is not supported");
-    return rp.value("rope_theta", 10000.0);
+    return number_or(rp, "rope_theta", 10000.0, file);
   }
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     throw Error(StatusCode::Config, file.string() + ": rope_scaling is not supported");
   }
-  return j.value("rope_theta", 10000.0);
+  return number_or(j, "rope_theta", 10000.0, file);
 }
 
 std::string rename(std::string name, const std::vector<std::pair<std::string, std::string>>& replacements) {

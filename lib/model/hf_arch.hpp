@@ -56,6 +56,13 @@ T field(const nlohmann::json& j, const char* key, const std::filesystem::path& f
 }
 // An optional integer field: `fallback` when absent or null, else as integer() reads it.
 int64_t integer_or(const nlohmann::json& j, const char* key, int64_t fallback, const std::filesystem::path& file);
+// Optional fields of other types: `fallback` when absent or null, else the value, which must be of the type
+// (a number for number_or, integer or float); Error(Config) naming the file and the key otherwise ("'rms_norm_eps'
+// is a JSON string, not a number"), never a raw JSON type error.
+bool boolean_or(const nlohmann::json& j, const char* key, bool fallback, const std::filesystem::path& file);
+double number_or(const nlohmann::json& j, const char* key, double fallback, const std::filesystem::path& file);
+std::string string_or(const nlohmann::json& j, const char* key, const std::string& fallback,
+                      const std::filesystem::path& file);
 // rope_parameters.rope_theta (transformers 5) or rope_theta; only the default rope type is supported.
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
 // "model.layers.3.self_attn.q_proj.weight" -> "layers.3.attn.q_proj.weight" given renames of path parts.

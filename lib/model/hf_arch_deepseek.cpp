@@ -18,7 +18,7 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
   require(dense_layers >= layers, file,
           "MoE layers are not supported: first_k_dense_replace (" + std::to_string(dense_layers) +
               ") must be >= num_hidden_layers (" + std::to_string(layers) + ") so every layer has a dense MLP");
-  const std::string act = j.value("hidden_act", "silu");
+  const std::string act = hf::string_or(j, "hidden_act", "silu", file);
   require(act == "silu", file, "hidden_act '" + act + "' is not supported (silu)");
 
   c.set("model.hidden_dim", hf::field<int64_t>(j, "hidden_size", file));
@@ -27,11 +27,12 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
   c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
   c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
   c.set("model.max_seq_len", hf::integer_or(j, "max_position_embeddings", 4096, file));
-  c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
+  c.set("model.norm_eps", hf::number_or(j, "rms_norm_eps", 1e-6, file));
   c.set("model.rope_theta", hf::rope_theta(j, file));
-  c.set("model.rope_layout", std::string(j.value("rope_interleave", true) ? "interleaved" : "half"));
-  c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
-  c.set("model.attention_bias", j.value("attention_bias", false));
+  const bool interleaved = hf::boolean_or(j, "rope_interleave", true, file);
+  c.set("model.rope_layout", std::string(interleaved ? "interleaved" : "half"));
+  c.set("model.tie_embeddings", hf::boolean_or(j, "tie_word_embeddings", false, file));
+  c.set("model.attention_bias", hf::boolean_or(j, "attention_bias", false, file));
   c.set("model.mlp_bias", false);
   c.set("model.use_rms_norm", true);
   c.set("model.mlp_type", std::string("swiglu"));

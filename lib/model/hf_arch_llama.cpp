@@ -14,27 +14,27 @@ HfArchitecture hf_llama_architecture() {
   arch.map_config = [](const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
     const auto heads = hf::field<int64_t>(j, "num_attention_heads", file);
     const auto hidden = hf::field<int64_t>(j, "hidden_size", file);
-    const bool qwen2 = j.value("model_type", "") == "qwen2";
+    const bool qwen2 = hf::string_or(j, "model_type", "", file) == "qwen2";
     c.set("model.hidden_dim", hidden);
     c.set("model.num_heads", heads);
     c.set("model.num_layers", hf::field<int64_t>(j, "num_hidden_layers", file));
     c.set("model.intermediate_dim", hf::field<int64_t>(j, "intermediate_size", file));
     c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
     c.set("model.max_seq_len", hf::integer_or(j, "max_position_embeddings", 4096, file));
-    c.set("model.norm_eps", j.value("rms_norm_eps", 1e-6));
+    c.set("model.norm_eps", hf::number_or(j, "rms_norm_eps", 1e-6, file));
     c.set("model.rope_theta", hf::rope_theta(j, file));
     c.set("model.head_dim", hf::integer_or(j, "head_dim", hidden / heads, file));
     c.set("attention.n_kv_group", hf::integer_or(j, "num_key_value_heads", heads, file));
-    c.set("model.tie_embeddings", j.value("tie_word_embeddings", false));
-    c.set("model.attention_bias", qwen2 ? true : j.value("attention_bias", false));
-    c.set("model.mlp_bias", j.value("mlp_bias", false));
+    c.set("model.tie_embeddings", hf::boolean_or(j, "tie_word_embeddings", false, file));
+    c.set("model.attention_bias", qwen2 ? true : hf::boolean_or(j, "attention_bias", false, file));
+    c.set("model.mlp_bias", hf::boolean_or(j, "mlp_bias", false, file));
     c.set("model.use_rms_norm", true);
     c.set("model.mlp_type", std::string("swiglu"));
     c.set("model.rope_layout", std::string("half"));
     c.set("attention.attention_variant", std::string("causal"));
-    const std::string act = j.value("hidden_act", "silu");
+    const std::string act = hf::string_or(j, "hidden_act", "silu", file);
     if (act != "silu") throw Error(StatusCode::Config, file.string() + ": hidden_act '" + act + "' is not supported (silu)");
-    if (j.value("use_sliding_window", false)) {
+    if (hf::boolean_or(j, "use_sliding_window", false, file)) {
       throw Error(StatusCode::Config, file.string() + ": sliding-window attention is not supported");
     }
   };

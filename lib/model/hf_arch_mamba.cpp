@@ -36,30 +36,30 @@ HfArchitecture hf_mamba_architecture() {
   arch.map_config = [](const nlohmann::json& j, const std::filesystem::path& file, Config& c) {
     const auto hidden = hf::field<int64_t>(j, "hidden_size", file);
     const auto expand = hf::field<int64_t>(j, "expand", file);
-    const std::string act = j.value("hidden_act", "silu");
+    const std::string act = hf::string_or(j, "hidden_act", "silu", file);
     require(act == "silu", file, "hidden_act '" + act + "' is not supported (silu)");
-    require(j.value("use_conv_bias", true), file,
+    require(hf::boolean_or(j, "use_conv_bias", true, file), file,
             "use_conv_bias false is not supported (memtx's ssm mixer always has a conv1d bias)");
+    c.set("model.hidden_dim", hidden);  // within its bounds from here: expand * hidden cannot overflow
+    c.set("attention.ssm_mamba_expand", expand);
     if (j.contains("intermediate_size") && !j["intermediate_size"].is_null()) {
       const auto inner = hf::field<int64_t>(j, "intermediate_size", file);
       require(inner == expand * hidden, file,
               "intermediate_size " + std::to_string(inner) + " is not expand * hidden_size = " +
                   std::to_string(expand) + " * " + std::to_string(hidden));
     }
-    c.set("model.hidden_dim", hidden);
     c.set("model.num_heads", int64_t(1));  // unused by the mixer; keeps the head rules satisfied
     c.set("model.num_layers", hf::field<int64_t>(j, "num_hidden_layers", file));
     c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
-    c.set("model.norm_eps", j.value("layer_norm_epsilon", 1e-5));
-    c.set("model.tie_embeddings", j.value("tie_word_embeddings", true));
+    c.set("model.norm_eps", hf::number_or(j, "layer_norm_epsilon", 1e-5, file));
+    c.set("model.tie_embeddings", hf::boolean_or(j, "tie_word_embeddings", true, file));
     c.set("model.use_rms_norm", true);
     c.set("model.use_mlp", false);
     c.set("attention.attention_variant", std::string("ssm"));
-    c.set("attention.ssm_mamba_expand", expand);
     c.set("attention.ssm_d_state", hf::field<int64_t>(j, "state_size", file));
     c.set("attention.ssm_conv_kernel_size", hf::field<int64_t>(j, "conv_kernel", file));
     c.set("attention.ssm_dt_rank", time_step_rank(j, hidden, file));
-    c.set("attention.ssm_io_bias", j.value("use_bias", false));
+    c.set("attention.ssm_io_bias", hf::boolean_or(j, "use_bias", false, file));
   };
   arch.map_name = [](const std::string& hf_name) -> std::string {
     if (hf_name == "backbone.embeddings.weight") return "embed_tokens.weight";

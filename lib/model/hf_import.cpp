@@ -7,6 +7,7 @@
 
 #include "io/safetensors.hpp"
 #include "memtx/read_file.hpp"
+#include "model/hf_config.hpp"
 
 namespace fs = std::filesystem;
 
@@ -57,35 +58,7 @@ Config hf_config_to_memtx(const std::string& dir_text, const Registry& registry,
 
 Config hf_config_to_memtx(const std::string& dir_text, std::shared_ptr<const Schema> schema, HfModelInfo* info_out) {
   const fs::path file = fs::path(dir_text) / "config.json";
-  auto j = read_json(file, FileLimits::kConfig);
-  HfModelInfo info;
-  info.model_type = j.value("model_type", "");
-  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
-      j["architectures"][0].is_string()) {
-    info.architecture = j["architectures"][0].get<std::string>();
-  }
-  const HfArchitecture& arch = hf_architecture_for(info.model_type, file);
-  info.layer_prefix = arch.layer_prefix;
-  info.mixer_name = arch.mixer_name;
-  for (const std::string& key : arch.variant_keys) {
-    if (!schema->find(key)) {
-      throw Error(StatusCode::Plugin, file.string() + ": a " + info.model_type + " model's layers are '" + arch.variant +
-                                          "' attention, whose plugin is not loaded (it defines " + key +
-                                          "); put libmemtx_" + arch.variant + ".so in the plugins folder or load it");
-    }
-  }
-  Config c(std::move(schema));
-  c.set("memory.vanilla_mode", true);
-  c.set("model.device", std::string("cpu"));
-  try {
-    arch.map_config(j, file, c);
-  } catch (const Error& e) {  // a value out of its key's bounds: name the file it came from
-    const std::string message = e.what();
-    if (message.rfind(file.string(), 0) == 0) throw;
-    throw Error(e.code(), file.string() + ": " + message);
-  }
-  if (info_out) *info_out = info;
-  return c;
+  return hf_config_from_json(read_json(file, FileLimits::kConfig), file, std::move(schema), info_out);
 }
 
 std::string hf_to_memtx_name(const std::string& hf, const HfModelInfo& info) {

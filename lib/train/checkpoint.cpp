@@ -24,21 +24,13 @@ void fs_check(const std::error_code& ec, const std::string& path, const std::str
   if (ec) throw Error(StatusCode::Io, "'" + path + "': " + what + ": " + ec.message());
 }
 
-// Moves the finished temporary folder to its final name, replacing a folder of that name if there is one.
-void move_into_place(const std::string& tmp, const std::string& final_path) {
-  std::error_code ec;
-  if (fs::exists(final_path, ec)) {
-    const std::string old = final_path + ".old-" + std::to_string(::getpid());
-    fs::remove_all(old, ec);
-    fs::rename(final_path, old, ec);
-    fs_check(ec, final_path, "cannot move the previous checkpoint aside");
-    fs::rename(tmp, final_path, ec);
-    fs_check(ec, tmp, "cannot rename to '" + final_path + "'");
-    fs::remove_all(old, ec);
-    return;
-  }
-  fs::rename(tmp, final_path, ec);
-  fs_check(ec, tmp, "cannot rename to '" + final_path + "'");
+// The message of a save that failed: what was not saved, what still stands, and the cause (which names the file
+// and the system's reason, e.g. "No space left on device" or "File too large").
+std::string save_failure(const std::string& output_dir, const std::string& name, const std::string& cause) {
+  std::string standing = "no earlier checkpoint";
+  for (const CheckpointEntry& e : list_checkpoints(output_dir))
+    if (e.name != name && is_complete_checkpoint(e.path)) standing = "the latest complete checkpoint is still " + e.name;
+  return name + " was not saved (" + standing + "): " + cause;
 }
 
 void verify_digest(const TrainerStateFile& record, const std::string& dir, const char* file,
@@ -108,13 +100,19 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
     std::map<std::string, io::FileDigest> sealed = record.files;
     sealed[kTrainerStateFile] = io::file_digest(join(tmp, kTrainerStateFile));
     write_folder_manifest(tmp, sealed);
-    move_into_place(tmp, final_path);
+    sync_folder(tmp);  // the four files' entries are durable before the folder gets its final name
+    move_folder_into_place(tmp, final_path);  // syncs output_dir
+  } catch (const Error& e) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw Error(e.code(), save_failure(output_dir, name, e.what()));
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(tmp, ignored);
     throw;
   }
   write_latest_pointer(output_dir, name);
+  sync_folder(output_dir);
   const std::string protect = config.get_bool("training.save_best_model") ? state.best_checkpoint : "";
   rotate_checkpoints(output_dir, config.get_opt_int("training.save_total_limit"), protect);
   remove_stale_temporaries(output_dir);

@@ -9,6 +9,7 @@
 //                          checked against trainer_state.json's record alone
 // save: writes everything into "<output_dir>/checkpoint-<step>.tmp-<pid>", renames it to
 // "checkpoint-<step>" (replacing an older folder of that name), updates the "latest" pointer atomically,
+// syncing the folders so that a power loss cannot undo the renames (checkpoint_dir.hpp: sync_folder),
 // rotates (training.save_total_limit most recent kept, never the best one when training.save_best_model),
 // and removes temporaries that crashed processes left behind. A crash at any point leaves at worst a
 // ".tmp-<pid>" folder, which is never taken for a checkpoint.
@@ -54,8 +55,9 @@ MEMTX_API const std::vector<std::string>& run_config_keys();
 MEMTX_API void check_run_matches_model(const Config& model_config, const Config& run_config);
 
 // Returns the checkpoint's final path. state.cpu_rng_state and state.memtx_version are filled in by save.
-// Error(InvalidArgument) for a bad state (see trainer_state_to_json), Error(Io) when writing fails (the
-// temporary folder is removed then).
+// Error(InvalidArgument) for a bad state (see trainer_state_to_json), Error(Io) when writing fails (a full disk,
+// a file size limit, ...): the temporary folder is removed, "latest" is left as it was, and the message reads
+// "checkpoint-<step> was not saved (the latest complete checkpoint is still checkpoint-<n>): <file>: <reason>".
 MEMTX_API std::string save_checkpoint(const std::string& output_dir, const Config& config,
                                       const torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
                                       const std::vector<ParamGroup>& groups, const TrainerState& state);

@@ -1,16 +1,19 @@
 // train/checkpoint_dir.cpp: listing, the latest pointer, find-latest and rotation of checkpoint folders.
 #include "train/checkpoint_dir.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "io/file_util.hpp"
 #include "memtx/error.hpp"
 #include "model/model_file.hpp"
+#include "train/output_dir.hpp"
 
 namespace memtx::train {
 namespace fs = std::filesystem;
@@ -22,14 +25,21 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// "checkpoint-<digits>.<tag>-<pid>" -> pid, for tag "tmp" or "old", and "latest.tmp-<pid>" (the pointer's
-// atomic write, io::atomic_write_text) -> pid; nullopt otherwise.
+// "<name>-<pid>" -> pid when the text after the prefix is all digits; nullopt otherwise.
+std::optional<long> pid_after(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string pid = name.substr(prefix.size());
+  return all_digits(pid) ? std::optional<long>(std::stol(pid)) : std::nullopt;
+}
+
+// "checkpoint-<digits>.<tag>-<pid>" -> pid, for tag "tmp" or "old"; "final_model.<tag>-<pid>" (trainer.cpp's
+// final model swap) likewise; "latest.tmp-<pid>" and "metrics.jsonl.tmp-<pid>" (atomic writes,
+// io::atomic_write_text) and "write-probe.tmp-<pid>" (output_dir.hpp) -> pid; nullopt otherwise.
 std::optional<long> temporary_pid(const std::string& name) {
-  const std::string pointer_tmp = std::string(kLatestFile) + ".tmp-";
-  if (name.rfind(pointer_tmp, 0) == 0) {
-    const std::string pid = name.substr(pointer_tmp.size());
-    return all_digits(pid) ? std::optional<long>(std::stol(pid)) : std::nullopt;
-  }
+  for (const std::string& prefix : {std::string(kLatestFile) + ".tmp-", std::string("metrics.jsonl.tmp-"),
+                                    std::string(kWriteProbePrefix),
+                                    std::string(kFinalModelDir) + ".tmp-", std::string(kFinalModelDir) + ".old-"})
+    if (auto pid = pid_after(name, prefix)) return pid;
   if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
   for (const char* tag : {".tmp-", ".old-"}) {
     const size_t at = name.find(tag);
@@ -121,6 +131,39 @@ std::vector<std::string> rotate_checkpoints(const std::string& output_dir, std::
   return deleted;
 }
 
+void move_folder_into_place(const std::string& tmp, const std::string& final_path) {
+  auto fail = [](const std::error_code& ec, const std::string& path, const std::string& what) {
+    if (ec) throw Error(StatusCode::Io, "'" + path + "': " + what + ": " + ec.message());
+  };
+  std::error_code ec;
+  if (fs::exists(final_path, ec)) {
+    const std::string old = final_path + ".old-" + std::to_string(::getpid());
+    fs::remove_all(old, ec);
+    fs::rename(final_path, old, ec);
+    fail(ec, final_path, "cannot move the previous folder aside");
+    fs::rename(tmp, final_path, ec);
+    fail(ec, tmp, "cannot rename to '" + final_path + "'");
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(tmp, final_path, ec);
+    fail(ec, tmp, "cannot rename to '" + final_path + "'");
+  }
+  const fs::path parent = fs::path(final_path).parent_path();
+  sync_folder(parent.empty() ? "." : parent.string());
+}
+
+void sync_folder(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(StatusCode::Io, "'" + dir + "': cannot open the folder to sync it: " + std::strerror(err));
+  }
+  int err = 0;
+  if (::fsync(fd) != 0 && errno != EINVAL) err = errno;
+  ::close(fd);
+  if (err) throw Error(StatusCode::Io, "'" + dir + "': cannot sync the folder: " + std::strerror(err));
+}
+
 std::vector<std::string> remove_stale_temporaries(const std::string& output_dir) {
   std::vector<std::string> deleted;
   std::error_code ec;
@@ -134,8 +177,19 @@ std::vector<std::string> remove_stale_temporaries(const std::string& output_dir)
     stale.push_back(entry.path());
   }
   for (const fs::path& p : stale) {
+    // A folder moved aside by move_folder_into_place whose replacement never arrived (killed between the two
+    // renames) is the only copy: it goes back to its name rather than away.
+    const std::string name = p.filename().string();
+    const size_t old_at = name.rfind(".old-");
+    if (old_at != std::string::npos) {
+      const fs::path original = p.parent_path() / name.substr(0, old_at);
+      if (!fs::exists(original, ec)) {
+        fs::rename(p, original, ec);
+        if (!ec) continue;
+      }
+    }
     fs::remove_all(p, ec);
-    if (!ec) deleted.push_back(p.filename().string());
+    if (!ec) deleted.push_back(name);
   }
   return deleted;
 }

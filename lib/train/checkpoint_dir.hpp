@@ -9,6 +9,9 @@
 // with the highest step among the pointer's target and every folder found; the two agree except after a
 // crash between the rename and the pointer update, when the folder scan is newer. Resuming from "latest"
 // (load_latest_checkpoint, checkpoint.hpp) also checks the files, falling back past damaged checkpoints.
+// Durability: every file is fsync'ed before its rename (io/file_util.hpp, io/safetensors.hpp), and save syncs
+// the checkpoint folder before its rename and the output folder after it and after the pointer update
+// (sync_folder), so that after a power loss the pointer never names a folder whose entries were lost.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -23,6 +26,7 @@ namespace memtx::train {
 constexpr const char* kOptimizerFile = "optimizer.safetensors";
 constexpr const char* kTrainerStateFile = "trainer_state.json";
 constexpr const char* kLatestFile = "latest";
+constexpr const char* kFinalModelDir = "final_model";  // the model folder written at the end of a run
 
 struct CheckpointEntry {
   int64_t step = 0;
@@ -51,9 +55,20 @@ MEMTX_API std::optional<std::string> find_latest_checkpoint(const std::string& o
 MEMTX_API std::vector<std::string> rotate_checkpoints(const std::string& output_dir, std::optional<int64_t> keep,
                                                       const std::string& protect);
 
-// Deletes "checkpoint-*.tmp-<pid>" and "checkpoint-*.old-<pid>" folders and "latest.tmp-<pid>" files whose
-// process is no longer running (left behind by a crash): after every save and when training starts. Returns
-// the names deleted.
+// Renames the finished folder tmp to final_path, replacing a folder of that name if there is one (moved aside to
+// "<final_path>.old-<pid>" first, then removed), and syncs the parent folder. Error(Io) naming the folder.
+MEMTX_API void move_folder_into_place(const std::string& tmp, const std::string& final_path);
+
+// fsync of a folder, making the renames and creations in it durable. Error(Io) naming it when it cannot be
+// opened or synced (a file system that cannot sync folders at all, EINVAL, is accepted).
+MEMTX_API void sync_folder(const std::string& dir);
+
+// Deletes "checkpoint-*.tmp-<pid>", "checkpoint-*.old-<pid>", "final_model.tmp-<pid>" and
+// "final_model.old-<pid>" folders and "latest.tmp-<pid>", "metrics.jsonl.tmp-<pid>" and "write-probe.tmp-<pid>"
+// files (train/output_dir.hpp)
+// whose process is no longer running (left behind by a crash): after every save and when training starts.
+// A ".old-<pid>" folder whose original name is free again (the process died between move_folder_into_place's
+// two renames) is renamed back instead. Returns the names deleted.
 MEMTX_API std::vector<std::string> remove_stale_temporaries(const std::string& output_dir);
 
 }  // namespace memtx::train

@@ -3,6 +3,7 @@
 
 #include <c10/util/StringUtil.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -25,6 +26,7 @@
 #include "model/model_file.hpp"
 #include "train/optimizer.hpp"
 #include "train/optimizer_state.hpp"
+#include "train/output_dir.hpp"
 #include "train/precision.hpp"
 #include "train/schedule.hpp"
 #include "train/segment_groups.hpp"
@@ -136,6 +138,8 @@ class Run {
         s_(read_settings(config)) {}
 
   void execute() {
+    // A folder that cannot be written is refused before anything else is done (rank 0 writes every file).
+    if (dist::world_from_env().rank == 0) check_output_dir_writable(s_.output_dir);
     // In adapter mode the base folder's config.json fixes the architecture (model/adapter.hpp).
     const Config wanted = resolve_base_model_config(config_);
     check_config_compatible(model_.config(), wanted, "the model's configuration");
@@ -628,11 +632,25 @@ class Run {
     }
   }
 
+  // Written as "final_model.tmp-<pid>" and renamed over final_model/ (checkpoint_dir.hpp), so a crash or a full
+  // disk leaves the previous final model or none, never a folder of mixed files.
   void save_final_model() {
-    const auto dir = std::filesystem::path(s_.output_dir) / "final_model";
+    const auto dir = std::filesystem::path(s_.output_dir) / kFinalModelDir;
     ModelFileOptions options;  // quantised memory banks packed (model/model_file.hpp)
     options.precision = s_.save_precision;
-    if (is_main()) save_model_folder(dir.string(), model_, config_, options);
+    if (is_main()) {
+      const std::string tmp = dir.string() + ".tmp-" + std::to_string(::getpid());
+      std::error_code ec;
+      std::filesystem::remove_all(tmp, ec);
+      try {
+        save_model_folder(tmp, model_, config_, options);
+        sync_folder(tmp);
+        move_folder_into_place(tmp, dir.string());
+      } catch (...) {
+        std::filesystem::remove_all(tmp, ec);
+        throw;
+      }
+    }
     if (dp_) dp_->barrier();
     report_.final_model = dir.string();
     log("final model written to " + report_.final_model);

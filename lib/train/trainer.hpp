@@ -15,7 +15,9 @@
 // the optimizer state sharded (train/sharded_optimizer.hpp).
 // Around the steps: metrics every logging_steps (metrics_log.hpp), evaluation every eval_steps and at the end
 // (loss, perplexity; best metric; early stopping with patience and threshold), checkpoints every save_steps, at
-// the end and when stopped (checkpoint.hpp: atomic folders, rotation keeping the best), final_model/ at the end.
+// the end and when stopped (checkpoint.hpp: atomic folders, rotation keeping the best), final_model/ at the end
+// (written beside and renamed into place). Before anything else, training.output_dir is probed with a real write
+// (output_dir.hpp): a folder that cannot be written is an Error(Io) before any data is read or step taken.
 // Resuming (training.resume_from_checkpoint: a folder, or "latest") restores weights, optimizer, schedule,
 // data position, RNG and counters, so the resumed run reproduces the uninterrupted one's losses on the CPU.
 #pragma once

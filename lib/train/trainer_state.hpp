@@ -15,34 +15,19 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 
 #include "memtx/export.h"
 #include "io/file_util.hpp"
+#include "train/trainer_state_json.hpp"
 
 namespace memtx::train {
 
-// The fp16 loss scaler's position (train/precision.hpp).
-struct LossScaleState {
-  double scale = 65536.0;  // finite, > 0
-  int64_t good_steps = 0;  // finite steps since the last change of scale, >= 0
-};
-
-struct TrainerState {
-  int64_t step = 0;                   // optimizer steps completed
-  int64_t epoch = 0;                  // passes over the data completed
-  std::string data_cursor = "{}";     // the data pipeline's position: the text of a JSON object
-  int64_t scheduler_step = 0;         // the learning-rate schedule's position (the next update's step index)
-  std::optional<double> best_metric;  // best evaluation loss so far (finite), none before the first evaluation
-  std::string best_checkpoint;        // folder name of the best checkpoint ("checkpoint-100"), "" when none
-  int64_t evals_without_improvement = 0;  // early-stopping patience counter
-  int64_t tokens_seen = 0;            // input tokens trained on so far
-  int64_t skipped_steps = 0;          // steps whose update was dropped for a non-finite loss or gradient
-  std::string memtx_version;          // written by save (the library's version), read back by load
-  torch::Tensor cpu_rng_state;        // uint8 state of torch's default CPU generator (save captures it)
-  torch::Tensor cuda_rng_state;       // uint8 state of the default CUDA generator; undefined without CUDA
-  std::optional<LossScaleState> loss_scale;  // fp16 runs only
+// The fields of trainer_state.json (train/trainer_state_json.hpp, which parses them without LibTorch) and the
+// generators' states.
+struct TrainerState : TrainerStateFields {
+  torch::Tensor cpu_rng_state;   // uint8 state of torch's default CPU generator (save captures it)
+  torch::Tensor cuda_rng_state;  // uint8 state of the default CUDA generator; undefined without CUDA
 };
 
 struct TrainerStateFile {

@@ -221,7 +221,21 @@ static void test_text_with_nul_bytes(memtx_context* ctx) {
   memtx_config_free(cfg);
 }
 
+/* A status message that quotes bytes which are not UTF-8 (here a path) carries U+FFFD in their place, so the
+ * bindings (JNI's NewStringUTF, Go strings) only ever receive valid UTF-8. */
+static void test_status_messages_are_utf8(memtx_context* ctx) {
+  memtx_config* cfg = NULL;
+  memtx_status* st = memtx_config_load(ctx, "/nonexistent/conf\xff\xfeig.yaml", &cfg);
+  const char* message = memtx_status_message(st);
+  CHECK(memtx_status_get_code(st) == MEMTX_NOT_FOUND || memtx_status_get_code(st) == MEMTX_IO);
+  CHECK(strstr(message, "conf\xef\xbf\xbd\xef\xbf\xbdig.yaml") != NULL);
+  CHECK(strchr(message, '\xff') == NULL && strchr(message, '\xfe') == NULL);
+  memtx_status_free(st);
+  CHECK(cfg == NULL);
+}
+
 void test_robustness(memtx_context* ctx) {
+  test_status_messages_are_utf8(ctx);
   test_training_bytes(ctx);
   test_model_folder_manifest(ctx);
   test_text_with_nul_bytes(ctx);

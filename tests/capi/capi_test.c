@@ -648,7 +648,8 @@ int main(void) {
   CHECK(memtx_status_get_code(NULL) == MEMTX_OK);
   CHECK(strcmp(memtx_status_message(NULL), "ok") == 0);
   CHECK(strcmp(memtx_status_code_name(MEMTX_ABI_MISMATCH), "ABI_MISMATCH") == 0);
-  CHECK(MEMTX_CONFIG == 4 && MEMTX_INTERNAL == 11); /* codes are fixed forever */
+  CHECK(MEMTX_CONFIG == 4 && MEMTX_INTERNAL == 11 && MEMTX_BUSY == 12); /* codes are fixed forever */
+  CHECK(strcmp(memtx_status_code_name(MEMTX_BUSY), "BUSY") == 0);
   memtx_status_free(NULL);
   memtx_string_free(NULL);
   memtx_context_free(NULL);

@@ -3,6 +3,7 @@
 // messages that name the flag and suggest the nearest names; the assignments set the config through the C API.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "cli_common.hpp"
@@ -188,6 +189,18 @@ TEST(SeedFlags, NearestNamesRankByEditDistance) {
   EXPECT_EQ(nearest_names("n_kv_gruop", {"n_kv_groups", "n_heads", "n_kv_group"}), (Strings{"n_kv_group", "n_kv_groups"}));
   EXPECT_EQ(nearest_names("xyz", {"hidden_dim"}), Strings{});
   EXPECT_EQ(nearest_names("n_kv_gruop", {"model.n_kv_group", "attention.n_kv_group"}, 1), Strings{"model.n_kv_group"});
+}
+
+TEST(SeedFlags, AMegabyteFlagIsRefusedInLinearTime) {
+  // Each candidate used to be compared character by character: 1 MB x every key of the schema, minutes. The length
+  // gap now rules them all out first. The bound is generous (a hang guard, not a speed claim).
+  const auto start = std::chrono::steady_clock::now();
+  const std::string msg = error_of({"verify-config", "--" + std::string(1 << 20, 'q'), "1"}, kVerifyOptions, real_schema());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(msg.find("unknown option"), std::string::npos) << msg.substr(0, 200);
+  EXPECT_EQ(msg.find("did you mean"), std::string::npos);
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_EQ(nearest_names(std::string(1 << 20, 'q'), {"hidden_dim", "model.hidden_dim"}), Strings{});
 }
 
 }  // namespace

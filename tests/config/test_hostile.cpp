@@ -1,7 +1,8 @@
 // tests/config/test_hostile.cpp: configurations a stranger could write to exhaust memory or time, each refused
 // with a message naming the key, the file or the limit: sizes past their documented bounds, a batch whose
 // token count is too large, device files and FIFOs given as the config, a config over 16 MiB, a megabyte-long
-// unknown key (the "did you mean" search stays fast), YAML/JSON nested 10k deep, and a YAML alias bomb.
+// unknown key (the "did you mean" search stays fast), YAML/JSON nested 10k deep, a YAML alias bomb, and string
+// bytes that are not UTF-8 in the dumps (found by fuzz/config_fuzz).
 #include <sys/stat.h>
 
 #include <chrono>
@@ -110,6 +111,30 @@ TEST(ConfigHostile, AliasBombIsRefusedNotExpanded) {
   // Aliases themselves stay allowed.
   Config c = load("model:\n  num_heads: &h 4\nattention:\n  n_kv_group: *h\n");
   EXPECT_EQ(c.get_opt_int("attention.n_kv_group"), 4);
+}
+
+// fuzz/regressions/config/invalid_utf8_string_dump.yaml: a string value holding bytes that are not UTF-8 (a path
+// may: training.output_dir is bytes on POSIX) dumped as YAML with U+FFFD in their place but as JSON not at all (a
+// raw nlohmann type_error 316, INTERNAL at the C API). Both dumps now write U+FFFD and read back as that text.
+TEST(ConfigHostile, BytesThatAreNotUtf8DumpAsReplacementCharacters) {
+  const std::string bytes = "trai\xff\xffn", shown = "trai\xef\xbf\xbd\xef\xbf\xbdn";
+  Config c = load("training:\n  dataset_split: " + bytes + "\n");
+  EXPECT_EQ(c.get_string("training.dataset_split"), bytes);  // the value itself is kept as given
+  // An overlong form, a surrogate, a code point past U+10FFFF, a lone continuation byte, a cut sequence.
+  c.set("training.text_field",
+        std::vector<std::string>{"\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "ab\xe2\x82"});
+  const std::string f = "\xef\xbf\xbd";
+  const std::vector<std::string> replaced = {f + f, f + f + f, f + f + f + f, f, "ab" + f + f};
+  for (const std::string& text : {c.to_yaml(), c.to_json()}) {
+    const Config back = load(text);
+    EXPECT_EQ(back.get_string("training.dataset_split"), shown);
+    EXPECT_EQ(back.get_string_list("training.text_field"), replaced);
+  }
+  // UTF-8 text of every length dumps and reads back unchanged.
+  const std::string text = "caf\xc3\xa9 \xe6\x96\x87\xe6\x9c\xac \xf0\x9f\x98\x80";
+  c = load("training:\n  dataset_split: " + text + "\n");
+  EXPECT_EQ(load(c.to_yaml()).get_string("training.dataset_split"), text);
+  EXPECT_EQ(load(c.to_json()).get_string("training.dataset_split"), text);
 }
 
 }  // namespace

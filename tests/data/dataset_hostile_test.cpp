@@ -6,6 +6,7 @@
 
 #include "data/dataset_records.hpp"
 #include "data/packing_iterator.hpp"
+#include "data/synthetic.hpp"
 #include "dataset_support.hpp"
 
 using namespace memtx::data;
@@ -50,6 +51,22 @@ TEST(DatasetHostile, DataFileOverItsLimitIsRefusedBeforeReading) {
     const std::string msg = dataset_test::error_of([&] { read_records(p, {"text"}); }, memtx::StatusCode::Io);
     EXPECT_NE(msg.find("4294967297 bytes, more than the limit of 4 GiB for a data file"), std::string::npos) << msg;
   }
+}
+
+TEST(DatasetHostile, SyntheticDatasetsLargerThanMemoryAreRefusedBeforeGenerating) {
+  const auto tokenizer = std::make_shared<dataset_test::TestTokenizer>();
+  auto spec = parse_synthetic_name("synthetic:passkey?examples=1099511627776&length=1099511627776");
+  ASSERT_TRUE(spec.has_value());
+  std::string msg = dataset_test::error_of(
+      [&] { synthetic_documents(*tokenizer, *spec, spec->examples, 0, 128, false); }, memtx::StatusCode::Config);
+  EXPECT_NE(msg.find("1099511627776 examples of at least 1099511627776 tokens each exceed the 268435456 tokens"),
+            std::string::npos) << msg;
+  spec = parse_synthetic_name("synthetic:associative_recall?examples=1000000&pairs=1000&key_length=4");
+  msg = dataset_test::error_of(
+      [&] { synthetic_documents(*tokenizer, *spec, spec->examples, 0, 128, false); }, memtx::StatusCode::Config);
+  EXPECT_NE(msg.find("lower examples="), std::string::npos) << msg;
+  spec = parse_synthetic_name("synthetic:passkey?examples=3&length=200");  // a sane request still works
+  EXPECT_EQ(synthetic_documents(*tokenizer, *spec, spec->examples, 0, 128, false).size(), 3u);
 }
 
 }  // namespace

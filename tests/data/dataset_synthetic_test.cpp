@@ -45,6 +45,56 @@ TEST(DatasetPasskey, StructureAndExactLength) {
   EXPECT_EQ(text[static_cast<size_t>(ex.needle_begin) - 1], '.');
 }
 
+// The prompt as text built independently, for the byte tokenizer (one token per byte): the filler sentences in
+// their cycle (the first without its leading space), the needle after needle_begin bytes of filler, the cycle
+// going on from the next sentence, cut so that the question ends the prompt.
+std::string reference_prompt_text(const PasskeyExample& ex, int64_t prompt_length) {
+  const char* sentences[] = {"The grass is green.", "The sky is blue.", "The sun is yellow.", "Here we go.",
+                             "There and back again."};
+  std::string text;
+  size_t k = 0;
+  for (; static_cast<int64_t>(text.size()) < ex.needle_begin; ++k) text += (k == 0 ? "" : " ") + std::string(sentences[k % 5]);
+  text += (ex.needle_begin == 0 ? "" : " ") + needle(ex.passkey);
+  const std::string question = " What is the pass key? The pass key is";
+  std::string after;
+  for (; static_cast<int64_t>(text.size() + after.size() + question.size()) < prompt_length; ++k)
+    after += " " + std::string(sentences[k % 5]);
+  after.resize(static_cast<size_t>(prompt_length) - text.size() - question.size());
+  return text + after + question;
+}
+
+TEST(DatasetPasskey, PlannedPromptWritesAnyRangeOfTheReferenceText) {
+  TestTokenizer tok;
+  for (int64_t length : {120, 300, 1000, 4096, 100000}) {
+    for (double depth : {0.0, 0.3, 1.0}) {
+      PasskeyOptions o;
+      o.length = length;
+      o.depth = depth;
+      o.seed = 11;
+      PasskeyPrompt prompt;
+      const PasskeyExample planned = plan_passkey_example(tok, o, &prompt);
+      EXPECT_TRUE(planned.prompt.empty());
+      const std::string expected = reference_prompt_text(planned, length - static_cast<int64_t>(planned.answer.size()));
+      ASSERT_EQ(prompt.size(), static_cast<int64_t>(expected.size())) << length << " " << depth;
+      EXPECT_EQ(tok.decode(prompt.tokens()), expected) << length << " " << depth;
+      // Ranges that start and end anywhere (inside a sentence, across the needle, many cycles in).
+      for (int64_t begin : {int64_t{0}, int64_t{1}, int64_t{7}, length / 3, length / 2 + 5, prompt.size() - 3}) {
+        for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{13}, int64_t{64}, int64_t{1000}}) {
+          const int64_t end = std::min(prompt.size(), begin + n);
+          std::vector<int64_t> piece(static_cast<size_t>(end - begin));
+          prompt.copy(begin, end, piece.data());
+          EXPECT_EQ(tok.decode(piece), expected.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)))
+              << "length " << length << " depth " << depth << " [" << begin << ", " << end << ")";
+        }
+      }
+      EXPECT_EQ(make_passkey_example(tok, o).prompt, prompt.tokens());
+    }
+  }
+  PasskeyPrompt empty;
+  std::vector<int64_t> none(1);
+  EXPECT_THROW(empty.copy(0, 1, none.data()), memtx::Error);
+}
+
 TEST(DatasetPasskey, NeedleAtTheRequestedDepth) {
   TestTokenizer tok;
   for (int64_t length : {300, 1000, 4096}) {

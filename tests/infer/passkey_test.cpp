@@ -109,8 +109,20 @@ TEST(Passkey, OracleScoresEveryCellWithTheClosedFormLogLikelihood) {
   EXPECT_EQ(r.cells[2].depth, 1.0);
   EXPECT_EQ(r.cells[3].length, 600);
   EXPECT_EQ(r.cells[3].depth, 0.0);
-  // The evaluation hands the whole prompt over at once (the model's stream chunks it itself).
+  // The evaluation hands a prompt of up to 65536 tokens over at once (the model's stream chunks it itself).
   EXPECT_GE(oracle.longest_fed, 150);
+}
+
+TEST(Passkey, LongPromptsAreFedInPiecesAndStillAnswered) {
+  // A 70000-token prompt is written and fed in pieces of at most 65536 tokens (never held whole); the oracle, which
+  // reads every byte it is fed, still finds the needle at depth 0 (the first piece) and at depth 1 (the last).
+  OracleStream oracle;
+  auto o = grid({70000}, {0, 1}, 2);
+  const auto r = infer::evaluate_passkey(oracle, OracleStream::kVocab, byte_tokenizer(), o);
+  EXPECT_DOUBLE_EQ(r.accuracy, 1.0);
+  EXPECT_EQ(oracle.longest_fed, 65536);
+  for (const auto& cell : r.cells)
+    for (const auto& t : cell.trials) EXPECT_EQ(t.output, " " + t.passkey);
 }
 
 TEST(Passkey, PartlyWrongAnswersCountAsWrongWithExactDigitAccuracy) {

@@ -1,7 +1,8 @@
 // tests/model/hostile_model_test.cpp: models and Hugging Face folders a stranger could use to exhaust memory or
 // to be read wrongly: sizes past the schema's bounds or a whole model past the parameter limit (refused with the
 // estimate, before anything is allocated), lossy config.json integers (2.7 layers), an integer tensor read into
-// a float weight, and float token ids in io.safetensors.
+// a float weight, and float token ids in io.safetensors; config.json values of the wrong JSON type and a
+// product that overflowed (found by fuzz/hf_config_fuzz).
 #include <sys/resource.h>
 
 #include <filesystem>
@@ -80,6 +81,43 @@ TEST_F(HostileHfConfig, NonIntegralNumbersAreRefused) {
   EXPECT_TRUE(contains(msg, "'max_position_embeddings' is 32768.5, not an integer")) << msg;
   config_["max_position_embeddings"] = 32768.0;  // an integral float reads as its integer
   EXPECT_EQ(mapped().get_int("model.max_seq_len"), 32768);
+}
+
+// fuzz/regressions/hf_config/: optional fields of the wrong JSON type (a string rms_norm_eps, a number for
+// tie_word_embeddings or model_type) escaped as raw nlohmann type errors naming no file or key; so did a document
+// that is not an object.
+TEST_F(HostileHfConfig, MistypedOptionalFieldsNameTheKey) {
+  config_["rms_norm_eps"] = "x";
+  EXPECT_TRUE(contains(config_error(), "config.json: 'rms_norm_eps' is a JSON string, not a number"));
+  config_["rms_norm_eps"] = nullptr;  // null reads as absent, as for the integer fields
+  config_["tie_word_embeddings"] = 1;
+  EXPECT_TRUE(contains(config_error(), "config.json: 'tie_word_embeddings' is a JSON number, not a boolean"));
+  config_["tie_word_embeddings"] = true;
+  config_["hidden_act"] = {"silu"};
+  EXPECT_TRUE(contains(config_error(), "config.json: 'hidden_act' is a JSON array, not a string"));
+  config_["hidden_act"] = "silu";
+  config_["rope_parameters"]["rope_theta"] = "big";
+  EXPECT_TRUE(contains(config_error(), "config.json: 'rope_theta' is a JSON string, not a number"));
+  config_["rope_parameters"]["rope_theta"] = 1e4;
+  config_["model_type"] = 2;
+  EXPECT_TRUE(contains(config_error(), "config.json: 'model_type' is a JSON number, not a string"));
+  config_ = nlohmann::json::array({1, 2});
+  EXPECT_TRUE(contains(config_error(), "config.json: the document is a JSON array, not an object of settings"));
+}
+
+// fuzz/regressions/hf_config/mamba_overflow.json: intermediate_size was compared with expand * hidden_size before
+// either was bounded, a signed overflow (undefined behaviour) for hidden_size 2^62.
+TEST(HostileHf, MambaSizesAreBoundedBeforeTheirProduct) {
+  const std::string mamba = std::string(MEMTX_FIXTURES_DIR) + "/hf/mamba-tiny";
+  if (!std::filesystem::exists(mamba)) GTEST_SKIP() << "fixtures not found at " << mamba;
+  nlohmann::json j = read_json(mamba + "/config.json");
+  j["hidden_size"] = int64_t{1} << 62;
+  j["expand"] = 4;
+  j["intermediate_size"] = 1;
+  HfFolder folder;
+  folder.write_json("config.json", j);
+  const std::string msg = error_of([&] { hf_config_to_memtx(folder.dir(), plugin_registry()); }, StatusCode::Config);
+  EXPECT_TRUE(contains(msg, "model.hidden_dim: expected int in [1, 65536], got 4611686018427387904")) << msg;
 }
 
 // A copy of the qwen2-tiny folder whose weights and reference outputs a test may alter.

@@ -15,6 +15,8 @@ public enum StatusCode {
   OUT_OF_MEMORY(9),
   CANCELLED(10),
   INTERNAL(11),
+  /** The model is training on another thread; the call was refused and changed nothing. */
+  BUSY(12),
   /** A code this version of the bindings does not know (a newer libmemtx); see {@link MemtxException#rawCode()}. */
   UNKNOWN(-1);
 
