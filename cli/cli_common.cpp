@@ -75,6 +75,12 @@ std::string take_string(char* text, size_t length) {
   return out;
 }
 
+int print_text_piece(void*, int64_t, const char* piece, size_t length) {
+  if (piece && length > 0) std::cout.write(piece, static_cast<std::streamsize>(length));
+  std::cout.flush();
+  return 0;
+}
+
 cxxopts::Options make_options(const std::string& command, const std::string& help) {
   cxxopts::Options options("memtx-cli " + command, help);
   options.add_options()("h,help", "show this help")(

@@ -25,6 +25,8 @@ void check(memtx_status* status);
 // Copies a library-owned string and frees it: up to its NUL, or length bytes (text of the _n calls).
 std::string take_string(char* text);
 std::string take_string(char* text, size_t length);
+// A memtx_token_callback that writes each piece of generated text to stdout at once (streamed output).
+int print_text_piece(void* user_data, int64_t token, const char* piece, size_t length);
 
 using Context = std::unique_ptr<memtx_context, decltype(&memtx_context_free)>;
 using ConfigHandle = std::unique_ptr<memtx_config, decltype(&memtx_config_free)>;

@@ -22,5 +22,6 @@ int cmd_eval(const Args& args);      // infer_commands.cpp
 int cmd_session(const Args& args);   // session_command.cpp
 int cmd_passkey(const Args& args);   // passkey_command.cpp
 int cmd_merge_lora(const Args& args);  // merge_lora_command.cpp
+int cmd_export_hf(const Args& args);  // export_hf_command.cpp
 
 }  // namespace memtx_cli

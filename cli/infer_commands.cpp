@@ -1,5 +1,6 @@
-// cli/infer_commands.cpp: `memtx-cli generate` (continue a prompt with a model) and `memtx-cli eval` (loss
-// and perplexity over a config's evaluation split), written against the public C API only.
+// cli/infer_commands.cpp: `memtx-cli generate` (continue a prompt with a model, printing each piece of text as
+// its token is made) and `memtx-cli eval` (loss and perplexity over a config's evaluation split), written against
+// the public C API only.
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,17 @@ void add_model_options(cxxopts::Options& options) {
   add_config_options(options);
 }
 
+const char* stop_reason_name(memtx_stop_reason reason) {
+  switch (reason) {
+    case MEMTX_STOP_MAX_TOKENS: return "max_new_tokens";
+    case MEMTX_STOP_TOKEN: return "stop_token";
+    case MEMTX_STOP_CANCELLED: return "cancelled";
+    case MEMTX_STOP_CALLBACK: return "callback";
+    case MEMTX_STOP_MAX_TIME: return "max_time";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 int cmd_generate(const Args& args) {
@@ -28,10 +40,16 @@ int cmd_generate(const Args& args) {
         "top_k", "keep the k most likely tokens; 0 = off", cxxopts::value<int64_t>()->default_value("0"))(
         "top_p", "keep the smallest set of tokens whose probability reaches p; 1 = off",
         cxxopts::value<float>()->default_value("1.0"))(
+        "min_p", "drop tokens less likely than min_p times the most likely one; 0 = off",
+        cxxopts::value<float>()->default_value("0"))(
+        "repetition_penalty", "divide positive (multiply negative) logits of tokens already in the text; 1 = off",
+        cxxopts::value<float>()->default_value("1.0"))(
+        "max_time", "stop after this many seconds (the text so far is kept); 0 = no limit",
+        cxxopts::value<double>()->default_value("0"))(
         "seed", "sampling seed (the same seed gives the same text)", cxxopts::value<uint64_t>()->default_value("0"))(
         "stop", "a token id that ends generation (repeatable)", cxxopts::value<std::vector<int64_t>>())(
         "ignore_eos", "do not stop at the tokenizer's end-of-sequence token")(
-        "json", "print {\"prompt\", \"text\"} as JSON");
+        "json", "print {\"prompt\", \"text\", \"stop_reason\"} as JSON at the end (instead of streaming the text)");
     auto result = parse(options, args);
     if ((result.count("model") || result.count("hf")) &&
         (result.count("set") || result.count("config-file") || result.count("config")))
@@ -44,6 +62,9 @@ int cmd_generate(const Args& args) {
     o.temperature = result["temperature"].as<float>();
     o.top_k = result["top_k"].as<int64_t>();
     o.top_p = result["top_p"].as<float>();
+    o.min_p = result["min_p"].as<float>();
+    o.repetition_penalty = result["repetition_penalty"].as<float>();
+    o.max_time = result["max_time"].as<double>();
     o.seed = result["seed"].as<uint64_t>();
     o.stop_at_eos = result.count("ignore_eos") ? 0 : 1;
     std::vector<int64_t> stops;
@@ -51,15 +72,20 @@ int cmd_generate(const Args& args) {
     o.stop_tokens = stops.empty() ? nullptr : stops.data();
     o.n_stop_tokens = stops.size();
     const std::string prompt = result["prompt"].as<std::string>();
+    const bool json = result.count("json") > 0;
+    memtx_stop_reason reason = MEMTX_STOP_MAX_TOKENS;
+    o.out_stop_reason = &reason;
+    if (!json) o.on_token = print_text_piece;  // the text appears as it is made
     char* raw = nullptr;
     size_t length = 0;  // the continuation may hold NUL bytes
     check(memtx_generate_text_n(model.get(), prompt.data(), prompt.size(), &o, &raw, &length));
     const std::string text = take_string(raw, length);
-    if (result.count("json")) {
-      nlohmann::json j = {{"prompt", prompt}, {"text", text}};
+    if (json) {
+      nlohmann::json j = {{"prompt", prompt}, {"text", text}, {"stop_reason", stop_reason_name(reason)}};
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      std::cout << text << "\n";
+      std::cout << std::endl;
+      if (reason == MEMTX_STOP_MAX_TIME) std::cerr << "stopped after --max_time seconds" << std::endl;
     }
     return 0;
   });

@@ -28,6 +28,7 @@ const std::map<std::string, Command>& commands() {
       {"eval", {memtx_cli::cmd_eval, "loss, perplexity and token accuracy over the evaluation split (--model DIR | --config X)"}},
       {"session", {memtx_cli::cmd_session, "stream text through a model: stdin lines, /generate N, /state (or --file PATH --piece N)"}},
       {"passkey", {memtx_cli::cmd_passkey, "passkey retrieval accuracy per length x depth (--lengths, --depths, --svg)"}},
+      {"export-hf", {memtx_cli::cmd_export_hf, "write a model as a Hugging Face folder for transformers (--model DIR --output DIR, --peft DIR)"}},
       {"merge-lora", {memtx_cli::cmd_merge_lora, "fold LoRA adapters into the weights, save standalone (--model DIR --output DIR)"}},
   };
   return table;

@@ -1,8 +1,10 @@
 // cli/session_command.cpp: `memtx-cli session`: a streaming session over one model, written against the
 // public C API only (memtx_session_*).
 //   interactive (stdin, line by line): plain text is fed (the line without its newline, tokenized on its own);
-//     /generate N [--temperature T] [--top_k K] [--top_p P] [--seed S] [--ignore_eos]   prints a continuation,
-//       which joins the stream;  /state  prints position and state bytes;  /reset;  /help;  /quit.
+//     /generate N [--temperature T] [--top_k K] [--top_p P] [--min_p M] [--repetition_penalty R] [--max_time S]
+//       [--seed S] [--ignore_eos]   prints a continuation as it is made, which joins the stream;  /state  prints
+//       position and state bytes;  /reset;  /help;  /quit.
+//   --chat: each line is a user message answered by the model (cli/chat_session.hpp).
 //     A failed line prints "error: ..." on stderr and the session goes on; the exit code is then 1.
 //   --file PATH --piece N: tokenizes the file and feeds it N tokens at a time, printing after each piece the
 //     position, the state's bytes, the piece's mean next-token loss and the running mean, then a summary.
@@ -12,6 +14,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "chat_session.hpp"
 #include "cli_common.hpp"
 
 namespace memtx_cli {
@@ -55,7 +58,8 @@ T number(const std::string& text, const std::string& what) {
   return value;
 }
 
-// "/generate N [--temperature T] [--top_k K] [--top_p P] [--seed S] [--ignore_eos]" (also --flag=value).
+// "/generate N [--temperature T] [--top_k K] [--top_p P] [--min_p M] [--repetition_penalty R] [--max_time S]
+// [--seed S] [--ignore_eos]" (also --flag=value).
 memtx_generate_options generate_command_options(const std::vector<std::string>& words) {
   if (words.size() < 2) throw CliError("/generate needs the number of tokens: /generate N [--temperature T ...]");
   memtx_generate_options o = memtx_generate_default_options();
@@ -72,9 +76,11 @@ memtx_generate_options generate_command_options(const std::vector<std::string>& 
       o.stop_at_eos = 0;
       continue;
     }
-    if (flag != "--temperature" && flag != "--top_k" && flag != "--top_p" && flag != "--seed")
+    if (flag != "--temperature" && flag != "--top_k" && flag != "--top_p" && flag != "--seed" && flag != "--min_p" &&
+        flag != "--repetition_penalty" && flag != "--max_time")
       throw CliError("/generate: unknown option '" + words[i] +
-                     "' (options: --temperature T, --top_k K, --top_p P, --seed S, --ignore_eos)");
+                     "' (options: --temperature T, --top_k K, --top_p P, --min_p M, --repetition_penalty R, "
+                     "--max_time S, --seed S, --ignore_eos)");
     if (eq == std::string::npos) {
       if (i + 1 >= words.size()) throw CliError("/generate: " + flag + " expects a value");
       value = words[++i];
@@ -82,6 +88,9 @@ memtx_generate_options generate_command_options(const std::vector<std::string>& 
     if (flag == "--temperature") o.temperature = number<float>(value, flag);
     else if (flag == "--top_k") o.top_k = number<int64_t>(value, flag);
     else if (flag == "--top_p") o.top_p = number<float>(value, flag);
+    else if (flag == "--min_p") o.min_p = number<float>(value, flag);
+    else if (flag == "--repetition_penalty") o.repetition_penalty = number<float>(value, flag);
+    else if (flag == "--max_time") o.max_time = number<double>(value, flag);
     else o.seed = number<uint64_t>(value, flag);
   }
   return o;
@@ -94,7 +103,8 @@ void print_state(memtx_session* session) {
 
 const char* const kInteractiveHelp =
     "text lines are fed to the session; commands:\n"
-    "  /generate N [--temperature T] [--top_k K] [--top_p P] [--seed S] [--ignore_eos]   continue the stream\n"
+    "  /generate N [--temperature T] [--top_k K] [--top_p P] [--min_p M] [--repetition_penalty R] [--max_time S]\n"
+    "            [--seed S] [--ignore_eos]   continue the stream (printed as it is made)\n"
     "  /state    position and state bytes\n"
     "  /reset    start an empty stream\n"
     "  /help     this text\n"
@@ -121,11 +131,13 @@ bool handle_line(memtx_session* session, const std::string& line) {
     check(memtx_session_reset(session));
     std::cout << "reset, position 0" << std::endl;
   } else if (command == "/generate") {
-    const memtx_generate_options o = generate_command_options(words);
+    memtx_generate_options o = generate_command_options(words);
+    o.on_token = print_text_piece;  // the continuation appears as it is made
     char* raw = nullptr;
     size_t length = 0;
     check(memtx_session_generate_text_n(session, &o, &raw, &length));
-    std::cout << take_string(raw, length) << std::endl;
+    take_string(raw, length);  // already printed piece by piece
+    std::cout << std::endl;
   } else {
     throw CliError("unknown command '" + command + "' (/generate N, /state, /reset, /help, /quit)");
   }
@@ -179,30 +191,64 @@ int stream_file(memtx_model* model, memtx_session* session, const std::string& p
   return 0;
 }
 
+ChatSettings chat_settings(const cxxopts::ParseResult& result) {
+  ChatSettings s;
+  s.options = memtx_generate_default_options();
+  s.options.max_new_tokens = result["max_new_tokens"].as<int64_t>();
+  if (s.options.max_new_tokens < 0) throw CliError("--max_new_tokens must be >= 0");
+  s.options.temperature = result["temperature"].as<float>();
+  s.options.top_k = result["top_k"].as<int64_t>();
+  s.options.top_p = result["top_p"].as<float>();
+  s.options.min_p = result["min_p"].as<float>();
+  s.options.repetition_penalty = result["repetition_penalty"].as<float>();
+  s.options.max_time = result["max_time"].as<double>();
+  s.options.seed = result["seed"].as<uint64_t>();
+  if (result.count("system")) s.system = result["system"].as<std::string>();
+  return s;
+}
+
 }  // namespace
 
 int cmd_session(const Args& args) {
   return run("session", [&] {
     auto options = make_options(
         "session",
-        "A streaming session: feed text from stdin line by line (/generate N, /state, /reset, /help), or a whole "
-        "file in pieces (--file PATH --piece N) with the state's size and the next-token loss as it goes");
+        "A streaming session: feed text from stdin line by line (/generate N, /state, /reset, /help), chat with the "
+        "model (--chat), or feed a whole file in pieces (--file PATH --piece N) with the state's size and the "
+        "next-token loss as it goes");
     options.add_options()("model", "a memtx model folder or training checkpoint (config.yaml + model.safetensors)",
                           cxxopts::value<std::string>())(
         "hf", "a Hugging Face model folder (config.json + safetensors)", cxxopts::value<std::string>())(
         "file", "feed this file (tokenized whole) instead of reading stdin", cxxopts::value<std::string>())(
-        "piece", "tokens per fed piece with --file", cxxopts::value<int64_t>()->default_value("512"));
+        "piece", "tokens per fed piece with --file", cxxopts::value<int64_t>()->default_value("512"))(
+        "chat", "chat: each stdin line is a user message, answered in the model's chat format (its tokenizer "
+                "folder's template when memtx knows its family, else ChatML)")(
+        "system", "with --chat: a system message opening the conversation", cxxopts::value<std::string>())(
+        "max_new_tokens", "with --chat: most tokens of a reply", cxxopts::value<int64_t>()->default_value("256"))(
+        "temperature", "with --chat: sampling temperature; 0 = greedy", cxxopts::value<float>()->default_value("1.0"))(
+        "top_k", "with --chat: keep the k most likely tokens; 0 = off", cxxopts::value<int64_t>()->default_value("0"))(
+        "top_p", "with --chat: nucleus filter; 1 = off", cxxopts::value<float>()->default_value("1.0"))(
+        "min_p", "with --chat: min-p filter; 0 = off", cxxopts::value<float>()->default_value("0"))(
+        "repetition_penalty", "with --chat: repetition penalty; 1 = off",
+        cxxopts::value<float>()->default_value("1.0"))(
+        "max_time", "with --chat: seconds per reply; 0 = no limit", cxxopts::value<double>()->default_value("0"))(
+        "seed", "with --chat: sampling seed", cxxopts::value<uint64_t>()->default_value("0"));
     add_config_options(options);
     auto result = parse(options, args);
     const int64_t piece = result["piece"].as<int64_t>();
     if (piece < 1) throw CliError("--piece must be >= 1, got " + std::to_string(piece));
     if (result.count("piece") && !result.count("file")) throw CliError("--piece goes with --file PATH");
+    if (result.count("chat") && result.count("file")) throw CliError("--chat reads stdin: it does not go with --file");
+    for (const char* flag : {"system", "max_new_tokens", "temperature", "top_k", "top_p", "min_p",
+                             "repetition_penalty", "max_time", "seed"})
+      if (result.count(flag) && !result.count("chat")) throw CliError(std::string("--") + flag + " goes with --chat");
     auto ctx = open_context(result);
     auto model = open_session_model(ctx.get(), result);
     memtx_session* raw = nullptr;
     check(memtx_session_create(model.get(), &raw));
     Session session(raw, memtx_session_free);  // declared after the model: freed first
     if (result.count("file")) return stream_file(model.get(), session.get(), result["file"].as<std::string>(), piece);
+    if (result.count("chat")) return chat(model.get(), session.get(), chat_settings(result));
     return interactive(session.get());
   });
 }

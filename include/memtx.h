@@ -47,7 +47,9 @@ extern "C" {
 #define MEMTX_VERSION_STRING                                                                            \
   MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_MAJOR) "." MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_MINOR) "." \
       MEMTX_VERSION_STRINGIFY(MEMTX_VERSION_PATCH)
-#define MEMTX_ABI_VERSION 1
+/* 2: memtx_generate_options starts with struct_size and gained repetition_penalty, min_p, max_time, on_token,
+ * on_token_user_data and out_stop_reason (rebuild callers made against 1). */
+#define MEMTX_ABI_VERSION 2
 
 /* Status codes: fixed forever (add, never renumber). */
 typedef enum memtx_status_code {
@@ -176,6 +178,20 @@ MEMTX_API memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, me
 /* Writes config.yaml, model.safetensors (fp32) and manifest.json (their sizes and digests) into dir (created when
  * missing). */
 MEMTX_API memtx_status* memtx_model_save(memtx_model* model, const char* dir);
+/* Writes the model as a Hugging Face folder that transformers loads with AutoModelForCausalLM.from_pretrained
+ * and no custom code: config.json, model.safetensors (HF tensor names, metadata format=pt), generation_config.json
+ * and the tokenizer files (a tokenizer.json or tokenizer.model copied with its tokenizer_config.json; the byte
+ * tokenizer as an equivalent byte-level tokenizer.json). LoRA adapters are folded into the written weights; the
+ * model itself is not changed. Exportable: models whose every layer is causal (-> Llama; Qwen2 with
+ * model.attention_bias), mla (-> DeepSeek-V3, dense layers) or ssm (-> Mamba). CONFIG, naming the layers or
+ * settings, for the others: infini, linear, co4 or plugin layers, mixed variants, memory-token layers, settings
+ * a config.json cannot express (QK-norm, soft-capping, ...). The same model writes the same bytes. */
+MEMTX_API memtx_status* memtx_model_save_hf(memtx_model* model, const char* dir);
+/* Writes the model's LoRA adapters as a PEFT adapter folder (adapter_config.json, adapter_model.safetensors).
+ * base_dir non-NULL: the model without its adapters is also written there as a Hugging Face folder
+ * (memtx_model_save_hf's files) and the adapter names it as its base (absolute path); NULL or "": the adapter names
+ * the model's model.base_model_name (INVALID_ARGUMENT when it has none). INVALID_ARGUMENT without adapters. */
+MEMTX_API memtx_status* memtx_model_save_peft(memtx_model* model, const char* adapter_dir, const char* base_dir);
 
 /* ---- tokenizer ----
  * A model's tokenizer is its config's model.tokenizer: "byte" (built in, 259 ids) or a tokenizer.json,
@@ -195,7 +211,35 @@ MEMTX_API memtx_status* memtx_detokenize_n(memtx_model* model, const int64_t* to
                                            size_t* out_len);
 
 /* ---- generation ---- */
+/* Why a generation ended (written to *options->out_stop_reason when that is not NULL). */
+typedef enum memtx_stop_reason {
+  MEMTX_STOP_MAX_TOKENS = 0, /* max_new_tokens (or the output capacity) new tokens were made */
+  MEMTX_STOP_TOKEN = 1,      /* a stop token (or the end-of-sequence token) was drawn; it is not returned */
+  MEMTX_STOP_CANCELLED = 2,  /* memtx_cancel: the call returns CANCELLED */
+  MEMTX_STOP_CALLBACK = 3,   /* on_token returned non-zero: the call succeeds with the tokens so far */
+  MEMTX_STOP_MAX_TIME = 4    /* max_time seconds had passed: the call succeeds with the tokens so far */
+} memtx_stop_reason;
+/* Called on the generating thread for every new token (never for a stop token), in order, before the next one
+ * is drawn. text_piece/piece_len: the text this token completes, i.e. the decoded continuation grows by exactly
+ * these bytes; bytes of an unfinished UTF-8 character are held back until a later token completes it (so a piece
+ * may be empty). The pieces of one call concatenate to the text the _text calls return. In the id calls
+ * (memtx_generate, memtx_session_generate) an id the model's tokenizer cannot decode gives text_piece NULL and
+ * piece_len 0. text_piece is valid only during the call (not NUL-terminated). Return non-zero to stop: the token
+ * just given is kept and the call succeeds. If bytes are still held when generation ends (an unfinished
+ * character), on_token is called once more with token -1 and those bytes (its return value is then ignored). It
+ * must not call functions that use the same model or its sessions (they would wait for this call to end);
+ * memtx_cancel is fine. */
+typedef int (*memtx_token_callback)(void* user_data, int64_t token, const char* text_piece, size_t piece_len);
+/* Start from memtx_generate_default_options() (it sets struct_size) and change fields. The next token is drawn
+ * from the last logits z after these steps, in this order (the order of Hugging Face transformers):
+ *   1. repetition penalty (also when greedy): for each id in the prompt or generated so far (a session: the
+ *      whole stream), z > 0 becomes z / repetition_penalty and z < 0 becomes z * repetition_penalty;
+ *   2. temperature 0: argmax, and the rest is skipped; otherwise z / temperature;
+ *   3. top-k, 4. top-p (nucleus), 5. min-p: ids whose probability is below min_p times the top probability
+ *      are dropped; 6. a draw from softmax(z) with the seeded generator. */
 typedef struct memtx_generate_options {
+  size_t struct_size;         /* sizeof(memtx_generate_options) of the caller; a call refuses (INVALID_ARGUMENT)
+                                 options whose struct_size is not one the library knows */
   int64_t max_new_tokens;     /* 64 */
   float temperature;          /* 1.0; 0 = greedy (argmax) */
   int64_t top_k;              /* 0 = no top-k filter */
@@ -204,6 +248,13 @@ typedef struct memtx_generate_options {
   const int64_t* stop_tokens; /* generation ends when one of these is produced (it is not returned) */
   size_t n_stop_tokens;
   int stop_at_eos;            /* 1: the tokenizer's end-of-sequence token also stops (default) */
+  float repetition_penalty;   /* 1.0 = off; > 0 (CTRL's penalty: > 1 discourages repeating a seen id) */
+  float min_p;                /* 0 = off; in [0, 1] */
+  double max_time;            /* 0 = no limit; else the call stops after the first token made once max_time
+                                 seconds of wall clock (counted from the call's start) have passed */
+  memtx_token_callback on_token; /* NULL = none: streaming of each new token (see memtx_token_callback) */
+  void* on_token_user_data;      /* passed to on_token */
+  memtx_stop_reason* out_stop_reason; /* NULL, or where a call that returns OK or CANCELLED writes why it ended */
 } memtx_generate_options;
 MEMTX_API memtx_generate_options memtx_generate_default_options(void);
 /* Continues prompt (prompt_len >= 1 ids) with a key/value cache (one forward over the prompt, then one
@@ -221,6 +272,21 @@ MEMTX_API memtx_status* memtx_generate_text(memtx_model* model, const char* prom
 MEMTX_API memtx_status* memtx_generate_text_n(memtx_model* model, const char* prompt, size_t prompt_len,
                                               const memtx_generate_options* options, char** out_text,
                                               size_t* out_len);
+
+/* ---- chat ----
+ * The model's chat format: the "chat_template" of the tokenizer_config.json beside the model's tokenizer (in a
+ * Hugging Face folder, or beside the file or in the folder that model.tokenizer names; else the folder's
+ * chat_template.jinja or chat_template.json) when memtx recognises its family: ChatML
+ * ("<|im_start|>role\ncontent<|im_end|>\n", with the template's default system message when it has one) or
+ * Llama 3 ("<|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>"); without a template, ChatML. memtx
+ * has no Jinja engine: a template of another family is not rendered, ChatML is used instead and "warning" says so.
+ * messages_json: [{"role": "system"|"user"|"assistant"|..., "content": "..."}, ...].
+ * JSON: {"text": the conversation (ending with the assistant's header when add_generation_prompt is non-zero),
+ * "format": "chatml"|"llama3", "source": the file the template was read from or "default", "end_of_turn": the
+ * text that ends a turn ("<|im_end|>", "<|eot_id|>"), "warning": "" or why the model's template was not used}.
+ * INVALID_ARGUMENT for messages_json that is not such a list. */
+MEMTX_API memtx_status* memtx_chat_render(memtx_model* model, const char* messages_json, int add_generation_prompt,
+                                          char** out_json);
 
 /* ---- sessions ----
  * A session is one stream (batch 1) that a model reads piece by piece, in pieces of any size, carrying its

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # README command one: installs what is needed, builds, and runs the main job on the embedded default:
 # trains configs/cpu_small.yaml (a 4 x 256 causal model, byte tokenizer, built-in associative-recall data: no
-# files, no network) on the CPU, then evaluates the final model, generates a sample, and draws the loss and
-# learning-rate curves; then trains a small Infini-attention model on the passkey task (two stages) and draws its
-# retrieval heat map from 1x to 256x its training length (256 to 65536 tokens) and off the segment grid; the
-# recall model's exact-match rate over 128 held-out queries is printed. Also checks memtx against
+# files, no network) on the CPU, then evaluates the final model, generates a sample, draws the loss and
+# learning-rate curves, and exports it as a Hugging Face folder that transformers loads with the same logits;
+# then trains a small Infini-attention model on the passkey task (two stages) and draws its retrieval heat map
+# from 1x to 256x its training length (256 to 65536 tokens) and off the segment grid; the recall model's
+# exact-match rate over 128 held-out queries is printed. Also checks memtx against
 # the Hugging Face fixtures when ../shared is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,11 @@ $cli generate --model "$out/final_model" --temperature 0 --max_new_tokens 8 \
   --prompt "Key-value pairs: bcd=417, xyz=902, klm=355, qrs=128, fgh=764, tuv=539. Query: klm. Value:"
 $cli plot "$out/metrics.jsonl" -o "$out/loss.svg"
 echo "curves drawn in $out/loss.svg"
+# The trained model as a Hugging Face folder, loaded by transformers (installed by scripts/install-peer.sh into
+# .venv; skipped when it cannot be) and compared with memtx: logits within 1e-4 and the same token ids.
+$cli export-hf --model "$out/final_model" --output "$out/hf"
+scripts/install-peer.sh
+.venv/bin/python tests/peer/export_transformers.py --judge "$out/final_model" "$out/hf" || [ $? -eq 77 ]
 # Infini-attention: train configs/passkey_infini.yaml (~2-3 min; all prompts 256 tokens), continue it on prompts
 # of 224..256 tokens with configs/passkey_infini_lengths.yaml (~1 min), and retrieve the pass key at 1x, 4x and
 # 16x the 256-token training length, at lengths off the 32-token segment grid, and at 64x and 256x (16k and 64k

@@ -98,7 +98,7 @@ func TestPluginsAndBuildInfo(t *testing.T) {
 	if err != nil || len(info) == 0 {
 		t.Fatalf("BuildInfo = %v, %v", info, err)
 	}
-	if Version() == "" || ABIVersion() != 1 {
+	if Version() == "" || ABIVersion() != 2 {
 		t.Fatalf("Version %q ABI %d", Version(), ABIVersion())
 	}
 	schema, err := shared.ConfigSchema()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestForwardRejectsBadInput(t *testing.T) {
@@ -147,4 +148,46 @@ func TestEvaluate(t *testing.T) {
 	}
 	_, err = m.Evaluate(cfg)
 	requireCode(t, err, CodeNotFound)
+}
+
+func TestGenerateSamplingOptions(t *testing.T) {
+	_, m := newTinyModel(t)
+	def := DefaultGenerateOptions()
+	if def.MinP != 0 || def.RepetitionPenalty != 1 || def.MaxTime != 0 {
+		t.Fatalf("DefaultGenerateOptions = %+v", def)
+	}
+	prompt := []int64{72, 101, 108, 108}
+	// A literal's zero RepetitionPenalty is off: the same tokens as 1.
+	greedy := GenerateOptions{MaxNewTokens: 12}
+	plain, err := m.Generate(prompt, &greedy)
+	if err != nil || len(plain) != 12 {
+		t.Fatalf("greedy: %v (%v)", plain, err)
+	}
+	one := greedy
+	one.RepetitionPenalty = 1
+	if same, err := m.Generate(prompt, &one); err != nil || !reflect.DeepEqual(same, plain) {
+		t.Fatalf("penalty 1: %v vs %v (%v)", same, plain, err)
+	}
+	// min_p 1 keeps only the most likely token: sampling equals greedy.
+	sampled := GenerateOptions{MaxNewTokens: 12, Temperature: 1, MinP: 1, Seed: 9}
+	if got, err := m.Generate(prompt, &sampled); err != nil || !reflect.DeepEqual(got, plain) {
+		t.Fatalf("min_p 1: %v vs greedy %v (%v)", got, plain, err)
+	}
+	// A tiny MaxTime stops after the first token.
+	timed := GenerateOptions{MaxNewTokens: 200, MaxTime: time.Nanosecond}
+	if got, err := m.Generate(prompt, &timed); err != nil || len(got) != 1 {
+		t.Fatalf("MaxTime 1ns: %v (%v)", got, err)
+	}
+	// Bad values are refused naming the option.
+	for name, bad := range map[string]GenerateOptions{
+		"min_p":              {MaxNewTokens: 2, MinP: 2},
+		"repetition_penalty": {MaxNewTokens: 2, RepetitionPenalty: -1},
+		"max_time":           {MaxNewTokens: 2, MaxTime: -time.Second},
+	} {
+		bad := bad
+		_, err := m.Generate(prompt, &bad)
+		if e := requireCode(t, err, CodeInvalidArgument); !strings.Contains(e.Message, name) {
+			t.Fatalf("message does not name %s: %s", name, e.Message)
+		}
+	}
 }

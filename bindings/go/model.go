@@ -168,6 +168,20 @@ func (m *Model) Save(dir string) error {
 	return m.with(func(h capi.Struct_SS_memtx_model) error { return takeStatus(capi.Memtx_model_save(h, dir)) })
 }
 
+// SaveHF writes the model as a Hugging Face folder that transformers loads without custom code
+// (memtx_model_save_hf: LoRA adapters folded in); models with no transformers equivalent fail with CodeConfig.
+func (m *Model) SaveHF(dir string) error {
+	return m.with(func(h capi.Struct_SS_memtx_model) error { return takeStatus(capi.Memtx_model_save_hf(h, dir)) })
+}
+
+// SavePEFT writes the LoRA adapters as a PEFT adapter folder; baseDir "" names the model's model.base_model_name
+// as the base, else the model without adapters is written there (memtx_model_save_peft).
+func (m *Model) SavePEFT(adapterDir, baseDir string) error {
+	return m.with(func(h capi.Struct_SS_memtx_model) error {
+		return takeStatus(capi.Memtx_model_save_peft(h, adapterDir, baseDir))
+	})
+}
+
 // SaveWeights writes the weights as one safetensors file.
 func (m *Model) SaveWeights(path string) error {
 	return m.with(func(h capi.Struct_SS_memtx_model) error { return takeStatus(capi.Memtx_model_save_weights(h, path)) })

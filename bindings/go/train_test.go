@@ -91,6 +91,29 @@ func TestTrainThenForwardMatchesCAndSavedModels(t *testing.T) {
 		loaded.Close()
 	}
 
+	// SaveHF: a Hugging Face folder that imports back to the same logits (within float rounding).
+	hfDir := filepath.Join(t.TempDir(), "hf")
+	if err := m.SaveHF(hfDir); err != nil {
+		t.Fatalf("SaveHF: %v", err)
+	}
+	imported, err := shared.LoadHFModel(hfDir)
+	if err != nil {
+		t.Fatalf("LoadHFModel of the export: %v", err)
+	}
+	fromHF, err := imported.Forward(tokens, 2, 8)
+	if err != nil {
+		t.Fatalf("Forward of the export: %v", err)
+	}
+	for i := range fromHF.Data {
+		if d := math.Abs(float64(fromHF.Data[i] - after.Data[i])); d > 1e-4 {
+			t.Fatalf("logit %d of the exported model differs by %g", i, d)
+		}
+	}
+	imported.Close()
+	if err := m.SavePEFT(filepath.Join(t.TempDir(), "adapter"), ""); err == nil {
+		t.Fatal("SavePEFT of a model without adapters or base succeeded")
+	}
+
 	// SaveWeights into a fresh model of the same config.
 	weights := filepath.Join(t.TempDir(), "w.safetensors")
 	if err := m.SaveWeights(weights); err != nil {

@@ -13,7 +13,8 @@
  *   memtx_text_slot_take() hands the text over as a language string (the C copy is freed with
  *   memtx_string_free);
  * - generation options on the heap with their own copy of the stop tokens (memtx_generate_options_new,
- *   memtx_generate_options_set_stop_tokens, memtx_generate_options_free), so no managed memory is kept in C;
+ *   memtx_generate_options_set_stop_tokens, memtx_generate_options_free), so no managed memory is kept in C; the
+ *   per-token callback (on_token) and out_stop_reason are not wrapped;
  * - the numeric out-parameters (counts, loss sums, text lengths) as typemaps.i OUTPUT/INOUT arguments;
  * - text with a byte count (the _n calls): the pairs (text, text_len) and (prompt, prompt_len) take SWIG's
  *   (char *STRING, size_t LENGTH) typemap of the language (a Go string, a Java byte[]), so NUL bytes pass whole;
@@ -53,6 +54,13 @@
  * copies them; the raw pointer member is not exposed. */
 %ignore memtx_generate_options::stop_tokens;
 %ignore memtx_generate_options::n_stop_tokens;
+/* ABI 2's members: struct_size is set by memtx_generate_options_new (from memtx_generate_default_options); the
+ * per-token callback (a C function pointer and its user data) and out_stop_reason are C-only. */
+%ignore memtx_generate_options::struct_size;
+%ignore memtx_generate_options::on_token;
+%ignore memtx_generate_options::on_token_user_data;
+%ignore memtx_generate_options::out_stop_reason;
+%ignore memtx_token_callback;
 
 /* Numeric out-parameters: counts written by the call (OUTPUT), loss sums the call adds to (INOUT). typemaps.i
  * has no size_t entries; size_t is unsigned long on the LP64 targets memtx builds for. */

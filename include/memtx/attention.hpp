@@ -18,6 +18,28 @@ namespace memtx {
 
 enum class RopeLayout { Half, Interleaved };  // Llama/Qwen2 "rotate half" vs DeepSeek/GPT-J even/odd pairs
 
+// RoPE frequency scaling for longer contexts (model.rope_scaling; the Hugging Face rope_type values). With
+// inv_freq_i = theta^(-2i/r), i < r/2:
+//   linear:  inv_freq_i / factor (positions interpolated).
+//   dynamic: theta' = theta ((factor L / L0) - (factor - 1))^(r / (r - 2)) with L = max(sequence length so far, L0),
+//            L0 = original_max_position; the frequencies grow with the sequence (NTK-aware).
+//   llama3:  wavelength w_i = 2 pi / inv_freq_i against L0 = original_max_position: w_i < L0 / high_freq_factor
+//            unchanged, w_i > L0 / low_freq_factor divided by factor, between them blended with
+//            s = (L0 / w_i - low) / (high - low): (1 - s) inv_freq_i / factor + s inv_freq_i.
+//   yarn:    dims below the correction range keep inv_freq_i, dims above it use inv_freq_i / factor, a linear ramp
+//            between; range [floor(c(beta_fast)), ceil(c(beta_slow))] clipped to [0, r - 1] with
+//            c(n) = r ln(L0 / (2 pi n)) / (2 ln theta), L0 = original_max_position; cos and sin are multiplied by
+//            attention_factor (default 0.1 ln(factor) + 1).
+struct RopeScaling {
+  enum class Type { None, Linear, Dynamic, Llama3, Yarn };
+  Type type = Type::None;
+  double factor = 1.0;
+  int64_t original_max_position = 0;  // dynamic, llama3, yarn: the pretraining context length L0
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  double beta_fast = 32.0, beta_slow = 1.0;              // yarn
+  double attention_factor = 1.0;                          // yarn (resolved: never 0)
+};
+
 // Everything a variant needs to build itself. Derived by the model from the resolved Config.
 struct AttentionSpec {
   std::string variant;        // registered name the layer asked for ("causal", "infinite", ...)
@@ -38,6 +60,7 @@ struct AttentionSpec {
   double attention_dropout = 0.0;
   bool use_flash_attention = true;  // model.use_flash_attention && !attention.disable_flash_attention
   const Config* config = nullptr;   // the whole resolved config: variant options live under "attention."
+  RopeScaling rope_scaling;         // model.rope_scaling (ABI 4.2, appended)
 };
 
 // Parameters of a layer that train with a learning rate of their own (infini's gates): one optimizer group per

@@ -2,6 +2,8 @@
 //   RoPE: for channel pair i (i < r/2, r = rotated channels) at position p, angle a = p * theta^(-2i/r);
 //         (x1, x2) -> (x1 cos a - x2 sin a, x2 cos a + x1 sin a). Layout Half pairs channel i with i + r/2
 //         (Llama, Qwen2); Interleaved pairs 2i with 2i + 1 (DeepSeek, GPT-J). Channels >= r pass through.
+//         With frequency scaling (RopeScaling, memtx/attention.hpp) the per-pair frequencies change and, for yarn,
+//         cos and sin are multiplied by the attention factor (model/rope_scaling.cpp).
 //   RMSNorm: y = x / sqrt(mean(x^2) + eps) * g, computed in float32.
 //   GQA expansion: kv head g serves query heads g*(H/G) .. (g+1)*(H/G)-1.
 #pragma once
@@ -15,6 +17,18 @@ namespace memtx::ops {
 // x: [B, heads, T, d]; rotates the first rope_dim channels (0 = all) for positions start .. start+T-1.
 MEMTX_API torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double theta, RopeLayout layout,
                                    int64_t rope_dim = 0);
+// The same with frequency scaling (dynamic scaling reads the sequence length start + T).
+MEMTX_API torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double theta, RopeLayout layout,
+                                   int64_t rope_dim, const RopeScaling& scaling);
+
+// RoPE's inverse frequencies [r/2] (float32, or float64 when dtype is) and the cos/sin multiplier, for r rotated
+// channels and a sequence of seq_len positions so far (read by dynamic scaling only).
+struct RopeFrequencies {
+  torch::Tensor inv_freq;
+  double attention_factor = 1.0;
+};
+MEMTX_API RopeFrequencies rope_frequencies(double theta, int64_t r, const RopeScaling& scaling, int64_t seq_len,
+                                           const torch::TensorOptions& options);
 
 MEMTX_API torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 

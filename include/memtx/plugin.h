@@ -20,9 +20,10 @@
  *          no_decay_parameters(): a variant tells the host what the host used to find by name or config key.
  * ABI 4.0: VariantDesc gained rules (a variant's cross-field config rules); the keys only plugins read left
  *          the builtin schema (each plugin declares them, memtx/option.hpp VariantKeys).
- * ABI 4.1: AttentionContext gained global_batch (appended; memtx/attention.hpp GlobalBatch). */
+ * ABI 4.1: AttentionContext gained global_batch (appended; memtx/attention.hpp GlobalBatch).
+ * ABI 4.2: AttentionSpec gained rope_scaling (appended; memtx/attention.hpp RopeScaling). */
 #define MEMTX_PLUGIN_ABI_MAJOR 4
-#define MEMTX_PLUGIN_ABI_MINOR 1
+#define MEMTX_PLUGIN_ABI_MINOR 2
 #define MEMTX_PLUGIN_INFO_SYMBOL "memtx_plugin_info"
 #define MEMTX_PLUGIN_REGISTER_SYMBOL "memtx_plugin_register"
 

@@ -110,5 +110,7 @@ inline ModelGate::Pass use_model(memtx_model& model, const char* function) {
 
 // The model's tokenizer, loaded on first use (Error(Config) when its vocabulary exceeds the model's).
 const memtx::data::Tokenizer& model_tokenizer(memtx_model& model);
+// What the model's tokenizer is loaded from: the Hugging Face folder it came from, or its model.tokenizer.
+std::string model_tokenizer_spec(const memtx_model& model);
 
 }  // namespace memtx::capi

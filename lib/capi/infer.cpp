@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -17,17 +18,33 @@ using memtx::StatusCode;
 
 namespace memtx::capi {
 
-memtx::infer::GenerateOptions generate_options(memtx_model& model, const memtx_generate_options* in,
+memtx_generate_options read_generate_options(const memtx_generate_options* in, const std::string& fn) {
+  if (!in) return memtx_generate_default_options();
+  if (in->struct_size != sizeof(memtx_generate_options))
+    throw Error(StatusCode::InvalidArgument,
+                fn + ": options->struct_size is " + std::to_string(in->struct_size) + ", this library's " +
+                    "memtx_generate_options has " + std::to_string(sizeof(memtx_generate_options)) +
+                    " bytes (ABI " + std::to_string(MEMTX_ABI_VERSION) +
+                    "): start from memtx_generate_default_options() and build against the library's memtx.h");
+  return *in;
+}
+
+memtx::infer::GenerateOptions generate_options(memtx_model& model, const memtx_generate_options& o,
                                                const std::string& fn) {
-  const memtx_generate_options o = in ? *in : memtx_generate_default_options();
   if (o.n_stop_tokens > 0 && !o.stop_tokens)
     throw Error(StatusCode::InvalidArgument, fn + ": options->stop_tokens is NULL but n_stop_tokens is " +
                                                  std::to_string(o.n_stop_tokens));
+  if (!std::isfinite(o.max_time) || o.max_time < 0)
+    throw Error(StatusCode::InvalidArgument, fn + ": options->max_time must be finite and >= 0 seconds (0 = no "
+                                                  "limit), got " + std::to_string(o.max_time));
   memtx::infer::GenerateOptions g;
   g.max_new_tokens = o.max_new_tokens;
   g.sampling.temperature = o.temperature;
   g.sampling.top_k = o.top_k;
   g.sampling.top_p = o.top_p;
+  g.sampling.min_p = o.min_p;
+  g.sampling.repetition_penalty = o.repetition_penalty;
+  g.max_time = o.max_time;
   g.seed = o.seed;
   g.stop_tokens.assign(o.stop_tokens, o.stop_tokens + o.n_stop_tokens);
   try {
@@ -46,6 +63,47 @@ memtx::infer::GenerateOptions generate_options(memtx_model& model, const memtx_g
   return g;
 }
 
+GenerateStream::GenerateStream(const memtx_generate_options& o, const memtx::data::Tokenizer* tokenizer)
+    : options_(o) {
+  if (o.on_token && tokenizer) text_.emplace(*tokenizer);
+}
+
+void GenerateStream::attach(memtx::infer::GenerateOptions& g) {
+  if (!options_.on_token) return;
+  g.on_token = [this](int64_t token) {
+    std::optional<std::string> piece;
+    if (text_) piece = text_->push(token);
+    const char* data = piece ? piece->data() : nullptr;
+    return options_.on_token(options_.on_token_user_data, token, data, piece ? piece->size() : 0) != 0;
+  };
+}
+
+void GenerateStream::finish(const memtx::infer::GenerateResult& result) {
+  if (options_.on_token && text_) {
+    const std::string rest = text_->finish();
+    if (!rest.empty()) options_.on_token(options_.on_token_user_data, -1, rest.data(), rest.size());
+  }
+  if (!options_.out_stop_reason) return;
+  using memtx::infer::StopReason;
+  switch (result.reason) {
+    case StopReason::MaxTokens: *options_.out_stop_reason = MEMTX_STOP_MAX_TOKENS; break;
+    case StopReason::StopToken: *options_.out_stop_reason = MEMTX_STOP_TOKEN; break;
+    case StopReason::Cancelled: *options_.out_stop_reason = MEMTX_STOP_CANCELLED; break;
+    case StopReason::Callback: *options_.out_stop_reason = MEMTX_STOP_CALLBACK; break;
+    case StopReason::MaxTime: *options_.out_stop_reason = MEMTX_STOP_MAX_TIME; break;
+  }
+}
+
+// The tokenizer for an id call's text pieces: none without on_token, or when it cannot be loaded.
+const memtx::data::Tokenizer* stream_tokenizer(memtx_model& model, const memtx_generate_options& o) {
+  if (!o.on_token) return nullptr;
+  try {
+    return &model_tokenizer(model);
+  } catch (const Error&) {
+    return nullptr;
+  }
+}
+
 }  // namespace memtx::capi
 
 namespace {
@@ -59,8 +117,11 @@ std::string generate_text(memtx_model& model, const std::string& prompt, const m
                           const char* fn) {
   model.cancel_requested.store(false);
   const memtx::data::Tokenizer& tokenizer = model_tokenizer(model);
-  memtx::infer::GenerateOptions g = generate_options(model, options, fn);
+  const memtx_generate_options o = read_generate_options(options, fn);
+  memtx::infer::GenerateOptions g = generate_options(model, o, fn);
   g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
+  GenerateStream stream(o, &tokenizer);
+  stream.attach(g);
   std::vector<int64_t> ids = tokenizer.encode(prompt);
   if (ids.empty()) {
     // An empty prompt starts a new document: the tokenizer's beginning-of-sequence (or end) token.
@@ -71,6 +132,7 @@ std::string generate_text(memtx_model& model, const std::string& prompt, const m
     ids.push_back(*start);
   }
   const auto result = memtx::infer::generate(*model.model, ids, g, &model.cancel_requested);
+  stream.finish(result);
   if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
   return tokenizer.decode(result.tokens);
 }
@@ -81,6 +143,8 @@ extern "C" {
 
 memtx_generate_options memtx_generate_default_options(void) {
   memtx_generate_options o;
+  std::memset(&o, 0, sizeof o);  // padding too: the struct is compared and copied as bytes by some callers
+  o.struct_size = sizeof(memtx_generate_options);
   o.max_new_tokens = 64;
   o.temperature = 1.0f;
   o.top_k = 0;
@@ -89,6 +153,12 @@ memtx_generate_options memtx_generate_default_options(void) {
   o.stop_tokens = nullptr;
   o.n_stop_tokens = 0;
   o.stop_at_eos = 1;
+  o.repetition_penalty = 1.0f;
+  o.min_p = 0.0f;
+  o.max_time = 0.0;
+  o.on_token = nullptr;
+  o.on_token_user_data = nullptr;
+  o.out_stop_reason = nullptr;
   return o;
 }
 
@@ -104,7 +174,10 @@ memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt, size_t p
     *out_count = 0;
     model->cancel_requested.store(false);
     if (prompt_len < 1) throw Error(StatusCode::InvalidArgument, "memtx_generate: prompt_len must be >= 1, got 0");
-    memtx::infer::GenerateOptions g = generate_options(*model, options, "memtx_generate");
+    const memtx_generate_options o = read_generate_options(options, "memtx_generate");
+    memtx::infer::GenerateOptions g = generate_options(*model, o, "memtx_generate");
+    GenerateStream stream(o, stream_tokenizer(*model, o));
+    stream.attach(g);
     if (g.max_new_tokens < 0)
       throw Error(StatusCode::InvalidArgument,
                   "memtx_generate: options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
@@ -113,6 +186,7 @@ memtx_status* memtx_generate(memtx_model* model, const int64_t* prompt, size_t p
                                                &model->cancel_requested);
     if (!result.tokens.empty()) std::memcpy(out_tokens, result.tokens.data(), result.tokens.size() * sizeof(int64_t));
     *out_count = result.tokens.size();
+    stream.finish(result);
     if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled("memtx_generate", result.tokens.size());
   });
 }

@@ -91,8 +91,7 @@ memtx_status* memtx_model_save(memtx_model* model, const char* dir) {
     // The saved config names the tokenizer the model uses (a Hugging Face folder's, or a file given by a
     // relative path) by its absolute path, so the folder loads from anywhere.
     memtx::Config config = model->model->config();
-    const std::string spec =
-        model->tokenizer_spec.empty() ? config.get_string("model.tokenizer") : model->tokenizer_spec;
+    const std::string spec = model_tokenizer_spec(*model);
     if (spec != "byte" && fs::exists(spec, ec)) config.set("model.tokenizer", fs::absolute(spec).lexically_normal().string());
     memtx::ModelFileOptions options;  // fp32, quantised memory banks packed
     options.precision = "fp32";

@@ -93,12 +93,16 @@ void feed_text(memtx_session& s, const std::string& text, float* out, size_t cap
 std::string generate_text(memtx_session& s, const memtx_generate_options* options, const char* fn) {
   s.model->cancel_requested.store(false);
   const memtx::data::Tokenizer& tokenizer = model_tokenizer(*s.model);
-  memtx::infer::GenerateOptions g = generate_options(*s.model, options, fn);
+  const memtx_generate_options o = read_generate_options(options, fn);
+  memtx::infer::GenerateOptions g = generate_options(*s.model, o, fn);
   if (g.max_new_tokens < 0)
     throw Error(StatusCode::InvalidArgument,
                 std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
   g.vocab_limit = tokenizer.vocab_size();  // only ids the tokenizer can turn back into text
+  GenerateStream stream(o, &tokenizer);
+  stream.attach(g);
   const auto result = generate(s, g, fn);
+  stream.finish(result);
   if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
   return tokenizer.decode(result.tokens);
 }
@@ -180,7 +184,10 @@ memtx_status* memtx_session_generate(memtx_session* session, const memtx_generat
     if (capacity > 0) require(out_tokens, fn, "out_tokens");
     *out_count = 0;
     session->model->cancel_requested.store(false);
-    memtx::infer::GenerateOptions g = generate_options(*session->model, options, fn);
+    const memtx_generate_options o = read_generate_options(options, fn);
+    memtx::infer::GenerateOptions g = generate_options(*session->model, o, fn);
+    GenerateStream stream(o, stream_tokenizer(*session->model, o));
+    stream.attach(g);
     if (g.max_new_tokens < 0)
       throw Error(StatusCode::InvalidArgument,
                   std::string(fn) + ": options->max_new_tokens must be >= 0, got " + std::to_string(g.max_new_tokens));
@@ -188,6 +195,7 @@ memtx_status* memtx_session_generate(memtx_session* session, const memtx_generat
     const auto result = generate(*session, g, fn);
     if (!result.tokens.empty()) std::memcpy(out_tokens, result.tokens.data(), result.tokens.size() * sizeof(int64_t));
     *out_count = result.tokens.size();
+    stream.finish(result);
     if (result.reason == memtx::infer::StopReason::Cancelled) throw cancelled(fn, result.tokens.size());
   });
 }

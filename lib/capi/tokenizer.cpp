@@ -4,10 +4,13 @@
 
 namespace memtx::capi {
 
+std::string model_tokenizer_spec(const memtx_model& model) {
+  return model.tokenizer_spec.empty() ? model.model->config().get_string("model.tokenizer") : model.tokenizer_spec;
+}
+
 const data::Tokenizer& model_tokenizer(memtx_model& model) {
   if (model.tokenizer) return *model.tokenizer;
-  const std::string spec =
-      model.tokenizer_spec.empty() ? model.model->config().get_string("model.tokenizer") : model.tokenizer_spec;
+  const std::string spec = model_tokenizer_spec(model);
   std::shared_ptr<const data::Tokenizer> tokenizer = data::load_tokenizer(spec);
   const int64_t vocab = model.model->spec().vocab_size;
   if (tokenizer->vocab_size() > vocab)

@@ -79,6 +79,31 @@ void add_model(Schema& s) {
                "interleaved rotates even/odd pairs (DeepSeek, many nanoGPT forks)."));
   add(Opt("model.rope_dim", VT::Int, kNull).min(2).max(kMaxWidth).by("causal, infini")
           .doc("Rotate only the first rope_dim channels of each head (even); null rotates the whole head."));
+  add(Opt("model.rope_scaling", VT::String, "none").choices({"none", "linear", "dynamic", "llama3", "yarn"})
+          .by("causal, infini")
+          .doc("RoPE frequency scaling for contexts beyond the trained length, as Hugging Face's rope_type: linear "
+               "divides every frequency by rope_scaling_factor; dynamic (NTK) raises the base as the sequence grows "
+               "past rope_original_max_seq_len; llama3 divides the low frequencies, keeps the high ones and blends between "
+               "(rope_low_freq_factor, rope_high_freq_factor); yarn ramps between kept and divided frequencies "
+               "(rope_yarn_beta_fast, rope_yarn_beta_slow) and scales cos/sin by rope_yarn_attention_factor."));
+  add(Opt("model.rope_scaling_factor", VT::Float, 1.0).above(0).max(1e6).by("causal, infini")
+          .doc("How many times longer the context becomes under model.rope_scaling."));
+  add(Opt("model.rope_original_max_seq_len", VT::Int, kNull).min(1).max(kMaxTokens).by("causal, infini")
+          .doc("The context length the model was pretrained with, for dynamic, llama3 and yarn scaling (max_seq_len "
+               "is then the extended length); null = model.max_seq_len."));
+  add(Opt("model.rope_low_freq_factor", VT::Float, 1.0).above(0).by("causal, infini")
+          .doc("llama3 scaling: wavelengths above rope_original_max_seq_len / this are divided by the factor."));
+  add(Opt("model.rope_high_freq_factor", VT::Float, 4.0).above(0).by("causal, infini")
+          .doc("llama3 scaling: wavelengths below rope_original_max_seq_len / this are kept."));
+  add(Opt("model.rope_yarn_beta_fast", VT::Float, 32.0).above(0).by("causal, infini")
+          .doc("yarn scaling: rotations over the original context below which a frequency is kept (the ramp's "
+               "start)."));
+  add(Opt("model.rope_yarn_beta_slow", VT::Float, 1.0).above(0).by("causal, infini")
+          .doc("yarn scaling: rotations over the original context above which a frequency is divided (the ramp's "
+               "end)."));
+  add(Opt("model.rope_yarn_attention_factor", VT::Float, kNull).above(0).by("causal, infini")
+          .doc("yarn scaling: multiplier of cos and sin (so of attention logits, squared); null = 0.1 ln(factor) "
+               "+ 1."));
   add(Opt("model.init_std", VT::Float, 0.02).min(0).by("model")
           .doc("Standard deviation of the normal initialisation of weight matrices."));
   add(Opt("model.use_mlp", VT::Bool, true).by("model")

@@ -9,7 +9,8 @@
 
 namespace memtx::infer {
 
-Session::Session(TransformerImpl& model) : model_(model), state_(model.initial_state(1)) {}
+Session::Session(TransformerImpl& model)
+    : model_(model), state_(model.initial_state(1)), seen_(model.spec().vocab_size) {}
 
 torch::Tensor Session::feed(const std::vector<int64_t>& tokens, FeedScore* score) {
   const int64_t vocab = model_.spec().vocab_size;
@@ -42,22 +43,25 @@ torch::Tensor Session::feed(const std::vector<int64_t>& tokens, FeedScore* score
     }
   }
   last_ = logits[n - 1].to(torch::kCPU, torch::kFloat32);
+  seen_.add(tokens);
   return logits;
 }
 
 GenerateResult Session::generate(const GenerateOptions& options, const std::atomic<bool>* cancel) {
+  const auto start = std::chrono::steady_clock::now();
   check_generate_options(model_, options);
   if (!last_.defined())
     throw Error(StatusCode::InvalidArgument,
                 "session generate: the stream is empty (feed at least one token to continue from)");
   EvalModeGuard eval_mode(model_);
   torch::NoGradGuard no_grad;
-  return continue_generation(model_, state_, last_, options, cancel, /*feed_last=*/true);
+  return continue_generation(model_, state_, last_, options, cancel, /*feed_last=*/true, seen_, start);
 }
 
 void Session::reset() {
   state_ = model_.initial_state(1);
   last_ = torch::Tensor();
+  seen_.clear();
 }
 
 int64_t Session::state_bytes() const {

@@ -4,7 +4,8 @@
 //   feed(x_1..x_n):   z = model(x, state, use_cache)   (eval mode, no autograd; the segment engine cuts x at
 //                     the absolute positions k * segment_length, so the pieces' sizes do not matter)
 //   generate:         continue_generation from the state and the last fed token's logits (generate.hpp); the
-//                     new tokens become part of the stream
+//                     new tokens become part of the stream; the repetition penalty counts every id of the stream
+//                     (fed or generated), kept as a set over the vocabulary (bounded memory)
 //   next-token loss:  sum over fed tokens x_i that follow an earlier token of the stream of
 //                     logsumexp(z_{i-1}) - z_{i-1}[x_i]   (z_{i-1}: the logits after the previous token)
 // Memory: with segments (infini layers) every state is bounded (softmax layers restart at each segment), so
@@ -38,7 +39,8 @@ class MEMTX_API Session {
   // Error(InvalidArgument) for a token outside the vocabulary (the state is then unchanged).
   torch::Tensor feed(const std::vector<int64_t>& tokens, FeedScore* score = nullptr);
   // Continues the stream with new tokens sampled from it (options as for generate(); the seed starts a fresh
-  // generator at each call). Every returned token is part of the stream afterwards; a stop token is not.
+  // generator at each call; max_time counts from this call's start). Every returned token is part of the
+  // stream afterwards; a stop token is not.
   // Error(InvalidArgument) when nothing was fed yet (no logits to start from) or for bad options.
   GenerateResult generate(const GenerateOptions& options, const std::atomic<bool>* cancel = nullptr);
   // Back to an empty stream (a fresh state).
@@ -57,6 +59,7 @@ class MEMTX_API Session {
   TransformerImpl& model_;
   ModelState state_;
   torch::Tensor last_;
+  SeenTokens seen_;  // the stream's distinct ids
 };
 
 }  // namespace memtx::infer

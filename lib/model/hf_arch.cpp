@@ -101,7 +101,41 @@ std::string decoder_name(const std::string& hf_name) {
                        {".self_attn.", ".attn."}});
 }
 
+std::string decoder_export_name(const std::string& memtx_name) {
+  if (memtx_name == "lm_head.weight") return memtx_name;
+  return "model." + rename(memtx_name, {{".attn_norm.", ".input_layernorm."},
+                                        {".mlp_norm.", ".post_attention_layernorm."},
+                                        {".attn.", ".self_attn."}});
+}
+
+int64_t kv_heads(const Config& c) {
+  return c.get_opt_int("attention.n_kv_group").value_or(c.get_int("model.num_heads"));
+}
+
+int64_t head_dim(const Config& c) {
+  return c.get_opt_int("model.head_dim").value_or(c.get_int("model.hidden_dim") / c.get_int("model.num_heads"));
+}
+
+nlohmann::json export_common(const Config& c, const std::string& architecture, const std::string& model_type) {
+  nlohmann::json j;
+  j["architectures"] = nlohmann::json::array({architecture});
+  j["model_type"] = model_type;
+  j["dtype"] = c.get_string("model.dtype");
+  j["vocab_size"] = c.get_int("model.vocab_size");
+  j["tie_word_embeddings"] = c.get_bool("model.tie_embeddings");
+  j["initializer_range"] = c.get_float("model.init_std");
+  j["use_cache"] = true;
+  return j;
+}
+
 }  // namespace hf
+
+const HfArchitecture* hf_architecture_for_variant(const std::string& variant) {
+  for (const auto& arch : hf_architectures()) {
+    if (arch.variant == variant && arch.export_config) return &arch;
+  }
+  return nullptr;
+}
 
 const std::vector<HfArchitecture>& hf_architectures() {
   static const std::vector<HfArchitecture> table = {hf_llama_architecture(), hf_deepseek_architecture(),

@@ -1,6 +1,6 @@
 // model/hf_arch.hpp: one entry per supported Hugging Face architecture: how its config.json maps onto
-// memtx's config and how its tensor names map onto memtx parameter names. hf_import.cpp uses the table;
-// an architecture lives in its own file (hf_arch_<name>.cpp) and is listed in hf_arch.cpp.
+// memtx's config and how its tensor names map onto memtx parameter names (hf_import.cpp), and the way back
+// (hf_export.cpp). An architecture lives in its own file (hf_arch_<name>.cpp) and is listed in hf_arch.cpp.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -32,6 +32,13 @@ struct HfArchitecture {
   std::function<void(const nlohmann::json& hf, const std::filesystem::path& file, Config& out)> map_config;
   // HF tensor name -> memtx parameter name; "" for tensors memtx does not keep (e.g. rotary inv_freq).
   std::function<std::string(const std::string& hf_name)> map_name;
+  // Export (memtx -> HF), for models whose every layer is `variant`: the config.json fields (model_type and
+  // architectures chosen from the config: Llama or Qwen2), and memtx parameter name -> HF tensor name (the
+  // inverse of map_name). Keys the architecture's layers never read (their values change nothing, e.g. a
+  // Mamba model's num_heads): the export's check that config.json says everything the config says skips them.
+  std::function<nlohmann::json(const Config& c)> export_config;
+  std::function<std::string(const std::string& memtx_name)> export_name;
+  std::vector<std::string> export_unused_keys;
 };
 
 // Helpers shared by the architecture files.
@@ -65,14 +72,35 @@ std::string string_or(const nlohmann::json& j, const char* key, const std::strin
                       const std::filesystem::path& file);
 // rope_parameters.rope_theta (transformers 5) or rope_theta; only the default rope type is supported.
 double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
+// RoPE and sliding-window settings both ways (hf_rope.cpp): model.rope_theta and model.rope_scaling with its keys
+// from rope_parameters / rope_scaling (max_seq_len too for dynamic); the rope_parameters object and the
+// max_position_embeddings of an export; yarn's resolved cos/sin factor; Qwen2's sliding-window layers.
+void map_rope(const nlohmann::json& j, const std::filesystem::path& file, Config& c);
+nlohmann::json export_rope(const Config& c);
+int64_t export_max_positions(const Config& c);
+double yarn_attention_factor(const Config& c);
+void map_sliding_window(const nlohmann::json& j, const std::filesystem::path& file, Config& c);
+void export_sliding_window(const Config& c, nlohmann::json& j);
 // "model.layers.3.self_attn.q_proj.weight" -> "layers.3.attn.q_proj.weight" given renames of path parts.
 std::string rename(std::string name, const std::vector<std::pair<std::string, std::string>>& replacements);
 // Names of Llama-style decoders (Llama, Qwen2, DeepSeek): strip "model.", input_layernorm -> attn_norm,
 // post_attention_layernorm -> mlp_norm, self_attn -> attn; lm_head kept; rotary inv_freq dropped ("").
 std::string decoder_name(const std::string& hf_name);
+// The inverse for export: attn_norm -> input_layernorm, mlp_norm -> post_attention_layernorm, attn -> self_attn,
+// "model." prefixed (lm_head kept).
+std::string decoder_export_name(const std::string& memtx_name);
+// The number of key/value heads (attention.n_kv_group, null = num_heads) and the head size (model.head_dim,
+// null = hidden_dim / num_heads) the config resolves to.
+int64_t kv_heads(const Config& c);
+int64_t head_dim(const Config& c);
+// config.json fields every export writes: architectures, model_type, dtype, vocab_size, tie_word_embeddings,
+// initializer_range, use_cache.
+nlohmann::json export_common(const Config& c, const std::string& architecture, const std::string& model_type);
 }  // namespace hf
 
 const std::vector<HfArchitecture>& hf_architectures();
+// The architecture that exports models whose layers are all `variant`; null when none does.
+const HfArchitecture* hf_architecture_for_variant(const std::string& variant);
 const HfArchitecture& hf_architecture_for(const std::string& model_type, const std::filesystem::path& file);
 
 // The architectures (one file each).

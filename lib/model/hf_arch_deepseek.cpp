@@ -48,6 +48,44 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
 }
 
 
+// The config.json of a memtx mla model: every layer dense (first_k_dense_replace = num_hidden_layers), the
+// MLA sizes resolved as the mla plugin resolves its null defaults (latent hidden/4, nope and v head_dim).
+nlohmann::json export_deepseek_config(const Config& c) {
+  nlohmann::json j = hf::export_common(c, "DeepseekV3ForCausalLM", "deepseek_v3");
+  const int64_t layers = c.get_int("model.num_layers"), head = hf::head_dim(c);
+  j["hidden_size"] = c.get_int("model.hidden_dim");
+  j["intermediate_size"] = c.get_int("model.intermediate_dim");
+  j["num_attention_heads"] = c.get_int("model.num_heads");
+  j["num_key_value_heads"] = c.get_int("model.num_heads");
+  j["num_hidden_layers"] = layers;
+  j["first_k_dense_replace"] = layers;
+  j["max_position_embeddings"] = c.get_int("model.max_seq_len");
+  j["rms_norm_eps"] = c.get_float("model.norm_eps");
+  j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", c.get_float("model.rope_theta")}};
+  j["rope_interleave"] = c.get_string("model.rope_layout") == "interleaved";
+  j["hidden_act"] = "silu";
+  j["attention_bias"] = c.get_bool("model.attention_bias");
+  j["attention_dropout"] = 0.0;
+  const auto q_lora = c.get_opt_int("attention.mla_q_lora_rank");
+  j["q_lora_rank"] = q_lora ? nlohmann::json(*q_lora) : nlohmann::json(nullptr);
+  j["kv_lora_rank"] = c.get_opt_int("attention.mla_latent_dim").value_or(c.get_int("model.hidden_dim") / 4);
+  const int64_t rope = c.get_int("attention.mla_rotary_dim");
+  const int64_t nope = c.get_opt_int("attention.mla_nope_head_dim").value_or(head);
+  j["qk_rope_head_dim"] = rope;
+  j["qk_nope_head_dim"] = nope;
+  j["qk_head_dim"] = rope + nope;
+  j["head_dim"] = rope;
+  j["v_head_dim"] = c.get_opt_int("attention.mla_v_head_dim").value_or(head);
+  // No routed experts are used (every layer dense); transformers still reads these.
+  j["n_routed_experts"] = 1;
+  j["n_shared_experts"] = 1;
+  j["num_experts_per_tok"] = 1;
+  j["n_group"] = 1;
+  j["topk_group"] = 1;
+  j["moe_intermediate_size"] = c.get_int("model.intermediate_dim");
+  return j;
+}
+
 }  // namespace
 
 HfArchitecture hf_deepseek_architecture() {
@@ -60,6 +98,10 @@ HfArchitecture hf_deepseek_architecture() {
                        "attention.mla_nope_head_dim", "attention.mla_v_head_dim"};
   arch.map_config = map_deepseek_config;
   arch.map_name = hf::decoder_name;
+  arch.export_config = export_deepseek_config;
+  arch.export_name = hf::decoder_export_name;
+  // MLA reads its own head sizes (resolved into config.json) and never n_kv_group, head_dim or rope_dim.
+  arch.export_unused_keys = {"model.head_dim", "model.rope_dim", "attention.n_kv_group"};
   return arch;
 }
 

@@ -76,6 +76,33 @@ HfArchitecture hf_mamba_architecture() {
     }
     return hf_name;  // lm_head.weight, or a name the loader will report as unknown
   };
+  arch.export_config = [](const Config& c) {
+    nlohmann::json j = hf::export_common(c, "MambaForCausalLM", "mamba");
+    const int64_t hidden = c.get_int("model.hidden_dim"), expand = c.get_int("attention.ssm_mamba_expand");
+    j["hidden_size"] = hidden;
+    j["expand"] = expand;
+    j["intermediate_size"] = expand * hidden;
+    j["num_hidden_layers"] = c.get_int("model.num_layers");
+    j["layer_norm_epsilon"] = c.get_float("model.norm_eps");
+    j["state_size"] = c.get_int("attention.ssm_d_state");
+    j["conv_kernel"] = c.get_int("attention.ssm_conv_kernel_size");
+    j["time_step_rank"] = c.get_int("attention.ssm_dt_rank");
+    j["use_bias"] = c.get_bool("attention.ssm_io_bias");
+    j["use_conv_bias"] = true;
+    j["hidden_act"] = "silu";
+    j["residual_in_fp32"] = true;
+    return j;
+  };
+  arch.export_name = [](const std::string& memtx_name) -> std::string {
+    if (memtx_name == "embed_tokens.weight") return "backbone.embeddings.weight";
+    if (memtx_name == "norm.weight") return "backbone.norm_f.weight";
+    if (memtx_name == "lm_head.weight") return memtx_name;
+    return "backbone." + hf::rename(memtx_name, {{".attn_norm.", ".norm."}, {".attn.", ".mixer."}});
+  };
+  // Mamba blocks have no attention heads, positions or MLP: these keys change nothing in them.
+  arch.export_unused_keys = {"model.num_heads", "model.head_dim", "model.intermediate_dim", "model.max_seq_len",
+                             "model.use_rope", "model.rope_theta", "model.rope_layout", "model.rope_dim",
+                             "model.attention_bias", "model.mlp_type", "model.mlp_bias", "attention.n_kv_group"};
   return arch;
 }
 

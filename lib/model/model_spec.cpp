@@ -6,6 +6,7 @@
 #include "model/model_size.hpp"
 #include "model/setting_use.hpp"
 
+#include <cmath>
 #include <sstream>
 
 namespace memtx {
@@ -20,6 +21,31 @@ torch::Device resolve_device(const std::string& name) {
     return torch::kCUDA;
   }
   return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+// model.rope_scaling and its parameters (equations at RopeScaling, memtx/attention.hpp).
+RopeScaling rope_scaling_of(const Config& c) {
+  RopeScaling r;
+  const std::string type = c.get_string("model.rope_scaling");
+  if (type == "none") return r;
+  using Type = RopeScaling::Type;
+  r.type = type == "linear" ? Type::Linear : type == "dynamic" ? Type::Dynamic : type == "llama3" ? Type::Llama3 : Type::Yarn;
+  r.factor = c.get_float("model.rope_scaling_factor");
+  r.original_max_position = c.get_opt_int("model.rope_original_max_seq_len").value_or(c.get_int("model.max_seq_len"));
+  r.low_freq_factor = c.get_float("model.rope_low_freq_factor");
+  r.high_freq_factor = c.get_float("model.rope_high_freq_factor");
+  if (r.type == Type::Llama3 && !(r.high_freq_factor > r.low_freq_factor))
+    throw Error(StatusCode::Config, "model.rope_high_freq_factor (" + std::to_string(r.high_freq_factor) +
+                                        ") must be greater than model.rope_low_freq_factor (" +
+                                        std::to_string(r.low_freq_factor) + ") for llama3 scaling");
+  r.beta_fast = c.get_float("model.rope_yarn_beta_fast");
+  r.beta_slow = c.get_float("model.rope_yarn_beta_slow");
+  const auto attention = c.get_opt_float("model.rope_yarn_attention_factor");
+  r.attention_factor = r.type != Type::Yarn ? 1.0
+                       : attention         ? *attention
+                       : r.factor <= 1.0   ? 1.0
+                                           : 0.1 * std::log(r.factor) + 1.0;
+  return r;
 }
 
 torch::Dtype resolve_dtype(const std::string& name) {
@@ -106,6 +132,7 @@ ModelSpec ModelSpec::from_config(const Config& c, const Registry& registry) {
   a.rope_theta = c.get_float("model.rope_theta");
   a.rope_layout = c.get_string("model.rope_layout") == "interleaved" ? RopeLayout::Interleaved : RopeLayout::Half;
   a.rope_dim = c.get_opt_int("model.rope_dim").value_or(0);
+  a.rope_scaling = rope_scaling_of(c);
   a.qkv_bias = c.get_bool("model.attention_bias");
   a.norm_eps = s.norm_eps;
   a.attention_dropout = c.get_float("model.attention_dropout");

@@ -9,6 +9,11 @@ namespace memtx::ops {
 
 torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double theta, RopeLayout layout,
                          int64_t rope_dim) {
+  return apply_rope(x, start_position, theta, layout, rope_dim, RopeScaling{});
+}
+
+torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double theta, RopeLayout layout,
+                         int64_t rope_dim, const RopeScaling& scaling) {
   const int64_t d = x.size(-1);
   const int64_t r = rope_dim > 0 ? rope_dim : d;
   if (r > d || r % 2 != 0) {
@@ -19,11 +24,16 @@ torch::Tensor apply_rope(const torch::Tensor& x, int64_t start_position, double 
   // Angles in float32 (as the reference implementations) unless x itself is float64.
   const auto angle_type = x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
   auto fopts = torch::TensorOptions().dtype(angle_type).device(x.device());
-  auto inv_freq = torch::pow(theta, -torch::arange(0, r, 2, fopts) / static_cast<double>(r));  // [r/2]
-  auto pos = torch::arange(start_position, start_position + t, fopts);                         // [T]
-  auto angles = torch::outer(pos, inv_freq);                                                   // [T, r/2]
-  auto cos = angles.cos().to(x.scalar_type());
-  auto sin = angles.sin().to(x.scalar_type());
+  const RopeFrequencies freq = rope_frequencies(theta, r, scaling, start_position + t, fopts);  // [r/2]
+  auto pos = torch::arange(start_position, start_position + t, fopts);                          // [T]
+  auto angles = torch::outer(pos, freq.inv_freq);                                               // [T, r/2]
+  auto cos = angles.cos(), sin = angles.sin();
+  if (freq.attention_factor != 1.0) {
+    cos = cos * freq.attention_factor;
+    sin = sin * freq.attention_factor;
+  }
+  cos = cos.to(x.scalar_type());
+  sin = sin.to(x.scalar_type());
   auto rot = x.narrow(-1, 0, r);
   torch::Tensor out;
   if (layout == RopeLayout::Half) {

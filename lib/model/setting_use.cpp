@@ -29,6 +29,17 @@ std::vector<ConditionalSetting> build_table() {
       [](C c) { return c.get_bool("model.use_mlp"); });
   add({"model.freeze_base_model"}, "model.base_model_name names a pretrained base",
       [](C c) { return c.get_opt_string("model.base_model_name").has_value(); });
+  // ---- RoPE scaling ----
+  add({"model.rope_scaling_factor"}, "model.rope_scaling is not none",
+      [](C c) { return c.get_string("model.rope_scaling") != "none"; });
+  add({"model.rope_original_max_seq_len"}, "model.rope_scaling is dynamic, llama3 or yarn", [](C c) {
+    const std::string type = c.get_string("model.rope_scaling");
+    return type == "dynamic" || type == "llama3" || type == "yarn";
+  });
+  add({"model.rope_low_freq_factor", "model.rope_high_freq_factor"}, "model.rope_scaling is llama3",
+      [](C c) { return c.get_string("model.rope_scaling") == "llama3"; });
+  add({"model.rope_yarn_beta_fast", "model.rope_yarn_beta_slow", "model.rope_yarn_attention_factor"},
+      "model.rope_scaling is yarn", [](C c) { return c.get_string("model.rope_scaling") == "yarn"; });
   // ---- memory layers and LoRA ----
   add({"memory.use_memory_adapter", "memory.use_both_memory_and_lora", "memory.use_lora"},
       "memory.vanilla_mode is false (vanilla mode has neither memory layers nor LoRA)",

@@ -1,8 +1,9 @@
 // tokenizer/tokenizer.hpp: text <-> token ids. Three implementations: the built-in byte-level tokenizer (the
-// embedded default: no files needed; tokenizer_byte.hpp), Hugging Face tokenizer.json byte-level BPE
-// (GPT-2 / Llama 3 / Qwen2 format; tokenizer_bpe.hpp), and SentencePiece .model files (unigram, BPE, word,
-// char; read without libsentencepiece, whose protobuf clashes with LibTorch's; tokenizer_sentencepiece.hpp).
-// No LibTorch here. encode() never adds BOS/EOS by itself: callers prepend bos_id() where a model wants it.
+// embedded default: no files needed; tokenizer_byte.hpp), Hugging Face tokenizer.json (BPE, WordPiece or
+// Unigram with its normalizer, pre-tokenizer and decoder; tokenizer_bpe.hpp), and SentencePiece .model files
+// (unigram, BPE, word, char; read without libsentencepiece, whose protobuf clashes with LibTorch's;
+// tokenizer_sentencepiece.hpp). No LibTorch here. encode() never adds BOS/EOS by itself: callers prepend
+// bos_id() where a model wants it.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -26,7 +27,7 @@ class MEMTX_API Tokenizer {
   virtual std::optional<int64_t> eos_id() const = 0;
   virtual std::optional<int64_t> bos_id() const = 0;
   virtual std::optional<int64_t> pad_id() const = 0;  // eos where the tokenizer names no pad token
-  virtual std::string kind() const = 0;  // "byte", "bpe", "sentencepiece"
+  virtual std::string kind() const = 0;  // "byte", "bpe" (any tokenizer.json), "sentencepiece"
 };
 
 // spec: "byte" (built in), a tokenizer.json file, a SentencePiece .model file, or a folder holding

@@ -1,38 +1,15 @@
-// tokenizer/tokenizer_bpe.cpp: the byte-level BPE tokenizer over a BpeSpec: added tokens split out of the raw
-// text, NFC, pre-tokenizer pieces, bytes mapped to their printable stand-ins (the GPT-2 byte-to-unicode
-// table), merges by rank with a per-piece cache, and the byte-level decoder.
-#include <mutex>
+// tokenizer/tokenizer_bpe.cpp: the tokenizer.json tokenizer over a BpeSpec: added tokens split out of the raw
+// text, then per plain segment the normalizer, the pre-tokenizer and the model; decoding maps ids to their
+// token strings (added tokens to their content) and runs the decoder.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "tokenizer/tokenizer_bpe.hpp"
 #include "tokenizer/tokenizer_errors.hpp"
-#include "tokenizer/tokenizer_merge.hpp"
-#include "tokenizer/tokenizer_nfc.hpp"
-#include "tokenizer/tokenizer_unicode.hpp"
 
 namespace memtx::data {
 namespace {
-
-// GPT-2's byte-to-unicode table: printable Latin-1 bytes stand for themselves, the other 68 bytes take
-// the code points 256, 257, ... in byte order.
-struct ByteMap {
-  char32_t byte_to_cp[256];
-  int16_t cp_to_byte[324];
-  ByteMap() {
-    char32_t next = 256;
-    for (int b = 0; b < 256; ++b) {
-      const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-      byte_to_cp[b] = printable ? static_cast<char32_t>(b) : next++;
-    }
-    for (auto& v : cp_to_byte) v = -1;
-    for (int b = 0; b < 256; ++b) cp_to_byte[byte_to_cp[b]] = static_cast<int16_t>(b);
-  }
-};
-const ByteMap& byte_map() {
-  static const ByteMap map;
-  return map;
-}
 
 // The token text of a tokenizer_config.json entry: "<s>" or {"content": "<s>", ...}.
 std::optional<std::string> config_token(const nlohmann::json& config, const char* key) {
@@ -48,36 +25,15 @@ class BpeTokenizer final : public Tokenizer {
  public:
   BpeTokenizer(BpeSpec spec, const std::string& config_json, const std::string& config_file)
       : spec_(std::move(spec)) {
-    const ByteMap& bm = byte_map();
-    vocab_size_ = static_cast<int64_t>(spec_.id_to_token.size());
+    const std::vector<std::string>& vocab = spec_.model->id_to_token();
+    vocab_size_ = static_cast<int64_t>(vocab.size());
     for (const SpecialToken& t : spec_.added_tokens) vocab_size_ = std::max(vocab_size_, t.id + 1);
-    for (size_t id = 0; id < spec_.id_to_token.size(); ++id)
-      if (!spec_.id_to_token[id].empty()) token_to_id_.emplace(spec_.id_to_token[id], static_cast<int32_t>(id));
-    for (int b = 0; b < 256; ++b) {
-      std::string s;
-      unicode::append_utf8(s, bm.byte_to_cp[b]);
-      auto it = token_to_id_.find(s);
-      byte_id_[b] = it != token_to_id_.end() ? it->second : spec_.unk_id.value_or(-1);
-    }
-    for (size_t rank = 0; rank < spec_.merges.size(); ++rank) {
-      const BpeMerge& m = spec_.merges[rank];
-      merges_[pair_key(m.left, m.right)] = {static_cast<int32_t>(rank), m.merged};  // a repeated pair: last wins
-    }
-    // Decoded bytes of every vocabulary token; added tokens decode to their content as written.
-    decoded_.resize(static_cast<size_t>(vocab_size_));
+    tokens_.assign(vocab.begin(), vocab.end());
+    tokens_.resize(static_cast<size_t>(vocab_size_));
     valid_.assign(static_cast<size_t>(vocab_size_), false);
-    for (size_t id = 0; id < spec_.id_to_token.size(); ++id) {
-      if (spec_.id_to_token[id].empty()) continue;
-      valid_[id] = true;
-      for (const unicode::Unit& u : unicode::decode_utf8(spec_.id_to_token[id])) {
-        if (u.cp != unicode::kInvalid && u.cp < 324 && bm.cp_to_byte[u.cp] >= 0)
-          decoded_[id] += static_cast<char>(bm.cp_to_byte[u.cp]);
-        else
-          decoded_[id] += spec_.id_to_token[id].substr(u.begin, u.length);
-      }
-    }
+    for (size_t id = 0; id < vocab.size(); ++id) valid_[id] = !vocab[id].empty();
     for (auto it = spec_.added_tokens.rbegin(); it != spec_.added_tokens.rend(); ++it) {
-      decoded_[static_cast<size_t>(it->id)] = it->text;
+      tokens_[static_cast<size_t>(it->id)] = it->text;
       valid_[static_cast<size_t>(it->id)] = true;
       added_ids_[it->text] = it->id;  // first definition wins (iterating backwards)
     }
@@ -93,38 +49,28 @@ class BpeTokenizer final : public Tokenizer {
         continue;
       }
       std::string plain = text.substr(seg.begin, seg.end - seg.begin);
-      if (spec_.nfc) plain = nfc(plain);
-      std::vector<std::string> pieces{std::move(plain)};
-      for (const BpePreTokenizeStep& step : spec_.pre_tokenize) {
-        std::vector<std::string> next;
-        for (std::string& p : pieces) {
-          if (step.add_prefix_space && (p.empty() || p[0] != ' ')) p.insert(p.begin(), ' ');
-          if (!step.pattern) {
-            next.push_back(std::move(p));
-            continue;
-          }
-          for (const auto& [b, e] : split_text(p, *step.pattern)) next.push_back(p.substr(b, e - b));
-        }
-        pieces = std::move(next);
-      }
-      for (const std::string& p : pieces) encode_piece(p, ids);
+      if (spec_.normalizer) plain = spec_.normalizer->normalize(plain);
+      std::vector<Piece> pieces{{std::move(plain), seg.begin == 0}};
+      if (spec_.pre_tokenizer) spec_.pre_tokenizer->pre_tokenize(pieces);
+      for (const Piece& p : pieces) spec_.model->tokenize(p.text, ids);
     }
     return ids;
   }
 
   std::string decode(const std::vector<int64_t>& ids) const override {
-    std::string out;
+    std::vector<std::string> tokens;
+    tokens.reserve(ids.size());
     for (int64_t id : ids) {
       if (id < 0 || id >= vocab_size_ || !valid_[static_cast<size_t>(id)]) throw_invalid_id("bpe", id, vocab_size_);
-      out += decoded_[static_cast<size_t>(id)];
+      tokens.push_back(tokens_[static_cast<size_t>(id)]);
     }
-    return out;
+    return decode_tokens(spec_.decoder.get(), std::move(tokens));
   }
 
   int64_t vocab_size() const override { return vocab_size_; }
   std::optional<int64_t> token_id(const std::string& special) const override {
     if (auto it = added_ids_.find(special); it != added_ids_.end()) return it->second;
-    if (auto it = token_to_id_.find(special); it != token_to_id_.end()) return it->second;
+    if (auto id = spec_.model->token_to_id(special)) return *id;
     return std::nullopt;
   }
   std::optional<int64_t> eos_id() const override { return eos_; }
@@ -164,62 +110,13 @@ class BpeTokenizer final : public Tokenizer {
     if (!pad_ && !config_token(config, "pad_token")) pad_ = eos_;
   }
 
-  void encode_piece(const std::string& piece, std::vector<int64_t>& ids) const {
-    constexpr size_t kMaxCachedLength = 256;
-    constexpr size_t kMaxCacheEntries = 1 << 16;
-    if (piece.empty()) return;
-    if (piece.size() <= kMaxCachedLength) {
-      std::lock_guard<std::mutex> lock(cache_mutex_);
-      if (auto it = cache_.find(piece); it != cache_.end()) {
-        ids.insert(ids.end(), it->second.begin(), it->second.end());
-        return;
-      }
-    }
-    std::vector<int32_t> result = bpe(piece);
-    ids.insert(ids.end(), result.begin(), result.end());
-    if (piece.size() <= kMaxCachedLength) {
-      std::lock_guard<std::mutex> lock(cache_mutex_);
-      if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-      cache_.emplace(piece, std::move(result));
-    }
-  }
-
-  std::vector<int32_t> bpe(const std::string& piece) const {
-    const ByteMap& bm = byte_map();
-    if (spec_.ignore_merges) {
-      std::string mapped;
-      for (unsigned char b : piece) unicode::append_utf8(mapped, bm.byte_to_cp[b]);
-      if (auto it = token_to_id_.find(mapped); it != token_to_id_.end()) return {it->second};
-    }
-    std::vector<MergeSymbol> symbols;
-    symbols.reserve(piece.size());
-    for (size_t i = 0; i < piece.size(); ++i)
-      symbols.push_back({byte_id_[static_cast<unsigned char>(piece[i])], static_cast<uint32_t>(i),
-                         static_cast<uint32_t>(i + 1)});
-    auto lookup = [this](const MergeSymbol& a, const MergeSymbol& b) -> std::optional<std::pair<double, int32_t>> {
-      if (a.id < 0 || b.id < 0) return std::nullopt;
-      auto it = merges_.find(pair_key(a.id, b.id));
-      if (it == merges_.end()) return std::nullopt;
-      return std::make_pair(static_cast<double>(it->second.first), it->second.second);
-    };
-    std::vector<int32_t> out;
-    for (const MergeSymbol& s : merge_symbols(std::move(symbols), lookup))
-      if (s.id >= 0) out.push_back(s.id);  // a byte missing from the vocabulary (and no unk) is dropped
-    return out;
-  }
-
   BpeSpec spec_;
   int64_t vocab_size_ = 0;
-  std::unordered_map<std::string, int32_t> token_to_id_;
   std::unordered_map<std::string, int64_t> added_ids_;
-  std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (left, right) -> (rank, merged)
-  int32_t byte_id_[256];
-  std::vector<std::string> decoded_;
+  std::vector<std::string> tokens_;  // token string by id (added tokens: their content)
   std::vector<bool> valid_;
   SpecialSplitter specials_;
   std::optional<int64_t> eos_, bos_, pad_;
-  mutable std::mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
 };
 
 }  // namespace

@@ -1,12 +1,14 @@
-// tokenizer/tokenizer_bpe.hpp: Hugging Face tokenizer.json byte-level BPE (GPT-2, Llama 3, Qwen2). The file is
-// parsed into a BpeSpec (tokenizer_bpe_json.cpp), then served by the tokenizer (tokenizer_bpe.cpp).
+// tokenizer/tokenizer_bpe.hpp: Hugging Face tokenizer.json tokenizers (GPT-2, Llama 2 / 3, Mistral, Qwen2,
+// GPT-NeoX, DeepSeek-V3, BERT, ...). The file is parsed into a BpeSpec (tokenizer_bpe_json.cpp): a model,
+// added tokens and the normalizer / pre-tokenizer / decoder pipeline (tokenizer_hf_*.hpp), then served by
+// the tokenizer (tokenizer_bpe.cpp).
 //
-// Supported: model BPE (vocab, merges as "a b" or [a, b], unk_token, ignore_merges); normalizer none or
-// NFC; pre-tokenizer ByteLevel (with or without its GPT-2 regex, add_prefix_space) optionally preceded by
-// Split with the GPT-2, Llama 3 or Qwen2 regex (behavior Isolated); decoder ByteLevel; added tokens (split
-// out of the raw text first, longest match, lstrip/rstrip/single_word; all are matched on the raw text,
-// whatever their "normalized" flag). The post-processor is not applied: encode() never adds BOS/EOS
-// (bos_id() says which id a model expects in front).
+// Supported: models BPE (vocab, merges as "a b" or [a, b], unk_token, fuse_unk, byte_fallback,
+// ignore_merges, continuing_subword_prefix, end_of_word_suffix), WordPiece and Unigram; the normalizers,
+// pre-tokenizers and decoders listed in tokenizer_hf_components_json.cpp, any Split regex through
+// Oniguruma. Added tokens are split out of the raw text first (longest match, lstrip/rstrip/single_word;
+// all are matched on the raw text, whatever their "normalized" flag). The post-processor is not applied:
+// encode() never adds BOS/EOS (bos_id() says which id a model expects in front).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -15,36 +17,27 @@
 #include <vector>
 
 #include "tokenizer/tokenizer.hpp"
-#include "tokenizer/tokenizer_pretokenize.hpp"
+#include "tokenizer/tokenizer_hf_decoders.hpp"
+#include "tokenizer/tokenizer_hf_models.hpp"
+#include "tokenizer/tokenizer_hf_normalizers.hpp"
+#include "tokenizer/tokenizer_hf_pretokenizers.hpp"
 #include "tokenizer/tokenizer_specials.hpp"
 
 namespace memtx::data {
 
-struct BpePreTokenizeStep {
-  std::optional<SplitPattern> pattern;  // split each piece with this pattern
-  bool add_prefix_space = false;        // first prepend ' ' to each piece not starting with one
-};
-
-struct BpeMerge {
-  int32_t left;
-  int32_t right;
-  int32_t merged;  // the id of left + right
-};
-
 struct BpeSpec {
-  std::vector<std::string> id_to_token;  // model vocabulary by id ("" for unused ids)
-  std::vector<BpeMerge> merges;          // in rank order
+  HfModelPtr model;
   std::vector<SpecialToken> added_tokens;
   std::vector<bool> added_is_special;
-  std::vector<BpePreTokenizeStep> pre_tokenize;
-  bool nfc = false;
-  bool ignore_merges = false;
-  std::optional<int32_t> unk_id;
+  NormalizerPtr normalizer;       // null: none
+  PreTokenizerPtr pre_tokenizer;  // null: none
+  DecoderPtr decoder;             // null: tokens joined with ' '
   std::optional<std::string> template_bos;  // first special token of a TemplateProcessing "single"
 };
 
 // Parses tokenizer.json text; `file` names it in errors: Error(Io) for malformed JSON or missing/mistyped
-// fields, Error(Config) for features outside the supported set.
+// fields, Error(Config) for features outside the supported set (naming the component type) and for a
+// regex that does not compile (naming the pattern).
 BpeSpec parse_tokenizer_json(const std::string& text, const std::string& file);
 
 // config_json: the text of the tokenizer_config.json beside it (bos/eos/pad tokens), empty if none;

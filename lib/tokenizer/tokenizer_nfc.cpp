@@ -1,5 +1,6 @@
-// tokenizer/tokenizer_nfc.cpp: NFC = canonical decomposition, canonical ordering, canonical composition
-// (UAX #15), with Hangul syllables handled arithmetically.
+// tokenizer/tokenizer_nfc.cpp: the normalization forms of UAX #15: canonical (NFC, NFD) or compatibility (NFKC,
+// NFKD) decomposition, canonical ordering, and for NFC / NFKC canonical composition; Hangul syllables are
+// handled arithmetically.
 #include "tokenizer/tokenizer_nfc.hpp"
 
 #include <cstddef>
@@ -14,7 +15,14 @@ constexpr char32_t kSBase = 0xAC00, kLBase = 0x1100, kVBase = 0x1161, kTBase = 0
 constexpr char32_t kLCount = 19, kVCount = 21, kTCount = 28, kNCount = kVCount * kTCount,
                    kSCount = kLCount * kNCount;
 
-void decompose(char32_t cp, std::vector<char32_t>& out) {
+void decompose(char32_t cp, bool compat, std::vector<char32_t>& out) {
+  if (compat) {
+    const std::u32string_view full = unicode::compatibility_decomposition(cp);
+    if (!full.empty()) {
+      out.insert(out.end(), full.begin(), full.end());
+      return;
+    }
+  }
   if (cp >= kSBase && cp < kSBase + kSCount) {
     const char32_t s = cp - kSBase;
     out.push_back(kLBase + s / kNCount);
@@ -27,8 +35,8 @@ void decompose(char32_t cp, std::vector<char32_t>& out) {
     out.push_back(cp);
     return;
   }
-  decompose(d->first, out);
-  if (d->second != 0) decompose(d->second, out);
+  decompose(d->first, compat, out);
+  if (d->second != 0) decompose(d->second, compat, out);
 }
 
 char32_t compose(char32_t first, char32_t second) {
@@ -40,11 +48,11 @@ char32_t compose(char32_t first, char32_t second) {
   return unicode::find_composition(first, second);
 }
 
-// Decomposes, orders and recomposes one run of valid code points, appending UTF-8 to out.
-void normalize_run(const std::vector<char32_t>& run, std::string& out) {
+// Decomposes, orders and (when compose) recomposes one run of valid code points, appending UTF-8 to out.
+void normalize_run(const std::vector<char32_t>& run, bool compat, bool compose_back, std::string& out) {
   std::vector<char32_t> d;
   d.reserve(run.size() + 8);
-  for (char32_t cp : run) decompose(cp, d);
+  for (char32_t cp : run) decompose(cp, compat, d);
   // Canonical ordering: a stable sort of each stretch of non-starters by combining class.
   for (size_t i = 1; i < d.size(); ++i) {
     const int cc = unicode::combining_class(d[i]);
@@ -58,6 +66,10 @@ void normalize_run(const std::vector<char32_t>& run, std::string& out) {
     }
   }
   if (d.empty()) return;
+  if (!compose_back) {
+    for (char32_t cp : d) unicode::append_utf8(out, cp);
+    return;
+  }
   std::vector<char32_t> c;
   c.reserve(d.size());
   c.push_back(d[0]);
@@ -81,25 +93,27 @@ void normalize_run(const std::vector<char32_t>& run, std::string& out) {
 
 }  // namespace
 
-std::string nfc(const std::string& text) {
+std::string normalize_form(const std::string& text, NormalForm form) {
+  const bool compat = form == NormalForm::NFKC || form == NormalForm::NFKD;
+  const bool compose_back = form == NormalForm::NFC || form == NormalForm::NFKC;
   const std::vector<unicode::Unit> units = unicode::decode_utf8(text);
-  bool stable = true;
+  bool stable = true;  // below U+00A0 every form leaves the text as it is
   for (const auto& u : units)
-    if (u.cp != unicode::kInvalid && u.cp >= 0x300) stable = false;
+    if (u.cp != unicode::kInvalid && u.cp >= 0xA0) stable = false;
   if (stable) return text;
   std::string out;
   out.reserve(text.size());
   std::vector<char32_t> run;
   for (const auto& u : units) {
     if (u.cp == unicode::kInvalid) {
-      normalize_run(run, out);
+      normalize_run(run, compat, compose_back, out);
       run.clear();
       out += text[u.begin];
     } else {
       run.push_back(u.cp);
     }
   }
-  normalize_run(run, out);
+  normalize_run(run, compat, compose_back, out);
   return out;
 }
 

@@ -1,10 +1,14 @@
-// tokenizer/tokenizer_nfc.hpp: Unicode NFC normalization (the "NFC" normalizer of Hugging Face tokenizer.json,
-// used by Qwen2). Invalid UTF-8 bytes pass through unchanged and block composition across them.
+// tokenizer/tokenizer_nfc.hpp: Unicode normalization forms NFC, NFD, NFKC and NFKD (the normalizers of the same
+// names in Hugging Face tokenizer.json; Qwen2 uses NFC). Invalid UTF-8 bytes pass through unchanged and block
+// composition and reordering across them.
 #pragma once
 #include <string>
 
 namespace memtx::data {
 
-std::string nfc(const std::string& text);
+enum class NormalForm { NFC, NFD, NFKC, NFKD };
+
+std::string normalize_form(const std::string& text, NormalForm form);
+inline std::string nfc(const std::string& text) { return normalize_form(text, NormalForm::NFC); }
 
 }  // namespace memtx::data

@@ -1,7 +1,8 @@
 // tokenizer/tokenizer_unicode.hpp: the Unicode facts the tokenizers need: lenient UTF-8 decoding (invalid
 // bytes survive as single-byte units, so byte-exact round trips stay possible), UTF-8 encoding, and the
-// general categories the pre-tokenizer patterns use (\p{L}, \p{N}, \s) plus canonical combining classes
-// and decompositions for NFC. The tables (tokenizer_unicode_tables.cpp) follow Unicode 14.0.
+// general categories the pre-tokenizer patterns use (\p{L}, \p{N}, \s) plus canonical combining classes,
+// canonical and compatibility decompositions (NFC, NFD, NFKC, NFKD) and lowercase mappings. The tables
+// (tokenizer_unicode_tables.cpp) follow Unicode 14.0.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -42,5 +43,10 @@ struct Decomposition {
 const Decomposition* find_decomposition(char32_t cp);
 // The primary composite of (first, second), 0 when there is none (Hangul excluded: see tokenizer_nfc).
 char32_t find_composition(char32_t first, char32_t second);
+// The full compatibility decomposition (NFKD) of cp when its own decomposition is a compatibility one,
+// empty otherwise (then use find_decomposition).
+std::u32string_view compatibility_decomposition(char32_t cp);
+// The full lowercase of cp (one to three code points), empty when cp is its own lowercase.
+std::u32string_view lowercase_mapping(char32_t cp);
 
 }  // namespace memtx::data::unicode

@@ -4,6 +4,7 @@
 #include <memtx/error.hpp>
 #include <memtx/ops.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/qkvo_projections.hpp"
@@ -18,6 +19,12 @@ CausalOptions CausalOptions::from_spec(const AttentionSpec& spec) {
   o.qk_norm = c.get_bool("attention.use_qk_norm");
   o.qk_norm_scale = c.get_bool("attention.use_qk_norm_scale");
   o.softcap = c.get_opt_float("attention.attn_logit_softcapping").value_or(0.0);
+  if (const auto window = c.get_opt_int("attention.sliding_window")) {
+    const auto layers = c.get_int_list("attention.sliding_window_layers");
+    const bool here = c.get("attention.sliding_window_layers").is_null() ||
+                      std::find(layers.begin(), layers.end(), spec.layer_index) != layers.end();
+    if (here) o.window = *window;
+  }
   o.lobo = c.get_bool("attention.use_flash_lobo");
   o.lobo_per_head = c.get_bool("attention.use_flash_lobo_per_head");
   o.lobo_const = c.get_bool("attention.use_flash_obo_const");
@@ -74,6 +81,7 @@ common::SoftmaxAttentionOptions CausalAttentionImpl::attention_options() const {
   common::SoftmaxAttentionOptions o;  // nominal scale: 1/sqrt(d_qk), d_qk being q's last dim
   if (opt_.qk_norm_scale) o.learned_scale = qk_scale;
   o.softcap = opt_.softcap;
+  o.window = opt_.window;
   if (opt_.lobo) o.sink_log_c = lobo_log_c;
   o.dropout = is_training() ? spec_.attention_dropout : 0.0;
   o.allow_fused = opt_.fused;
@@ -107,8 +115,8 @@ torch::Tensor CausalAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     k = k_norm->forward(k);
   }
   if (spec_.use_rope) {
-    q = ops::apply_rope(q, ctx.start_position, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
-    k = ops::apply_rope(k, ctx.start_position, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
+    q = ops::apply_rope(q, ctx.start_position, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim, spec_.rope_scaling);
+    k = ops::apply_rope(k, ctx.start_position, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim, spec_.rope_scaling);
   }
   if (ctx.state && ctx.use_cache) {
     auto& st = *ctx.state;

@@ -24,6 +24,7 @@ struct CausalOptions {
   bool qk_norm = false;
   bool qk_norm_scale = false;
   double softcap = 0.0;  // 0 = off
+  int64_t window = 0;    // sliding window in keys, 0 = off (attention.sliding_window on this layer)
   bool lobo = false;
   bool lobo_per_head = false;
   bool lobo_const = false;

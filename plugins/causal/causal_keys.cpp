@@ -74,6 +74,19 @@ std::vector<ConfigRule> causal_rules() {
            err.push_back("model.use_rope needs an even query/key head size, got " + std::to_string(qk->dim) + " (" +
                          qk->name + "); set model.rope_dim to an even size or change the dimensions");
        }});
+  rules.push_back(
+      {"`attention.sliding_window_layers` needs `attention.sliding_window`, and names layers below `model.num_layers`.",
+       {"attention.sliding_window", "attention.sliding_window_layers", "model.num_layers"},
+       [](const Config& c, Errors& err) {
+         if (c.get("attention.sliding_window_layers").is_null()) return;
+         if (!c.get_opt_int("attention.sliding_window"))
+           err.push_back("attention.sliding_window_layers is set but attention.sliding_window is null (no window to use)");
+         const int64_t layers = c.get_int("model.num_layers");
+         for (int64_t i : c.get_int_list("attention.sliding_window_layers"))
+           if (i < 0 || i >= layers)
+             err.push_back("attention.sliding_window_layers names layer " + std::to_string(i) + ", outside 0.." +
+                           std::to_string(layers - 1) + " (model.num_layers " + std::to_string(layers) + ")");
+       }});
   return rules;
 }
 
@@ -107,6 +120,12 @@ VariantKeys causal_keys() {
       Option("attention.use_concat_heads", VT::Bool, kNull).by("causal, infinite")
           .doc("Concatenate heads into the output projection (true) or project each head to hidden_dim and sum "
                "(false); null leaves it to the variant (causal concatenates, infinite sums)."),
+      Option("attention.sliding_window", VT::Int, kNull).min(1).max(1LL << 31).by("causal")
+          .doc("Sliding-window attention (Mistral, Qwen2): each query sees itself and the sliding_window - 1 keys "
+               "before it; null sees the whole past."),
+      Option("attention.sliding_window_layers", VT::IntList, kNull).by("causal")
+          .doc("The layer indices that use attention.sliding_window (Qwen2's layers from max_window_layers on); "
+               "null: every causal layer."),
   };
   keys.rules = causal_rules();
   keys.add(common::qk_norm_keys());

@@ -13,7 +13,8 @@ namespace {
 memtx::VariantKeys causal_variant_keys() {
   memtx::VariantKeys keys = memtx::causal::causal_keys();
   keys.add(memtx::builtin_options({"attention.disable_flash_attention", "attention.n_kv_group", "model.use_rope",
-                                   "model.rope_theta", "model.rope_dim", "model.rope_layout", "model.max_seq_len",
+                                   "model.rope_theta", "model.rope_dim", "model.rope_layout", "model.rope_scaling",
+                                   "model.max_seq_len",
                                    "model.use_flash_attention", "model.attention_bias", "model.attention_dropout"}));
   return keys;
 }

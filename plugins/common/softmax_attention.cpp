@@ -7,6 +7,7 @@
 #include <memtx/torch_compat.hpp>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 
 namespace memtx::common {
@@ -21,6 +22,14 @@ torch::Tensor sink_column(const torch::Tensor& log_c, const torch::Tensor& score
     return c.view({1, 1, heads, 1}).expand({scores.size(0), 1, heads, tq}).reshape({scores.size(0), 1, heads * tq, 1});
   }
   return c.view({1, -1, 1, 1}).expand({scores.size(0), scores.size(1), scores.size(2), 1});
+}
+
+// [tq, tk] true where query i may read key j: j <= i + tk - tq, and within the window when there is one.
+torch::Tensor visible_keys(int64_t tq, int64_t tk, int64_t window, const torch::TensorOptions& options) {
+  auto ones = torch::ones({tq, tk}, options.dtype(torch::kBool));
+  auto keep = ones.tril(tk - tq);
+  if (window > 0) keep = keep.logical_and(ones.triu(tk - tq - window + 1));
+  return keep;
 }
 
 }  // namespace
@@ -49,8 +58,9 @@ torch::Tensor softmax_attention(const torch::Tensor& q, const torch::Tensor& k, 
     auto qs = learned.defined() ? q * (learned / nominal) : q;
     if (fold) qs = qs.reshape({B, 1, H * tq, d});
     const std::optional<double> scale = options.scale > 0.0 ? std::optional<double>(options.scale) : std::nullopt;
-    if (tq == tk && !fold) return compat::sdpa(qs, k, v, std::nullopt, /*is_causal=*/true, options.dropout, scale);
-    auto keep = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
+    if (tq == tk && !fold && options.window <= 0)
+      return compat::sdpa(qs, k, v, std::nullopt, /*is_causal=*/true, options.dropout, scale);
+    auto keep = visible_keys(tq, tk, options.window, q.options());
     if (fold) keep = keep.repeat({H, 1});
     return unfold(compat::sdpa(qs, k, v, keep, /*is_causal=*/false, options.dropout, scale));
   }
@@ -62,8 +72,8 @@ torch::Tensor softmax_attention(const torch::Tensor& q, const torch::Tensor& k, 
   auto scores = torch::matmul(qr, ke.transpose(-2, -1));
   scores = learned.defined() ? scores * learned : scores * nominal;
   if (options.softcap > 0.0) scores = options.softcap * torch::tanh(scores / options.softcap);
-  auto mask = ops::causal_mask(tq, tk, scores.options());
-  scores = scores + (fold ? mask.repeat({H, 1}) : mask);
+  auto hidden = visible_keys(tq, tk, options.window, scores.options()).logical_not();
+  scores = scores.masked_fill(fold ? hidden.repeat({H, 1}) : hidden, -std::numeric_limits<double>::infinity());
   torch::Tensor probs;
   if (options.sink_log_c.defined()) {
     auto sink = sink_column(options.sink_log_c, scores, fold, H, tq);

@@ -4,6 +4,8 @@
 //   The queries are the last tq of the tk positions: query i sits at key position i + tk - tq and sees key j
 //   when j <= i + tk - tq (the offset causal mask; tq == tk is the ordinary causal mask).
 //   s_ij = scale * q_i . k_j, scale = the nominal scale (1/sqrt(d) unless given) or a learned scalar tensor.
+//   Sliding window (window w > 0): query i sees key j only when also j > i + tk - tq - w (itself and the w - 1
+//   keys before it), as Mistral / Qwen2's sliding-window layers.
 //   Soft-capping (softcap c > 0): s = c * tanh(s / c), before the mask.
 //   Attention sink (Flash LoBo): o_i = sum_{j visible} e^{s_ij} v_j / (e^{log_c} + sum_{j visible} e^{s_ij}),
 //   log_c one per head or one shared; done as an extra softmax column of logit log_c and value 0 that every
@@ -29,6 +31,7 @@ struct SoftmaxAttentionOptions {
   double dropout = 0.0;         // dropout probability on p; pass 0 outside training
   bool allow_fused = true;      // the variant's option (use_flash_attention)
   bool fold_shared_kv = false;
+  int64_t window = 0;           // sliding window in keys (0 = the whole causal past)
 };
 
 // Whether the fused path computes these options: allowed, available in this LibTorch, no soft-capping, no sink.

@@ -135,8 +135,8 @@ torch::Tensor InfiniAttentionImpl::local_attention(const torch::Tensor& q_in, co
                                                    const torch::Tensor& v, int64_t offset) {
   torch::Tensor q = q_in, k = k_in;
   if (spec_.use_rope) {
-    q = ops::apply_rope(q, offset, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
-    k = ops::apply_rope(k, 0, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim);
+    q = ops::apply_rope(q, offset, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim, spec_.rope_scaling);
+    k = ops::apply_rope(k, 0, spec_.rope_theta, spec_.rope_layout, spec_.rope_dim, spec_.rope_scaling);
   }
   common::SoftmaxAttentionOptions o;  // nominal scale: 1/sqrt(d_k), d_k being q's last dim
   if (opt_.qk_norm_scale) o.learned_scale = qk_scale;

@@ -11,7 +11,7 @@ MEMTX_PLUGIN_REGISTER {
   memtx::VariantKeys keys = memtx::infini::infini_keys();
   keys.add(memtx::builtin_options({"infini_attention.segment_length", "attention.n_kv_group",
                                    "attention.disable_flash_attention", "model.use_rope", "model.rope_theta",
-                                   "model.rope_dim", "model.rope_layout", "model.max_seq_len",
+                                   "model.rope_scaling", "model.rope_dim", "model.rope_layout", "model.max_seq_len",
                                    "model.use_flash_attention", "model.attention_bias", "model.attention_dropout"}));
   host->add_variant(memtx::make_variant<memtx::infini::InfiniAttentionImpl>(
       "infini",

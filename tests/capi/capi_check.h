@@ -27,5 +27,10 @@ void expect_status_at(memtx_status* st, memtx_status_code code, const char* frag
 /* capi_robustness_test.c: hostile input at the boundary (bytes that are not UTF-8, corrupt files, NUL bytes in
  * text, non-finite weights). */
 void test_robustness(memtx_context* ctx);
+/* capi_generate_stream_test.c: generation options of ABI 2 (callback, stop reason, new sampling fields), chat. */
+void test_generate_streaming(memtx_context* ctx);
+
+/* capi_export_test.c: memtx_model_save_hf / memtx_model_save_peft. */
+void test_export_hf(memtx_context* ctx);
 
 #endif /* MEMTX_CAPI_CHECK_H */

@@ -794,6 +794,8 @@ int main(void) {
   test_passkey(ctx);
   test_sessions(ctx);
   test_robustness(ctx);
+  test_generate_streaming(ctx);
+  test_export_hf(ctx);
 
   memtx_config_free(cfg);
   memtx_context_free(ctx);

@@ -172,6 +172,29 @@ s2=$("$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 16 --seed 2 
 stops=(); for id in $(seq 0 258); do stops+=(--stop "$id"); done  # every id the byte tokenizer has
 out=$("$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 12 "${stops[@]}" --json 2>&1)
 [[ "$out" == *'"text": ""'* ]] && ok || bad "--stop on every id must give no text: $out"
+# streaming: the text printed piece by piece equals the JSON text; --repetition_penalty changes a repeating
+# greedy continuation; --max_time stops early (stop_reason max_time); bad values are refused naming the option.
+"$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 16 --temperature 0 >"$infer_dir/streamed" 2>/dev/null
+"$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 16 --temperature 0 --json >"$infer_dir/streamed.json" 2>/dev/null
+"$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 16 --temperature 0 --repetition_penalty 1000000 --json \
+  >"$infer_dir/penalized.json" 2>/dev/null
+"$cli" generate "${icfg[@]}" --prompt "Hello" --max_new_tokens 500 --max_time 0.000001 --min_p 0.05 --json \
+  >"$infer_dir/timed.json" 2>/dev/null
+python3 - "$infer_dir" <<'PY' && ok || bad "streamed generate / --repetition_penalty / --max_time: $(cat "$infer_dir/streamed.json" "$infer_dir/penalized.json" "$infer_dir/timed.json")"
+import json, sys
+d = sys.argv[1]
+streamed = open(f"{d}/streamed", "rb").read()
+text = json.load(open(f"{d}/streamed.json"))["text"]
+assert streamed == text.encode() + b"\n", (streamed, text)
+penalized = json.load(open(f"{d}/penalized.json"))
+assert penalized["text"] != text and penalized["stop_reason"] == "max_new_tokens"
+timed = json.load(open(f"{d}/timed.json"))
+assert timed["stop_reason"] == "max_time" and len(timed["text"].encode("utf-8", "replace")) <= 12, timed
+PY
+for bad_flag in "--repetition_penalty 0:repetition_penalty" "--min_p 2:min_p" "--max_time -1:max_time"; do
+  if out=$("$cli" generate "${icfg[@]}" --prompt "Hi" ${bad_flag%%:*} 2>&1); then bad "${bad_flag%%:*} accepted"
+  elif [[ "$out" != *"INVALID_ARGUMENT"*"${bad_flag##*:}"* ]]; then bad "${bad_flag%%:*} message: $out"; else ok; fi
+done
 if out=$("$cli" generate "${icfg[@]}" --prompt "Hi" --temperature -1 2>&1); then bad "temperature -1 accepted"
 elif [[ "$out" != *"INVALID_ARGUMENT"*"temperature"* ]]; then bad "temperature -1 message: $out"; else ok; fi
 if out=$("$cli" generate --model /nonexistent-model --prompt "Hi" 2>&1); then bad "missing model folder accepted"
@@ -396,6 +419,27 @@ got=$(printf 'Hello\n/generate 12 --temperature 0\n' | "$cli" session "${scfg[@]
 out=$(printf 'Hi\n/bogus\n/generate\n/generate 2 --top_k\n/state\n' | "$cli" session "${scfg[@]}" 2>&1); rc=$?
 [[ $rc -eq 1 && "$out" == *"unknown command '/bogus'"* && "$out" == *"/generate needs the number of tokens"* \
    && "$out" == *"--top_k expects a value"* && "$out" == *"position 2, state bytes"* ]] && ok || bad "session errors: rc=$rc $out"
+# session --chat: ChatML without a template (the byte tokenizer: <|im_start|> and <|im_end|> are one id each);
+# with --max_new_tokens 0 the replies are empty, so the positions count exactly what was fed: turn 1 feeds
+# "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n" (21 ids), turn 2 only the new text (23 ids).
+out=$(printf 'Hi\n/state\nYo\n/state\n/reset\n/state\n' | "$cli" session "${scfg[@]}" --chat --max_new_tokens 0 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *"chat format chatml (default)"*"position 21, "*"position 44, "*"new conversation"*"position 0, "* ]] \
+  && ok || bad "session --chat positions: rc=$rc $out"
+out=$(printf 'Hello there\nAnd again\n' | "$cli" session "${scfg[@]}" --chat --max_new_tokens 6 --temperature 0 \
+      --system "Be brief." --repetition_penalty 1.2 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *"chat format chatml"* ]] && ok || bad "session --chat replies: rc=$rc $out"
+# A tokenizer folder whose template memtx cannot render: ChatML with a warning naming the file.
+mkdir -p "$ss_dir/tok"
+if [ -f "$fixtures/tokenizer-bpe/tokenizer.json" ]; then
+  cp "$fixtures/tokenizer-bpe/tokenizer.json" "$ss_dir/tok/"
+  printf '{"chat_template": "{%% for m in messages %%}[INST] {{ m.content }} [/INST]{%% endfor %%}"}' >"$ss_dir/tok/tokenizer_config.json"
+  out=$(printf 'Hi\n' | "$cli" session "${scfg[@]}" --set model.vocab_size=600 --set "model.tokenizer=$ss_dir/tok" \
+        --chat --max_new_tokens 2 2>&1); rc=$?
+  [[ $rc -eq 0 && "$out" == *"warning: the chat template of $ss_dir/tok/tokenizer_config.json"*"using ChatML"* ]] \
+    && ok || bad "session --chat with an unknown template: rc=$rc $out"
+fi
+if out=$("$cli" session "${scfg[@]}" --max_new_tokens 3 2>&1 </dev/null); then bad "--max_new_tokens without --chat accepted"
+elif [[ "$out" != *"--max_new_tokens goes with --chat"* ]]; then bad "--max_new_tokens without --chat message: $out"; else ok; fi
 python3 -c "print('The quick brown fox jumps over the lazy dog. ' * 8, end='')" >"$ss_dir/text.txt"  # 360 bytes
 "$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 8 >"$ss_dir/p8" 2>&1
 "$cli" session "${scfg[@]}" --file "$ss_dir/text.txt" --piece 7 >"$ss_dir/p7" 2>&1

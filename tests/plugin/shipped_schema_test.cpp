@@ -47,7 +47,10 @@ TEST(ShippedSchema, VariantsDeclareTheirOwnKeys) {
   EXPECT_TRUE(reads("linear", "attention.linear_chunk_size"));
   EXPECT_FALSE(reads("linear", "attention.use_qk_norm"));
   EXPECT_FALSE(reads("mla", "infini_attention.balance_init_type"));
-  EXPECT_EQ(registry.find("causal")->rules.size(), 4u);  // LoBo, two RoPE sizes, QK-norm scale
+  EXPECT_EQ(registry.find("causal")->rules.size(), 5u);  // LoBo, two RoPE sizes, QK-norm scale, window layers
+  EXPECT_TRUE(reads("causal", "attention.sliding_window"));
+  EXPECT_TRUE(reads("causal", "model.rope_scaling"));
+  EXPECT_FALSE(reads("mla", "model.rope_scaling"));
   EXPECT_EQ(registry.find("mla")->rules.size(), 1u);
 }
 

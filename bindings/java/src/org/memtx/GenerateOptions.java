@@ -1,5 +1,6 @@
 /* GenerateOptions.java: generation settings (memtx_generate_options) as a fluent Java object; the defaults
- * are libmemtx's own (memtx_generate_default_options). */
+ * are libmemtx's own (memtx_generate_default_options). The filters apply in the order of memtx.h: repetition
+ * penalty, temperature, top-k, top-p, min-p. The C API's per-token callback (on_token) is not available here. */
 package org.memtx;
 
 /** How Model.generate and Session.generate continue a stream. Not thread-safe; reusable. */
@@ -8,11 +9,17 @@ public final class GenerateOptions {
   private float temperature;
   private long topK;
   private float topP;
+  private float minP;
+  private float repetitionPenalty;
+  private double maxTime;
   private long seed;
   private long[] stopTokens = new long[0];
   private boolean stopAtEos;
 
-  /** libmemtx's defaults: 64 new tokens, temperature 1, no top-k or top-p filter, seed 0, stop at end-of-sequence. */
+  /**
+   * libmemtx's defaults: 64 new tokens, temperature 1, no top-k, top-p or min-p filter, no repetition penalty, no
+   * time limit, seed 0, stop at end-of-sequence.
+   */
   public GenerateOptions() {
     memtx_generate_options d = MemtxNative.memtx_generate_options_new();
     if (d == null) throw new MemtxException(StatusCode.OUT_OF_MEMORY, "no memory for generation options");
@@ -21,6 +28,9 @@ public final class GenerateOptions {
       temperature = d.getTemperature();
       topK = d.getTop_k();
       topP = d.getTop_p();
+      minP = d.getMin_p();
+      repetitionPenalty = d.getRepetition_penalty();
+      maxTime = d.getMax_time();
       seed = d.getSeed();
       stopAtEos = d.getStop_at_eos() != 0;
     } finally {
@@ -48,6 +58,24 @@ public final class GenerateOptions {
   /** 1 = no nucleus filter. */
   public GenerateOptions topP(float p) {
     topP = p;
+    return this;
+  }
+
+  /** 0 = no min-p filter; otherwise tokens less likely than minP times the most likely one are dropped. */
+  public GenerateOptions minP(float p) {
+    minP = p;
+    return this;
+  }
+
+  /** 1 = off; a positive logit of an id already in the prompt or the output is divided by it, a negative one multiplied. */
+  public GenerateOptions repetitionPenalty(float penalty) {
+    repetitionPenalty = penalty;
+    return this;
+  }
+
+  /** Seconds of wall clock; 0 = no limit. Generation stops (keeping its tokens) once it has run this long. */
+  public GenerateOptions maxTime(double seconds) {
+    maxTime = seconds;
     return this;
   }
 
@@ -85,6 +113,18 @@ public final class GenerateOptions {
     return topP;
   }
 
+  public float minP() {
+    return minP;
+  }
+
+  public float repetitionPenalty() {
+    return repetitionPenalty;
+  }
+
+  public double maxTime() {
+    return maxTime;
+  }
+
   public long seed() {
     return seed;
   }
@@ -112,6 +152,9 @@ public final class GenerateOptions {
     o.setTemperature(temperature);
     o.setTop_k(topK);
     o.setTop_p(topP);
+    o.setMin_p(minP);
+    o.setRepetition_penalty(repetitionPenalty);
+    o.setMax_time(maxTime);
     o.setSeed(seed);
     o.setStop_at_eos(stopAtEos ? 1 : 0);
     if (MemtxNative.memtx_generate_options_set_stop_tokens(o, stopTokens) != 0) {

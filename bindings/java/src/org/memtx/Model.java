@@ -103,6 +103,22 @@ public final class Model extends NativeResource {
     }
   }
 
+  /** Writes the model as a Hugging Face folder that transformers loads without custom code (LoRA folded in). */
+  public void saveHf(Path dir) {
+    synchronized (lock) {
+      MemtxException.check(MemtxNative.memtx_model_save_hf(handle(), dir.toString()));
+    }
+  }
+
+  /** Writes the LoRA adapters as a PEFT adapter folder; baseDir null names model.base_model_name as the base,
+   * else the model without adapters is written there. */
+  public void savePeft(Path adapterDir, Path baseDir) {
+    synchronized (lock) {
+      MemtxException.check(MemtxNative.memtx_model_save_peft(handle(), adapterDir.toString(),
+                                                             baseDir == null ? "" : baseDir.toString()));
+    }
+  }
+
   public void saveWeights(Path file) {
     synchronized (lock) {
       MemtxException.check(MemtxNative.memtx_model_save_weights(handle(), file.toString()));

@@ -70,6 +70,14 @@ public class ModelTest {
     try (Model loaded = Model.load(context, saved)) {
       assertTrue("reloaded logits differ", TestModels.bitwiseEqual(java, loaded.forward(TOKENS).data()));
     }
+    // a Hugging Face folder: imported back, the same logits within float rounding
+    Path hf = dir.resolve("hf");
+    model.saveHf(hf);
+    assertTrue(Files.isRegularFile(hf.resolve("config.json")));
+    try (Model imported = Model.loadHf(context, hf)) {
+      float[] back = imported.forward(TOKENS).data();
+      for (int i = 0; i < java.length; ++i) assertEquals(java[i], back[i], 1e-4f);
+    }
     // weights alone: a fresh model (other seed) takes them and then gives the same logits
     Path weights = dir.resolve("weights.safetensors");
     model.saveWeights(weights);
@@ -128,6 +136,38 @@ public class ModelTest {
   }
 
   @Test
+  public void samplingOptionsOfAbi2ReachTheLibrary() {
+    long[] prompt = {72, 101, 108, 108};
+    GenerateOptions defaults = new GenerateOptions();
+    assertEquals(0f, defaults.minP(), 0f);
+    assertEquals(1f, defaults.repetitionPenalty(), 0f);
+    assertEquals(0.0, defaults.maxTime(), 0.0);
+    GenerateOptions greedy = new GenerateOptions().temperature(0).maxNewTokens(10).stopAtEos(false);
+    long[] plain = model.generate(prompt, greedy);
+    // min_p 1 keeps only the most likely token: sampling gives the greedy tokens
+    GenerateOptions onlyTop = new GenerateOptions().minP(1f).seed(3).maxNewTokens(10).stopAtEos(false);
+    assertArrayEquals(plain, model.generate(prompt, onlyTop));
+    // a tiny time limit stops after the first token
+    GenerateOptions timed = new GenerateOptions().maxTime(1e-9).maxNewTokens(200).stopAtEos(false);
+    assertEquals(1, model.generate(prompt, timed).length);
+    // bad values are refused naming the option
+    String[][] bad = {{"min_p", "2"}, {"repetition_penalty", "0"}, {"max_time", "-1"}};
+    for (String[] b : bad) {
+      GenerateOptions o = new GenerateOptions().maxNewTokens(2);
+      if (b[0].equals("min_p")) o.minP(2f);
+      else if (b[0].equals("repetition_penalty")) o.repetitionPenalty(0f);
+      else o.maxTime(-1);
+      try {
+        model.generate(prompt, o);
+        assertTrue(b[0] + " accepted", false);
+      } catch (MemtxException e) {
+        assertEquals(StatusCode.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage(), e.getMessage().contains(b[0]));
+      }
+    }
+  }
+
+  @Test
   public void evaluateDescribeAndPluginsGiveJson() {
     String eval = model.evaluate(null);
     assertTrue(eval, eval.contains("\"loss\"") && eval.contains("\"perplexity\""));
@@ -141,7 +181,7 @@ public class ModelTest {
     }
     assertEquals(Memtx.version(), MemtxNative.memtx_version());
     assertTrue(Memtx.version().matches("\\d+\\.\\d+\\.\\d+"));
-    assertEquals(1, Memtx.abiVersion());
+    assertEquals(2, Memtx.abiVersion()); // 2: memtx_generate_options gained struct_size and the ABI 2 fields
     assertTrue(Memtx.buildInfo().contains("{"));
   }
 

@@ -1,0 +1,108 @@
+// data/chat_format.cpp: recognising a tokenizer folder's chat template and rendering chats in its family
+// (see chat_format.hpp).
+#include "data/chat_format.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "memtx/error.hpp"
+#include "memtx/read_file.hpp"
+
+namespace memtx::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has(const std::string& text, const char* marker) { return text.find(marker) != std::string::npos; }
+
+// The literal system message a ChatML template writes for chats without one ("" when it writes none). The
+// newline after "system" is a real one or the two characters \n inside a Jinja string literal.
+std::string chatml_default_system(const std::string& tmpl) {
+  static const std::regex pattern(R"(<\|im_start\|>system(?:\n|\\n)([^'"{}<\\]+)<\|im_end\|>)");
+  std::smatch m;
+  return std::regex_search(tmpl, m, pattern) ? m[1].str() : std::string();
+}
+
+std::string trim(const std::string& s) {
+  const char* space = " \t\n\r\f\v";
+  const auto begin = s.find_first_not_of(space);
+  if (begin == std::string::npos) return std::string();
+  return s.substr(begin, s.find_last_not_of(space) - begin + 1);
+}
+
+// The template text of a JSON value: a string, or a list of {"name", "template"} (the one named "default").
+std::string template_of(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array())
+    for (const auto& entry : value)
+      if (entry.is_object() && entry.value("name", "") == "default" && entry.contains("template") &&
+          entry["template"].is_string())
+        return entry["template"].get<std::string>();
+  return std::string();
+}
+
+std::string json_template(const fs::path& file, const char* key) {
+  const std::string text = read_file(file.string(), "chat template file", FileLimits::kConfig);
+  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(StatusCode::Io, "'" + file.string() + "' is not valid JSON");
+  return j.is_object() && j.contains(key) ? template_of(j[key]) : std::string();
+}
+
+}  // namespace
+
+ChatFormat chat_format_of_template(const std::string& tmpl, const std::string& source) {
+  ChatFormat format;
+  if (tmpl.empty()) return format;
+  format.source = source;
+  if (has(tmpl, "<|im_start|>") && has(tmpl, "<|im_end|>")) {
+    format.default_system = chatml_default_system(tmpl);
+  } else if (has(tmpl, "<|start_header_id|>") && has(tmpl, "<|eot_id|>")) {
+    format.name = "llama3";
+    format.end_of_turn = "<|eot_id|>";
+  } else {
+    format.source = "default";
+    format.warning = "the chat template of " + source +
+                     " is of a family memtx cannot render (it knows ChatML and Llama 3 templates, and has no Jinja "
+                     "engine): using ChatML (<|im_start|>role ... <|im_end|>) instead";
+  }
+  return format;
+}
+
+ChatFormat chat_format_of_tokenizer(const std::string& spec) {
+  if (spec.empty() || spec == "byte") return ChatFormat();
+  std::error_code ec;
+  const fs::path path(spec);
+  const fs::path dir = fs::is_directory(path, ec) ? path : path.parent_path();
+  const fs::path config = dir / "tokenizer_config.json", jinja = dir / "chat_template.jinja",
+                 json = dir / "chat_template.json";
+  if (fs::is_regular_file(config, ec)) {
+    const std::string tmpl = json_template(config, "chat_template");
+    if (!tmpl.empty()) return chat_format_of_template(tmpl, config.string());
+  }
+  if (fs::is_regular_file(jinja, ec))
+    return chat_format_of_template(read_file(jinja.string(), "chat template file", FileLimits::kConfig),
+                                   jinja.string());
+  if (fs::is_regular_file(json, ec))
+    return chat_format_of_template(json_template(json, "chat_template"), json.string());
+  return ChatFormat();
+}
+
+std::string render_chat(const ChatFormat& format, const std::vector<ChatMessage>& messages,
+                        bool add_generation_prompt) {
+  if (format.name == "llama3") {
+    std::string out = "<|begin_of_text|>";
+    for (const auto& m : messages)
+      out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + trim(m.content) + "<|eot_id|>";
+    if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+    return out;
+  }
+  if (!format.default_system.empty() && (messages.empty() || messages.front().role != "system")) {
+    std::vector<ChatMessage> with_system{{"system", format.default_system}};
+    with_system.insert(with_system.end(), messages.begin(), messages.end());
+    return render_chatml(with_system, add_generation_prompt);
+  }
+  return render_chatml(messages, add_generation_prompt);
+}
+
+}  // namespace memtx::data
