@@ -276,14 +276,16 @@ MEMTX_API memtx_status* memtx_generate_text_n(memtx_model* model, const char* pr
 /* ---- chat ----
  * The model's chat format: the "chat_template" of the tokenizer_config.json beside the model's tokenizer (in a
  * Hugging Face folder, or beside the file or in the folder that model.tokenizer names; else the folder's
- * chat_template.jinja or chat_template.json) when memtx recognises its family: ChatML
- * ("<|im_start|>role\ncontent<|im_end|>\n", with the template's default system message when it has one) or
- * Llama 3 ("<|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>"); without a template, ChatML. memtx
- * has no Jinja engine: a template of another family is not rendered, ChatML is used instead and "warning" says so.
+ * chat_template.jinja or chat_template.json), rendered by memtx's engine for the Jinja subset of chat templates
+ * as transformers' apply_chat_template does (variables: messages, add_generation_prompt, tools = none and the
+ * special tokens of tokenizer_config.json); without a template, ChatML ("<|im_start|>role\ncontent<|im_end|>\n").
+ * A template the engine cannot parse is rendered by its family's markers (ChatML, Llama 3), else as ChatML, and
+ * "warning" says why. A template that fails (raise_exception, e.g. roles that do not alternate) gives CONFIG.
  * messages_json: [{"role": "system"|"user"|"assistant"|..., "content": "..."}, ...].
  * JSON: {"text": the conversation (ending with the assistant's header when add_generation_prompt is non-zero),
- * "format": "chatml"|"llama3", "source": the file the template was read from or "default", "end_of_turn": the
- * text that ends a turn ("<|im_end|>", "<|eot_id|>"), "warning": "" or why the model's template was not used}.
+ * "format": "chatml"|"llama3"|"gemma"|"phi3"|"template" (the family by its markers), "source": the file the
+ * template was read from or "default", "end_of_turn": the text that ends a turn ("<|im_end|>", "<|eot_id|>",
+ * "<end_of_turn>", "<|end|>", else the eos_token), "warning": "" or why the model's template was not used}.
  * INVALID_ARGUMENT for messages_json that is not such a list. */
 MEMTX_API memtx_status* memtx_chat_render(memtx_model* model, const char* messages_json, int add_generation_prompt,
                                           char** out_json);

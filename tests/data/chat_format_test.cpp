@@ -1,6 +1,7 @@
-// Tests of data/chat_format: recognising a tokenizer folder's chat template (ChatML with its default system
-// message, Llama 3, an unknown family falling back to ChatML with a warning), where the template is read from,
-// and the rendered text of each family.
+// Tests of data/chat_format: rendering a tokenizer folder's chat template with the template engine (ChatML with
+// its default system message, Llama 3 with bos_token, Mistral with the eos_token as end of turn), the fallback
+// by family markers for templates the engine refuses (with a warning naming the file and the reason), where
+// the template and the special tokens are read from, and errors the template raises.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -35,7 +36,7 @@ TEST(ChatFormat, ChatMLTemplateKeepsItsDefaultSystemMessage) {
   EXPECT_EQ(f.name, "chatml");
   EXPECT_EQ(f.source, "qwen/tokenizer_config.json");
   EXPECT_EQ(f.end_of_turn, "<|im_end|>");
-  EXPECT_EQ(f.default_system, "You are a helpful assistant.");
+  EXPECT_TRUE(f.engine);
   EXPECT_TRUE(f.warning.empty());
   EXPECT_EQ(data::render_chat(f, {{"user", "Hi"}}, true),
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
@@ -46,22 +47,65 @@ TEST(ChatFormat, ChatMLTemplateKeepsItsDefaultSystemMessage) {
 }
 
 TEST(ChatFormat, Llama3TemplateRendersHeadersAndEotId) {
-  const auto f = data::chat_format_of_template(kLlama3Like, "llama/tokenizer_config.json");
+  const auto f = data::chat_format_of_template(kLlama3Like, "llama/tokenizer_config.json",
+                                               {{"bos_token", "<|begin_of_text|>"}, {"eos_token", "<|eot_id|>"}});
   EXPECT_EQ(f.name, "llama3");
   EXPECT_EQ(f.end_of_turn, "<|eot_id|>");
   EXPECT_EQ(data::render_chat(f, {{"user", "  Hi \n"}, {"assistant", "Hello"}}, true),
             "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
             "<|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|>"
             "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  // Rendering more messages extends the text of fewer (memtx-cli session --chat feeds only the new part).
+  const std::string one = data::render_chat(f, {{"user", "Hi"}}, true);
+  const std::string three = data::render_chat(f, {{"user", "Hi"}, {"assistant", "Yo"}, {"user", "Bye"}}, true);
+  EXPECT_EQ(three.compare(0, one.size(), one), 0);
 }
 
-TEST(ChatFormat, UnknownFamilyFallsBackToChatMLWithAWarning) {
-  const auto f = data::chat_format_of_template(kMistralLike, "mistral/tokenizer_config.json");
+TEST(ChatFormat, OtherFamiliesEndTurnsWithTheEosToken) {
+  const auto f = data::chat_format_of_template(kMistralLike, "mistral/tokenizer_config.json",
+                                               {{"bos_token", "<s>"}, {"eos_token", "</s>"}});
+  EXPECT_EQ(f.name, "template");
+  EXPECT_EQ(f.source, "mistral/tokenizer_config.json");
+  EXPECT_EQ(f.end_of_turn, "</s>");
+  EXPECT_TRUE(f.warning.empty());
+  EXPECT_EQ(data::render_chat(f, {{"user", "Hi"}, {"assistant", "Yo"}}, true), "<s>[INST] Hi [/INST]Yo</s>");
+}
+
+TEST(ChatFormat, TemplatesTheEngineRefusesFallBackByFamily) {
+  // {% include %} is not supported: the markers decide, and the warning names the file and the reason.
+  auto f = data::chat_format_of_template("{% include 'x' %}" + kQwenLike, "qwen/chat_template.jinja");
+  EXPECT_FALSE(f.engine);
+  EXPECT_EQ(f.name, "chatml");
+  EXPECT_EQ(f.default_system, "You are a helpful assistant.");
+  EXPECT_NE(f.warning.find("qwen/chat_template.jinja"), std::string::npos);
+  EXPECT_NE(f.warning.find("include"), std::string::npos);
+  EXPECT_EQ(data::render_chat(f, {{"user", "Hi"}}, true),
+            "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+            "<|im_start|>assistant\n");
+  f = data::chat_format_of_template("{% include 'x' %}" + kMistralLike, "mistral/tokenizer_config.json");
   EXPECT_EQ(f.name, "chatml");
   EXPECT_EQ(f.source, "default");
   EXPECT_NE(f.warning.find("mistral/tokenizer_config.json"), std::string::npos);
   EXPECT_NE(f.warning.find("ChatML"), std::string::npos);
   EXPECT_EQ(data::render_chat(f, {{"user", "Hi"}}, true), "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChatFormat, TemplateErrorsNameTheFile) {
+  const std::string strict =
+      "{% for m in messages %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+      "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+      "{{ m['content'] }}{% endfor %}";
+  const auto f = data::chat_format_of_template(strict, "strict/chat_template.jinja");
+  EXPECT_EQ(data::render_chat(f, {}, true), "");
+  EXPECT_EQ(data::render_chat(f, {{"user", "a"}, {"assistant", "b"}}, true), "ab");
+  try {
+    data::render_chat(f, {{"user", "a"}, {"user", "b"}}, true);
+    ADD_FAILURE() << "raise_exception ignored";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), StatusCode::Config);
+    EXPECT_NE(std::string(e.what()).find("strict/chat_template.jinja"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("roles must alternate"), std::string::npos);
+  }
 }
 
 TEST(ChatFormat, ReadsTheTemplateBesideTheTokenizer) {
@@ -78,11 +122,17 @@ TEST(ChatFormat, ReadsTheTemplateBesideTheTokenizer) {
   EXPECT_EQ(f.name, "llama3");
   EXPECT_EQ(f.source, (dir / "tokenizer_config.json").string());
   // A tokenizer file's folder is searched as well; chat_template.jinja is read when the config has none.
-  { std::ofstream(dir / "tokenizer_config.json") << R"({"eos_token": "<|im_end|>"})"; }
-  { std::ofstream(dir / "chat_template.jinja") << "{{ '<|im_start|>' + role }}<|im_end|>"; }
+  { std::ofstream(dir / "tokenizer_config.json") << R"({"eos_token": {"content": "<|im_end|>"}, "bos_token": "<s>"})"; }
+  { std::ofstream(dir / "chat_template.jinja") << "{{ '<|im_start|>' ~ role }}<|im_end|>"; }
   f = data::chat_format_of_tokenizer((dir / "tokenizer.json").string());
   EXPECT_EQ(f.name, "chatml");
   EXPECT_EQ(f.source, (dir / "chat_template.jinja").string());
+  EXPECT_EQ(data::render_chat(f, {}, false), "<|im_start|><|im_end|>");
+  { std::ofstream(dir / "chat_template.jinja") << "{{ bos_token }}|{{ eos_token }}|{{ pad_token }}"; }
+  f = data::chat_format_of_tokenizer(dir.string());
+  EXPECT_EQ(f.name, "template");
+  EXPECT_EQ(f.end_of_turn, "<|im_end|>");
+  EXPECT_EQ(data::render_chat(f, {}, false), "<s>|<|im_end|>|");
   { std::ofstream(dir / "tokenizer_config.json") << "{not json"; }
   try {
     data::chat_format_of_tokenizer(dir.string());

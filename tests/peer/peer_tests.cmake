@@ -14,8 +14,13 @@ endfunction()
 add_executable(tokenizer_peer_tool ${CMAKE_CURRENT_LIST_DIR}/tokenizer_peer_tool.cpp)
 target_link_libraries(tokenizer_peer_tool PRIVATE memtx_tokenizer memtx_config)
 
+# chat_template_peer.py drives this tool (memtx_data only, no LibTorch): chat templates rendered as JSON lines.
+add_executable(chat_template_peer_tool ${CMAKE_CURRENT_LIST_DIR}/chat_template_peer_tool.cpp)
+target_link_libraries(chat_template_peer_tool PRIVATE memtx_data memtx_tokenizer memtx_config)
+
 # The peer tests (each a Python script here):
 memtx_add_peer_test(tokenizer tokenizer_peer.py $<TARGET_FILE:tokenizer_peer_tool>)
 memtx_add_peer_test(export_transformers export_transformers.py)
 set_tests_properties(peer_export_transformers PROPERTIES TIMEOUT 900)
 memtx_add_peer_test(rope_scaling_transformers rope_scaling_transformers.py)
+memtx_add_peer_test(chat_template chat_template_peer.py $<TARGET_FILE:chat_template_peer_tool>)
