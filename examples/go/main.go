@@ -19,7 +19,7 @@ import (
 func main() {
 	configPath := flag.String("config", "configs/cpu_small.yaml", "YAML config of the model and its training")
 	steps := flag.Int("steps", 20, "optimizer steps to train (overrides training.max_steps)")
-	prompt := flag.String("prompt", "Key-value pairs: abc=123, xyz=456. Query: abc. Value:", "prompt to continue")
+	prompt := flag.String("prompt", "The pass key is 42. Remember it. 42 is the pass key. What is the pass key? The pass key is", "prompt to continue")
 	maxNew := flag.Int64("max-new-tokens", 32, "tokens to generate")
 	flag.Parse()
 	if err := run(*configPath, *steps, *prompt, *maxNew); err != nil {

@@ -1,5 +1,5 @@
 /* TrainAndGenerate.java: the Java bindings end to end. Loads configs/cpu_small.yaml (a 4 x 256 causal model,
- * byte tokenizer, built-in associative-recall data), trains it a few steps into a temporary folder printing
+ * byte tokenizer, built-in passkey prompts), trains it a few steps into a temporary folder printing
  * progress, then generates a continuation of a prompt and prints it.
  * Usage: java -cp memtx.jar:memtx-example.jar TrainAndGenerate [CONFIG.yaml [STEPS]] */
 import java.io.IOException;
@@ -28,7 +28,7 @@ public final class TrainAndGenerate {
       System.out.println("memtx " + org.memtx.Memtx.version() + ": training " + configFile + " for " + steps
           + " steps into " + outputDir);
       model.train(config, p -> System.out.println("progress: " + p));
-      String prompt = "Key-value pairs: abc=123, xyz=789. Query: xyz. Value:";
+      String prompt = "The pass key is 42. Remember it. 42 is the pass key. What is the pass key? The pass key is";
       GenerateOptions greedy = new GenerateOptions().temperature(0).maxNewTokens(16);
       System.out.println("prompt: " + prompt);
       System.out.println("generated: " + model.generateText(prompt, greedy));

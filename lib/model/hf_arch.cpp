@@ -71,19 +71,6 @@ std::string string_or(const nlohmann::json& j, const char* key, const std::strin
   return v->get<std::string>();
 }
 
-double rope_theta(const nlohmann::json& j, const std::filesystem::path& file) {
-  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
-    const auto& rp = j["rope_parameters"];
-    const std::string type = string_or(rp, "rope_type", "default", file);
-    if (type != "default") throw Error(StatusCode::Config, file.string() + ": rope_type '" + type + "' is not supported");
-    return number_or(rp, "rope_theta", 10000.0, file);
-  }
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    throw Error(StatusCode::Config, file.string() + ": rope_scaling is not supported");
-  }
-  return number_or(j, "rope_theta", 10000.0, file);
-}
-
 std::string rename(std::string name, const std::vector<std::pair<std::string, std::string>>& replacements) {
   for (const auto& [from, to] : replacements) {
     auto pos = name.find(from);

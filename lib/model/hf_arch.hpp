@@ -70,8 +70,6 @@ bool boolean_or(const nlohmann::json& j, const char* key, bool fallback, const s
 double number_or(const nlohmann::json& j, const char* key, double fallback, const std::filesystem::path& file);
 std::string string_or(const nlohmann::json& j, const char* key, const std::string& fallback,
                       const std::filesystem::path& file);
-// rope_parameters.rope_theta (transformers 5) or rope_theta; only the default rope type is supported.
-double rope_theta(const nlohmann::json& j, const std::filesystem::path& file);
 // RoPE and sliding-window settings both ways (hf_rope.cpp): model.rope_theta and model.rope_scaling with its keys
 // from rope_parameters / rope_scaling (max_seq_len too for dynamic); the rope_parameters object and the
 // max_position_embeddings of an export; yarn's resolved cos/sin factor; Qwen2's sliding-window layers.

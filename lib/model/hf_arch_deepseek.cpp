@@ -28,7 +28,10 @@ void map_deepseek_config(const nlohmann::json& j, const std::filesystem::path& f
   c.set("model.vocab_size", hf::field<int64_t>(j, "vocab_size", file));
   c.set("model.max_seq_len", hf::integer_or(j, "max_position_embeddings", 4096, file));
   c.set("model.norm_eps", hf::number_or(j, "rms_norm_eps", 1e-6, file));
-  c.set("model.rope_theta", hf::rope_theta(j, file));
+  hf::map_rope(j, file, c);
+  const std::string scaling = c.get_string("model.rope_scaling");
+  // DeepSeek's yarn also rescales the softmax by mscale^2, which the mla plugin does not do.
+  require(scaling == "none", file, "rope_type '" + scaling + "' is not supported for DeepSeek (MLA) models");
   const bool interleaved = hf::boolean_or(j, "rope_interleave", true, file);
   c.set("model.rope_layout", std::string(interleaved ? "interleaved" : "half"));
   c.set("model.tie_embeddings", hf::boolean_or(j, "tie_word_embeddings", false, file));

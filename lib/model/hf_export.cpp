@@ -128,6 +128,14 @@ std::map<std::string, torch::Tensor> hf_tensors(TransformerImpl& model, const Hf
   return out;
 }
 
+void create_output_folder(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw Error(StatusCode::Io, dir + ": exists and is not a folder");
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(StatusCode::Io, dir + ": cannot create the folder: " + ec.message());
+}
+
 void put_id(nlohmann::json& j, const char* key, std::optional<int64_t> id) {
   if (id) j[key] = *id;
 }
@@ -174,11 +182,7 @@ HfExportResult save_hf_folder(TransformerImpl& model, const std::string& tokeniz
   const auto tensors = hf_tensors(model, arch, merge_adapters);
   const auto tokenizer = data::load_tokenizer(tokenizer_spec);
 
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-    throw Error(StatusCode::Io, dir + ": exists and is not a folder");
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(StatusCode::Io, dir + ": cannot create the folder: " + ec.message());
+  create_output_folder(dir);
 
   HfExportResult result;
   result.model_type = cfg["model_type"].get<std::string>();
@@ -237,9 +241,7 @@ std::vector<std::string> save_peft_adapter(TransformerImpl& model, const std::st
   j["modules_to_save"] = nullptr;
   j["init_lora_weights"] = true;
 
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(StatusCode::Io, dir + ": cannot create the folder: " + ec.message());
+  create_output_folder(dir);
   std::vector<std::pair<std::string, torch::Tensor>> ordered(tensors.begin(), tensors.end());
   io::write_safetensors((fs::path(dir) / "adapter_model.safetensors").string(), ordered, {{"format", "pt"}});
   io::atomic_write_text((fs::path(dir) / "adapter_config.json").string(), j.dump(2) + "\n");
