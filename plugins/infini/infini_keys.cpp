@@ -32,7 +32,8 @@ VariantKeys infini_keys() {
                "attention), ones, normal (random), or closed (the gate shut: g = 0 for clamp and hard_sigmoid, "
                "6e-6 for orig_sigmoid, so the layer starts as local attention within its segment). Unset over a "
                "pretrained base (model.base_model_name), closed: the converted layers start as the base's "
-               "attention."),
+               "attention; to train them to use the memory, set zeros (a closed orig_sigmoid gate passes almost "
+               "no gradient to the memory path: configs/passkey_infini_pretrained.yaml)."),
       Option("infini_attention.balance_act_type", VT::String, "orig_sigmoid")
           .choices({"orig_sigmoid", "hard_sigmoid", "clamp"}).by("infini")
           .doc("Gate function of the memory/local mix: orig_sigmoid (logistic), hard_sigmoid (piecewise linear), or "
