@@ -11,7 +11,7 @@ source scripts/env.sh
 torch_prefix=$(.venv/bin/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
 # -O1: the sanitizers' usual level (readable reports, about half the compile time of -O3).
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DCMAKE_C_FLAGS_RELEASE="-O1" \
-  -DCMAKE_PREFIX_PATH="$torch_prefix" \
+  -DCMAKE_PREFIX_PATH="$torch_prefix" ${memtx_compiler_args[@]+"${memtx_compiler_args[@]}"} \
   -DMEMTX_SANITIZE=address,undefined -DMEMTX_BUILD_CLI=OFF -DMEMTX_BUILD_BENCH=OFF -DMEMTX_BUILD_GO=OFF \
   -DMEMTX_BUILD_JAVA=OFF >/dev/null
 ninja -C build-asan test_config test_tokenizer test_data test_io test_plugin test_capi_c test_capi_threads \

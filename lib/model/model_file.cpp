@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kVersion = MEMTX_VERSION_STRING;
 
-std::string join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
+std::string file_in(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
 
 }  // namespace
 
@@ -37,8 +37,8 @@ void save_model_folder(const std::string& dir, const torch::nn::Module& model, c
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(StatusCode::Io, "'" + dir + "': cannot create the model folder: " + ec.message());
-  write_model_file(join(dir, kModelFile), model, options);
-  io::atomic_write_text(join(dir, kConfigFile), config.to_yaml());
+  write_model_file(file_in(dir, kModelFile), model, options);
+  io::atomic_write_text(file_in(dir, kConfigFile), config.to_yaml());
   if (options.manifest) seal_folder(dir, {kConfigFile, kModelFile});
 }
 
@@ -59,7 +59,7 @@ void load_model_file(torch::nn::Module& model, const std::string& path) {
 
 void load_model_folder_weights(torch::nn::Module& model, const std::string& dir) {
   verify_folder_manifest(dir, {kConfigFile, kModelFile});
-  load_model_file(model, join(dir, kModelFile));
+  load_model_file(model, file_in(dir, kModelFile));
 }
 
 }  // namespace memtx

@@ -88,7 +88,8 @@ std::vector<ParamGroup> build_param_groups(const torch::nn::Module& model, const
     groups.push_back(std::move(g));
     if (n != "lora") continue;
     for (const auto& [name, lr] : requests.groups) {  // the layers' own groups, no weight decay
-      if (std::any_of(groups.begin(), groups.end(), [&](const ParamGroup& x) { return x.name == name; }))
+      const std::string& requested_name = name;  // a lambda may not capture a structured binding before C++20
+      if (std::any_of(groups.begin(), groups.end(), [&](const ParamGroup& x) { return x.name == requested_name; }))
         throw Error(StatusCode::Plugin, "an attention layer asks for a parameter group named '" + name +
                                             "', which is one of memtx's own");
       ParamGroup requested;

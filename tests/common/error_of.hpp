@@ -25,4 +25,15 @@ inline std::string error_of(const std::function<void()>& f, memtx::StatusCode co
   return "";
 }
 
+// The code of the memtx::Error f throws (its message into *message when given), StatusCode::Ok when it throws none.
+inline memtx::StatusCode code_of(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const memtx::Error& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return memtx::StatusCode::Ok;
+}
+
 }  // namespace memtx_test

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/error_of.hpp"
 #include "dist/digest.hpp"
 #include "dist/process_group.hpp"
 #include "dist_support.hpp"
@@ -13,14 +14,7 @@ namespace {
 
 using dist::ProcessGroup;
 
-StatusCode code_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return StatusCode::Ok;
-}
+using memtx_test::code_of;
 
 void check_identity(ProcessGroup& g) {
   torch::Tensor a = torch::arange(5, torch::kFloat), b = torch::full({2, 2}, 3L);

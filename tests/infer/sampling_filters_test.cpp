@@ -1,5 +1,5 @@
 // Tests of the repetition penalty and min-p filters on hand-made logits (closed form), their order relative to
-// temperature, top-k and top-p, the checks of their values, and the seen-token set they use.
+// temperature, top-k and top-p, the checks of their float_values, and the seen-token set they use.
 #include <cmath>
 #include <limits>
 
@@ -13,9 +13,9 @@ namespace {
 
 using infer::SamplingOptions;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kInfF = std::numeric_limits<float>::infinity();
 
-std::vector<float> values(const torch::Tensor& t) {
+std::vector<float> float_values(const torch::Tensor& t) {
   auto c = t.to(torch::kFloat32).contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
@@ -28,21 +28,21 @@ SamplingOptions with_min_p(double temperature, double min_p) {
 }
 
 // Logits whose softmax is exactly probs (log of probabilities that sum to 1).
-torch::Tensor log_probs(const std::vector<double>& probs) {
+torch::Tensor log_probs_f32(const std::vector<double>& probs) {
   return torch::tensor(probs, torch::kFloat64).log().to(torch::kFloat32);
 }
 
 TEST(RepetitionPenalty, DividesPositiveAndMultipliesNegativeLogitsOfSeenIdsOnly) {
   const torch::Tensor z = torch::tensor({2.0f, -1.0f, 3.0f, 0.5f, -4.0f, 0.0f});
-  const auto out = values(infer::penalize_repetition(z, {0, 1, 5}, 2.0));
+  const auto out = float_values(infer::penalize_repetition(z, {0, 1, 5}, 2.0));
   EXPECT_EQ(out, (std::vector<float>{1.0f, -2.0f, 3.0f, 0.5f, -4.0f, 0.0f}));
   // A penalty below 1 favours seen ids the other way round; 1 changes nothing; ids outside the row are ignored.
-  EXPECT_EQ(values(infer::penalize_repetition(z, {0, 1}, 0.5)),
+  EXPECT_EQ(float_values(infer::penalize_repetition(z, {0, 1}, 0.5)),
             (std::vector<float>{4.0f, -0.5f, 3.0f, 0.5f, -4.0f, 0.0f}));
-  EXPECT_EQ(values(infer::penalize_repetition(z, {0, 1}, 1.0)), values(z));
-  EXPECT_EQ(values(infer::penalize_repetition(z, {-1, 6, 100}, 2.0)), values(z));
+  EXPECT_EQ(float_values(infer::penalize_repetition(z, {0, 1}, 1.0)), float_values(z));
+  EXPECT_EQ(float_values(infer::penalize_repetition(z, {-1, 6, 100}, 2.0)), float_values(z));
   // The input is not changed in place.
-  EXPECT_EQ(values(z), (std::vector<float>{2.0f, -1.0f, 3.0f, 0.5f, -4.0f, 0.0f}));
+  EXPECT_EQ(float_values(z), (std::vector<float>{2.0f, -1.0f, 3.0f, 0.5f, -4.0f, 0.0f}));
 }
 
 TEST(RepetitionPenalty, AppliesToGreedyChoice) {
@@ -59,48 +59,48 @@ TEST(RepetitionPenalty, AppliesToGreedyChoice) {
 }
 
 TEST(MinP, DropsExactlyTheTokensBelowMinPTimesTheTopProbability) {
-  const torch::Tensor z = log_probs({0.5, 0.3, 0.15, 0.05});
+  const torch::Tensor z = log_probs_f32({0.5, 0.3, 0.15, 0.05});
   // min_p 0.4: threshold 0.2 keeps 0.5 and 0.3.
-  auto out = values(infer::filtered_logits(z, with_min_p(1.0, 0.4)));
+  auto out = float_values(infer::filtered_logits(z, with_min_p(1.0, 0.4)));
   EXPECT_TRUE(std::isfinite(out[0]) && std::isfinite(out[1]));
-  EXPECT_EQ(out[2], -kInf);
-  EXPECT_EQ(out[3], -kInf);
+  EXPECT_EQ(out[2], -kInfF);
+  EXPECT_EQ(out[3], -kInfF);
   // min_p 0.25: threshold 0.125 keeps three; 0.05: threshold 0.025 keeps all; 1: only the top one.
-  out = values(infer::filtered_logits(z, with_min_p(1.0, 0.25)));
+  out = float_values(infer::filtered_logits(z, with_min_p(1.0, 0.25)));
   EXPECT_TRUE(std::isfinite(out[2]));
-  EXPECT_EQ(out[3], -kInf);
-  for (float v : values(infer::filtered_logits(z, with_min_p(1.0, 0.05)))) EXPECT_TRUE(std::isfinite(v));
-  out = values(infer::filtered_logits(z, with_min_p(1.0, 1.0)));
+  EXPECT_EQ(out[3], -kInfF);
+  for (float v : float_values(infer::filtered_logits(z, with_min_p(1.0, 0.05)))) EXPECT_TRUE(std::isfinite(v));
+  out = float_values(infer::filtered_logits(z, with_min_p(1.0, 1.0)));
   EXPECT_TRUE(std::isfinite(out[0]));
-  EXPECT_EQ(out[1], -kInf);
+  EXPECT_EQ(out[1], -kInfF);
   // Kept logits are the temperature-scaled ones, unchanged.
-  EXPECT_FLOAT_EQ(values(infer::filtered_logits(z, with_min_p(1.0, 0.4)))[1], static_cast<float>(std::log(0.3)));
+  EXPECT_FLOAT_EQ(float_values(infer::filtered_logits(z, with_min_p(1.0, 0.4)))[1], static_cast<float>(std::log(0.3)));
 }
 
 TEST(MinP, ComesAfterTemperature) {
   // At temperature 2 the probabilities are proportional to sqrt(p): relative to the top 1, 0.775, 0.548, 0.316,
   // so min_p 0.4 keeps three tokens (at temperature 1 it keeps two).
-  const torch::Tensor z = log_probs({0.5, 0.3, 0.15, 0.05});
-  const auto out = values(infer::filtered_logits(z, with_min_p(2.0, 0.4)));
+  const torch::Tensor z = log_probs_f32({0.5, 0.3, 0.15, 0.05});
+  const auto out = float_values(infer::filtered_logits(z, with_min_p(2.0, 0.4)));
   EXPECT_TRUE(std::isfinite(out[0]) && std::isfinite(out[1]) && std::isfinite(out[2]));
-  EXPECT_EQ(out[3], -kInf);
+  EXPECT_EQ(out[3], -kInfF);
   EXPECT_FLOAT_EQ(out[0], static_cast<float>(std::log(0.5) / 2));
 }
 
 TEST(MinP, ComesAfterTopK) {
   // top-k 2 leaves 0.5 and 0.3 (renormalised 0.625, 0.375): min_p 0.7 then drops the second one.
-  const torch::Tensor z = log_probs({0.5, 0.3, 0.15, 0.05});
+  const torch::Tensor z = log_probs_f32({0.5, 0.3, 0.15, 0.05});
   SamplingOptions o = with_min_p(1.0, 0.7);
   o.top_k = 2;
-  const auto out = values(infer::filtered_logits(z, o));
+  const auto out = float_values(infer::filtered_logits(z, o));
   EXPECT_TRUE(std::isfinite(out[0]));
-  EXPECT_EQ(out[1], -kInf);
-  EXPECT_EQ(out[2], -kInf);
+  EXPECT_EQ(out[1], -kInfF);
+  EXPECT_EQ(out[2], -kInfF);
 }
 
 TEST(MinP, DrawsOnlyKeptTokens) {
   at::Generator gen = at::detail::createCPUGenerator(3);
-  const torch::Tensor z = log_probs({0.4, 0.35, 0.2, 0.05});
+  const torch::Tensor z = log_probs_f32({0.4, 0.35, 0.2, 0.05});
   const SamplingOptions o = with_min_p(1.0, 0.6);  // threshold 0.24: ids 0 and 1
   for (int i = 0; i < 200; ++i) EXPECT_LT(infer::sample_token(z, o, gen), 2);
 }

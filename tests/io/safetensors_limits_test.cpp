@@ -10,6 +10,7 @@
 
 #include "common/error_of.hpp"
 #include "common/hang_guard.hpp"
+#include "common/little_endian.hpp"
 #include "common/temp_dir.hpp"
 #include "io/safetensors.hpp"
 
@@ -20,11 +21,7 @@ using memtx::io::kMaxSafetensorsTensors;
 using memtx::io::read_safetensors;
 using memtx::io::read_safetensors_shapes;
 
-std::string le64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
+using memtx_test::le64;
 
 // A file of `header` followed by `data_size` bytes of data.
 std::string write_file(const memtx_test::TempDir& dir, const std::string& header, size_t data_size = 0) {

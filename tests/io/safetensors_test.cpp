@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/little_endian.hpp"
 #include "io/safetensors.hpp"
 #include "memtx/error.hpp"
 
@@ -47,11 +48,7 @@ class SafetensorsTest : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string le64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
+using memtx_test::le64;
 
 void write_bytes(const std::string& p, const std::string& bytes) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);

@@ -26,14 +26,14 @@ double relative_diff(const torch::Tensor& got, const torch::Tensor& expected) {
   return max_abs_diff(got, expected) / (1.0 + expected.abs().max().item<double>());
 }
 
-struct Case {
+struct Co4Case {
   std::vector<std::string> overrides;
   co4ref::Options ref;
   double input_scale = 0.5;  // tm4 (2 r^2 c) drives small inputs to 0 within a few passes, large ones to infinity
 };
 
-std::vector<Case> cases(bool causal) {
-  std::vector<Case> out;
+std::vector<Co4Case> cases(bool causal) {
+  std::vector<Co4Case> out;
   const std::string causal_key = std::string("attention.co4_causal=") + (causal ? "true" : "false");
   for (const auto& fn : kModFns) {
     for (int64_t passes : {1, 2, 3}) {

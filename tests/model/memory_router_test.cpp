@@ -14,7 +14,7 @@ namespace {
 using memory::make_layer;
 using memory::memory_config;
 
-constexpr int64_t kD = 32;
+constexpr int64_t kRouterDim = 32;
 
 double lse(const std::vector<double>& z) {
   double m = z[0];
@@ -50,7 +50,7 @@ TEST(MemoryRouter, LossesMatchHandComputedValues) {
     for (int64_t c = 0; c < 4; ++c) w[c][c] = 1.0;
   }
   const std::vector<double> z0 = {2, 1, 0, -1}, z1 = {0.5, 0, 3, -0.5};
-  auto x = torch::zeros({1, 2, kD}, torch::kFloat64);
+  auto x = torch::zeros({1, 2, kRouterDim}, torch::kFloat64);
   for (int64_t c = 0; c < 4; ++c) {
     x[0][0][c] = z0[c];
     x[0][1][c] = z1[c];
@@ -84,7 +84,7 @@ TEST(MemoryRouter, LossesMatchHandComputedValues) {
     u.layer->named_parameters()["router.weight"].zero_();
     u->eval();
     AttentionContext ctx;
-    u->forward(torch::randn({2, 3, kD}), ctx);
+    u->forward(torch::randn({2, 3, kRouterDim}), ctx);
     EXPECT_NEAR(u->router_losses().at("load_balance").item<double>(), 1.0, 1e-6);
     EXPECT_NEAR(u->router_losses().at("auxiliary").item<double>(), 0.0, 1e-9);
     EXPECT_NEAR(u->router_losses().at("z_loss").item<double>(), std::pow(std::log(4.0), 2), 1e-5);
@@ -94,7 +94,7 @@ TEST(MemoryRouter, LossesMatchHandComputedValues) {
   auto none = make_layer({"memory.use_chapters=true", "memory.num_chapters=4", "memory.top_k_chapters=2",
                           "memory.use_load_balance_loss=false"});
   AttentionContext ctx;
-  none->forward(torch::randn({1, 3, kD}), ctx);
+  none->forward(torch::randn({1, 3, kRouterDim}), ctx);
   EXPECT_FALSE(none->auxiliary_loss().defined());
   EXPECT_FALSE(none->has_router_loss());
   EXPECT_EQ(none->router_losses().size(), 3u) << "still reported for logging";
@@ -126,7 +126,7 @@ TEST(MemoryRouter, GlobalBatchLossesAreTheWholeBatchLosses) {
     m.bank->to(torch::kFloat64);
     m->train();
     torch::manual_seed(11);
-    const auto x = torch::randn({4, 5, kD}, torch::kFloat64);
+    const auto x = torch::randn({4, 5, kRouterDim}, torch::kFloat64);
     const auto halves = std::vector<torch::Tensor>{x.narrow(0, 0, 1), x.narrow(0, 1, 3)};  // uneven on purpose
     auto router_grad = [&] { return m.layer->named_parameters()["router.weight"].grad().clone(); };
 
@@ -230,7 +230,7 @@ TEST(MemoryRouter, RoutingStateCarriesAcrossCalls) {
 // With the same input at every position, the mean of any window is that input: sequence (gathered chapters),
 // rolling and token (dense, unchosen chapters weighted 0) routing choose alike and give the same output.
 TEST(MemoryRouter, GatheredAndDensePathsAgree) {
-  auto x = torch::randn({2, 1, kD}).expand({2, 6, kD}).contiguous();
+  auto x = torch::randn({2, 1, kRouterDim}).expand({2, 6, kRouterDim}).contiguous();
   torch::Tensor first;
   for (const std::string strategy : {"sequence", "rolling", "token"}) {
     auto m = make_layer({"memory.use_chapters=true", "memory.num_chapters=4", "memory.top_k_chapters=3",

@@ -11,11 +11,11 @@ namespace memtx::test {
 namespace {
 
 using Type = RopeScaling::Type;
-const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+const auto kRopeF64 = torch::TensorOptions().dtype(torch::kFloat64);
 constexpr double kTheta = 10000.0;
 constexpr int64_t kR = 16;
 
-torch::Tensor plain(int64_t r = kR) { return ops::rope_frequencies(kTheta, r, RopeScaling{}, 1, kF64).inv_freq; }
+torch::Tensor plain(int64_t r = kR) { return ops::rope_frequencies(kTheta, r, RopeScaling{}, 1, kRopeF64).inv_freq; }
 
 RopeScaling scaling(Type type, double factor, int64_t original) {
   RopeScaling s;
@@ -26,25 +26,25 @@ RopeScaling scaling(Type type, double factor, int64_t original) {
 }
 
 TEST(RopeScaling, LinearDividesEveryFrequency) {
-  const auto f = ops::rope_frequencies(kTheta, kR, scaling(Type::Linear, 4.0, 0), 1000, kF64);
+  const auto f = ops::rope_frequencies(kTheta, kR, scaling(Type::Linear, 4.0, 0), 1000, kRopeF64);
   EXPECT_LE(max_abs_diff(f.inv_freq * 4.0, plain()), 1e-15);
   EXPECT_EQ(f.attention_factor, 1.0);
 }
 
 TEST(RopeScaling, DynamicRaisesTheBaseOnlyPastTheOriginalLength) {
   const RopeScaling s = scaling(Type::Dynamic, 2.0, 64);
-  EXPECT_LE(max_abs_diff(ops::rope_frequencies(kTheta, kR, s, 64, kF64).inv_freq, plain()), 1e-15);
+  EXPECT_LE(max_abs_diff(ops::rope_frequencies(kTheta, kR, s, 64, kRopeF64).inv_freq, plain()), 1e-15);
   // At 128 positions: theta' = theta * (2 * 128 / 64 - 1)^(r / (r - 2)) = theta * 3^(16/14).
   const double base = kTheta * std::pow(3.0, 16.0 / 14.0);
-  const auto expected = torch::pow(base, -torch::arange(0, kR, 2, kF64) / double(kR));
-  EXPECT_LE(max_abs_diff(ops::rope_frequencies(kTheta, kR, s, 128, kF64).inv_freq, expected), 1e-15);
+  const auto expected = torch::pow(base, -torch::arange(0, kR, 2, kRopeF64) / double(kR));
+  EXPECT_LE(max_abs_diff(ops::rope_frequencies(kTheta, kR, s, 128, kRopeF64).inv_freq, expected), 1e-15);
 }
 
 TEST(RopeScaling, Llama3KeepsHighFrequenciesDividesLowOnesAndBlendsBetween) {
   RopeScaling s = scaling(Type::Llama3, 8.0, 64);
   s.low_freq_factor = 1.0;
   s.high_freq_factor = 4.0;
-  const auto f = ops::rope_frequencies(kTheta, kR, s, 1, kF64).inv_freq;
+  const auto f = ops::rope_frequencies(kTheta, kR, s, 1, kRopeF64).inv_freq;
   const auto base = plain();
   for (int64_t i = 0; i < kR / 2; ++i) {
     const double w = 2 * M_PI / base[i].item<double>(), got = f[i].item<double>(), inv = base[i].item<double>();
@@ -64,7 +64,7 @@ TEST(RopeScaling, Llama3KeepsHighFrequenciesDividesLowOnesAndBlendsBetween) {
 TEST(RopeScaling, YarnRampsFromKeptToDividedAndScalesCosAndSin) {
   RopeScaling s = scaling(Type::Yarn, 4.0, 64);
   s.attention_factor = 0.1 * std::log(4.0) + 1.0;
-  const auto f = ops::rope_frequencies(kTheta, kR, s, 1, kF64);
+  const auto f = ops::rope_frequencies(kTheta, kR, s, 1, kRopeF64);
   const auto base = plain();
   // Correction range: c(n) = r ln(L0 / (2 pi n)) / (2 ln theta); low = floor(c(32)), high = ceil(c(1)).
   auto c = [](double n) { return kR * std::log(64.0 / (2 * M_PI * n)) / (2 * std::log(kTheta)); };
@@ -77,7 +77,7 @@ TEST(RopeScaling, YarnRampsFromKeptToDividedAndScalesCosAndSin) {
   EXPECT_DOUBLE_EQ(f.attention_factor, 0.1 * std::log(4.0) + 1.0);
   // The rotation keeps each pair's norm times the attention factor.
   torch::manual_seed(1);
-  const auto x = torch::randn({1, 2, 5, kR}, kF64);
+  const auto x = torch::randn({1, 2, 5, kR}, kRopeF64);
   const auto y = ops::apply_rope(x, 3, kTheta, RopeLayout::Half, 0, s);
   auto pair_norm = [](const torch::Tensor& t) {
     return (t.narrow(-1, 0, kR / 2).pow(2) + t.narrow(-1, kR / 2, kR / 2).pow(2)).sqrt();

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/error_of.hpp"
 #include "memtx/error.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/tokenizer_bpe.hpp"
@@ -63,15 +64,7 @@ std::unique_ptr<memtx::data::Tokenizer> from_json(const json& j) {
   return memtx::data::make_bpe_tokenizer(memtx::data::parse_tokenizer_json(j.dump(), "test.json"));
 }
 
-StatusCode code_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return StatusCode::Ok;
-}
+using memtx_test::code_of;
 
 TEST(TokenizerBpe, ReproducesEveryFixtureSample) {
   SKIP_WITHOUT_TOKENIZER_FIXTURE();

@@ -18,7 +18,7 @@ using memtx::Error;
 using memtx::StatusCode;
 using memtx::data::load_tokenizer;
 
-const fs::path kFixture = fs::path(MEMTX_FIXTURES_DIR) / "tokenizer-bpe";
+const fs::path kBpeFixtureDir = fs::path(MEMTX_FIXTURES_DIR) / "tokenizer-bpe";
 
 class TokenizerLoad : public ::testing::Test {
  protected:
@@ -80,7 +80,7 @@ TEST_F(TokenizerLoad, UnsupportedTokenizerTypes) {
 
 TEST_F(TokenizerLoad, TokenizerConfigBesideTheFile) {
   SKIP_WITHOUT_TOKENIZER_FIXTURE();
-  fs::copy_file(kFixture / "tokenizer.json", dir_ / "tokenizer.json");
+  fs::copy_file(kBpeFixtureDir / "tokenizer.json", dir_ / "tokenizer.json");
   write("tokenizer_config.json", R"({"bos_token": "<|im_start|>", "eos_token": {"content": "<|im_end|>"},
                                      "pad_token": null})");
   auto tok = load_tokenizer(dir_.string());
@@ -94,7 +94,7 @@ TEST_F(TokenizerLoad, TokenizerConfigBesideTheFile) {
 
 TEST_F(TokenizerLoad, ContentDecidesWhenTheNameDoesNot) {
   SKIP_WITHOUT_TOKENIZER_FIXTURE();
-  std::ifstream in(kFixture / "tokenizer.json", std::ios::binary);
+  std::ifstream in(kBpeFixtureDir / "tokenizer.json", std::ios::binary);
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const fs::path file = write("my_tokenizer.bin", json);
   EXPECT_EQ(load_tokenizer(file.string())->kind(), "bpe");

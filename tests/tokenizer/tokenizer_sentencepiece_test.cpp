@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error_of.hpp"
 #include "memtx/error.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/tokenizer_sentencepiece.hpp"
@@ -173,15 +174,7 @@ std::unique_ptr<memtx::data::Tokenizer> load(const TestModel& m) {
   return memtx::data::make_sentencepiece_tokenizer(m.serialize(), "test.model");
 }
 
-StatusCode code_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return StatusCode::Ok;
-}
+using memtx_test::code_of;
 
 const std::string U = "\xE2\x96\x81";  // "▁"
 

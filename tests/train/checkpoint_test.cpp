@@ -20,22 +20,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TrainRun {
+struct CheckpointRun {
   Transformer model;
   std::vector<train::ParamGroup> groups;
   std::unique_ptr<torch::optim::Optimizer> opt;
 };
 
-TrainRun make_run(int64_t seed, const std::vector<std::string>& extra = {}) {
+CheckpointRun make_checkpoint_run(int64_t seed, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> overrides = {"model.seed=" + std::to_string(seed), "training.base_model_lr=1e-2"};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
-  TrainRun r{tiny_model(overrides), {}, nullptr};
+  CheckpointRun r{tiny_model(overrides), {}, nullptr};
   r.groups = train::build_param_groups(*r.model, train::param_group_settings(r.model->config()));
   r.opt = train::make_optimizer(r.groups, train::optimizer_settings(r.model->config()));
   return r;
 }
 
-void step(TrainRun& r, int64_t index) {
+void step(CheckpointRun& r, int64_t index) {
   r.opt->zero_grad();
   lm_loss(r.model, fixed_batch(index)).backward();
   r.opt->step();
@@ -51,15 +51,15 @@ train::TrainerState state_at(int64_t step_count) {
   return s;
 }
 
-std::string save(TrainRun& r, const std::string& dir, int64_t step_count, const train::TrainerState* st = nullptr) {
+std::string save(CheckpointRun& r, const std::string& dir, int64_t step_count, const train::TrainerState* st = nullptr) {
   return train::save_checkpoint(dir, r.model->config(), *r.model, *r.opt, r.groups, st ? *st : state_at(step_count));
 }
 
-train::TrainerState load(TrainRun& r, const std::string& ckpt) {
+train::TrainerState load(CheckpointRun& r, const std::string& ckpt) {
   return train::load_checkpoint(ckpt, r.model->config(), *r.model, r.opt.get(), r.groups);
 }
 
-std::map<std::string, torch::Tensor> opt_state(TrainRun& r) {
+std::map<std::string, torch::Tensor> opt_state(CheckpointRun& r) {
   std::map<std::string, torch::Tensor> out;
   for (auto& [n, t] : train::optimizer_state_tensors(*r.opt, r.groups)) out[n] = t.clone();
   return out;
@@ -67,7 +67,7 @@ std::map<std::string, torch::Tensor> opt_state(TrainRun& r) {
 
 TEST(Checkpoint, RoundTripRestoresEverything) {
   ScratchDir out("ckpt");
-  TrainRun a = make_run(1);
+  CheckpointRun a = make_checkpoint_run(1);
   step(a, 0);
   step(a, 1);
   torch::manual_seed(42);
@@ -78,7 +78,7 @@ TEST(Checkpoint, RoundTripRestoresEverything) {
   EXPECT_FALSE(fs::exists(path + ".tmp-" + std::to_string(::getpid())));
   const torch::Tensor expected_draw = torch::rand({5});  // what the stream gives right after saving
 
-  TrainRun b = make_run(2);
+  CheckpointRun b = make_checkpoint_run(2);
   step(b, 7);  // other weights and other optimizer state
   torch::manual_seed(0);
   const train::TrainerState st = load(b, path);
@@ -104,7 +104,7 @@ TEST(Checkpoint, RoundTripRestoresEverything) {
 class CheckpointCorruption : public ::testing::Test {
  protected:
   void SetUp() override {
-    TrainRun a = make_run(1);
+    CheckpointRun a = make_checkpoint_run(1);
     step(a, 0);
     pristine_ = save(a, out_.path(), 1);
   }
@@ -116,7 +116,7 @@ class CheckpointCorruption : public ::testing::Test {
   }
   // Loading dst into a fresh model fails with code and a message naming `names`, and changes nothing.
   void expect_refused(const std::string& dst, StatusCode code, const std::vector<std::string>& names) {
-    TrainRun b = make_run(9);
+    CheckpointRun b = make_checkpoint_run(9);
     step(b, 3);
     const auto before = opt_state(b);
     std::map<std::string, torch::Tensor> params;
@@ -172,7 +172,7 @@ TEST_F(CheckpointCorruption, EachFileDeletedTruncatedOrFlipped) {
     flip_bytes((fs::path(d) / file).string(), std::string(file).find("safetensors") != std::string::npos ? 10 : 0, 3);
     expect_refused(d, StatusCode::Io, {file});
   }
-  TrainRun c = make_run(3);
+  CheckpointRun c = make_checkpoint_run(3);
   try {
     load(c, out_ / "checkpoint-404");
     ADD_FAILURE() << "loading a missing folder succeeded";
@@ -227,7 +227,7 @@ TEST_F(CheckpointCorruption, BadConfigTextAndMissingStateFieldsAreIoErrors) {
 }
 
 TEST_F(CheckpointCorruption, OtherModelDimsAreAConfigErrorNamingTheKey) {
-  TrainRun wide = make_run(1, {"model.intermediate_dim=48"});
+  CheckpointRun wide = make_checkpoint_run(1, {"model.intermediate_dim=48"});
   try {
     load(wide, pristine_);
     FAIL() << "expected an error";
@@ -237,7 +237,7 @@ TEST_F(CheckpointCorruption, OtherModelDimsAreAConfigErrorNamingTheKey) {
     EXPECT_NE(std::string(e.what()).find("config.yaml"), std::string::npos) << e.what();
   }
   // Another optimizer kind is a config error naming training.optimizer.
-  TrainRun sgd = make_run(1, {"training.optimizer=sgd"});
+  CheckpointRun sgd = make_checkpoint_run(1, {"training.optimizer=sgd"});
   try {
     load(sgd, pristine_);
     FAIL() << "expected an error";
@@ -291,7 +291,7 @@ TEST(CheckpointConfig, LoraAndMemoryStructureIsComparedWhereItExists) {
 
 TEST(CheckpointDir, CrashedSaveIsIgnoredAndStaleTemporariesRemoved) {
   ScratchDir out("crash");
-  TrainRun a = make_run(1);
+  CheckpointRun a = make_checkpoint_run(1);
   step(a, 0);
   const std::string good = save(a, out.path(), 2);
   // A crash while writing checkpoint-9: a complete-looking temporary folder of a dead process.
@@ -311,12 +311,12 @@ TEST(CheckpointDir, CrashedSaveIsIgnoredAndStaleTemporariesRemoved) {
 
 TEST(CheckpointDir, SavingTheSameStepTwiceReplacesTheFolder) {
   ScratchDir out("replace");
-  TrainRun a = make_run(1);
+  CheckpointRun a = make_checkpoint_run(1);
   step(a, 0);
   save(a, out.path(), 3);
   step(a, 1);
   const std::string path = save(a, out.path(), 3);
-  TrainRun b = make_run(2);
+  CheckpointRun b = make_checkpoint_run(2);
   load(b, path);
   EXPECT_TRUE(same_parameters(*a.model, *b.model));
   size_t entries = 0;
@@ -333,7 +333,7 @@ std::vector<std::string> names_in(const std::string& dir) {
 TEST(CheckpointDir, RotationKeepsTheMostRecentAndTheBest) {
   for (bool keep_best : {true, false}) {
     ScratchDir out(keep_best ? "rot_best" : "rot");
-    TrainRun a = make_run(1, {"training.save_total_limit=2", std::string("training.save_best_model=") +
+    CheckpointRun a = make_checkpoint_run(1, {"training.save_total_limit=2", std::string("training.save_best_model=") +
                                                             (keep_best ? "true" : "false")});
     step(a, 0);
     for (int64_t s = 1; s <= 5; ++s) {
@@ -348,7 +348,7 @@ TEST(CheckpointDir, RotationKeepsTheMostRecentAndTheBest) {
     EXPECT_EQ(train::read_latest_pointer(out.path()), std::optional<std::string>("checkpoint-5"));
   }
   ScratchDir out("rot_null");
-  TrainRun a = make_run(1, {"training.save_total_limit=null"});
+  CheckpointRun a = make_checkpoint_run(1, {"training.save_total_limit=null"});
   for (int64_t s = 1; s <= 4; ++s) save(a, out.path(), s);
   EXPECT_EQ(names_in(out.path()).size(), 4u);
   EXPECT_EQ(train::rotate_checkpoints(out.path(), 1, "checkpoint-1"), (std::vector<std::string>{"checkpoint-2", "checkpoint-3"}));
@@ -356,8 +356,8 @@ TEST(CheckpointDir, RotationKeepsTheMostRecentAndTheBest) {
 
 TEST(Checkpoint, Bf16HalvesTheWeightsAndRestoresWithinBf16Precision) {
   ScratchDir out32("fp32"), out16("bf16");
-  TrainRun a32 = make_run(1);
-  TrainRun a16 = make_run(1, {"training.save_precision=bf16"});
+  CheckpointRun a32 = make_checkpoint_run(1);
+  CheckpointRun a16 = make_checkpoint_run(1, {"training.save_precision=bf16"});
   const std::string p32 = save(a32, out32.path(), 1), p16 = save(a16, out16.path(), 1);
   auto data_bytes = [](const std::string& path) {
     const auto size = fs::file_size(path);
@@ -373,7 +373,7 @@ TEST(Checkpoint, Bf16HalvesTheWeightsAndRestoresWithinBf16Precision) {
   EXPECT_LT(static_cast<double>(fs::file_size(m16)), 0.55 * static_cast<double>(fs::file_size(m32)));
   for (const auto& [name, t] : io::read_safetensors(m16).tensors) EXPECT_EQ(t.scalar_type(), torch::kBFloat16) << name;
 
-  TrainRun b = make_run(2, {"training.save_precision=bf16"});
+  CheckpointRun b = make_checkpoint_run(2, {"training.save_precision=bf16"});
   load(b, p16);
   for (const auto& item : a16.model->named_parameters()) {
     const torch::Tensor loaded = b.model->named_parameters()[item.key()];
@@ -387,7 +387,7 @@ TEST(Checkpoint, Bf16HalvesTheWeightsAndRestoresWithinBf16Precision) {
 
 TEST(TrainerState, BadStateIsRejectedBeforeWriting) {
   ScratchDir out("badstate");
-  TrainRun a = make_run(1);
+  CheckpointRun a = make_checkpoint_run(1);
   train::TrainerState st = state_at(1);
   st.data_cursor = "[1, 2]";
   try {
