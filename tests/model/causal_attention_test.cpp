@@ -10,7 +10,7 @@ namespace {
 
 using Params = std::map<std::string, torch::Tensor>;
 
-Params params_of(AttentionModuleImpl& m) {
+Params causal_params_of(AttentionModuleImpl& m) {
   Params p;
   for (const auto& kv : m.named_parameters()) p[kv.key()] = kv.value().detach().to(torch::kFloat64);
   for (const auto& kv : m.named_buffers()) p[kv.key()] = kv.value().detach().to(torch::kFloat64);
@@ -142,7 +142,7 @@ TEST(CausalAttention, MatchesSequentialReferenceOnEveryPath) {
       auto x = torch::randn({2, 7, 32});
       AttentionContext ctx;
       auto y = m->forward(x, ctx);
-      auto ref = reference_attention(params_of(*m), x, c.ref);
+      auto ref = reference_attention(causal_params_of(*m), x, c.ref);
       EXPECT_LT(max_abs_diff(y, ref), 1e-5);
     }
   }
