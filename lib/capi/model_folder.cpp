@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "capi/handles.hpp"
+#include "io/file_util.hpp"
 #include "model/folder_manifest.hpp"
 #include "model/model_file.hpp"
 #include "train/checkpoint.hpp"
@@ -15,13 +16,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
+using memtx::io::path_in;
 
 void require_file(const std::string& dir, const char* file, const char* hint) {
   std::error_code ec;
-  if (!fs::is_regular_file(join(dir, file), ec))
+  if (!fs::is_regular_file(path_in(dir, file), ec))
     throw memtx::Error(memtx::StatusCode::NotFound,
-                       "memtx_model_load: '" + join(dir, file) + "' is missing" + hint);
+                       "memtx_model_load: '" + path_in(dir, file) + "' is missing" + hint);
 }
 
 // model.tokenizer of a loaded folder: a relative path that names a file beside config.yaml is taken from
@@ -48,18 +49,18 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
     if (!fs::is_directory(dir, ec))
       throw memtx::Error(memtx::StatusCode::NotFound, "memtx_model_load: model folder '" + std::string(dir) +
                                                           "' does not exist");
-    const bool hf = fs::is_regular_file(join(dir, "config.json"), ec);
+    const bool hf = fs::is_regular_file(path_in(dir, "config.json"), ec);
     require_file(dir, memtx::kConfigFile,
                  hf ? " (this looks like a Hugging Face folder: load it with memtx_model_load_hf)"
                     : " (a memtx model folder holds config.yaml and model.safetensors)");
     require_file(dir, memtx::kModelFile, " (a memtx model folder holds config.yaml and model.safetensors)");
-    const bool checkpoint = fs::is_regular_file(join(dir, memtx::train::kTrainerStateFile), ec) &&
-                            fs::is_regular_file(join(dir, memtx::train::kOptimizerFile), ec);
+    const bool checkpoint = fs::is_regular_file(path_in(dir, memtx::train::kTrainerStateFile), ec) &&
+                            fs::is_regular_file(path_in(dir, memtx::train::kOptimizerFile), ec);
     // The digests first: a flipped byte is named as such, not as whatever the damaged file then says.
     if (checkpoint) memtx::train::verify_checkpoint_files(dir, /*with_optimizer=*/false);
     else memtx::verify_folder_manifest(dir, {memtx::kConfigFile, memtx::kModelFile});
 
-    const std::string config_path = join(dir, memtx::kConfigFile);
+    const std::string config_path = path_in(dir, memtx::kConfigFile);
     const memtx::Config config = memtx::Config::from_file(ctx->registry.schema(), config_path);
     auto model = std::make_unique<memtx_model>();
     model->context = ctx;
@@ -70,7 +71,7 @@ memtx_status* memtx_model_load(memtx_context* ctx, const char* dir, memtx_model*
       options.files_verified = true;
       memtx::train::load_checkpoint(dir, config, *model->model, nullptr, {}, options);
     } else {
-      memtx::load_model_file(*model->model, join(dir, memtx::kModelFile));
+      memtx::load_model_file(*model->model, path_in(dir, memtx::kModelFile));
     }
     model->model->eval();
     model->tokenizer_spec = tokenizer_beside(config, dir);

@@ -1,4 +1,4 @@
-// io/file_util.cpp: atomic text writes (POSIX write + fsync + rename), reads and file digests.
+// io/file_util.cpp: atomic text writes (POSIX write + fsync + rename), reads, folder member paths and file digests.
 #include "io/file_util.hpp"
 
 #include <fcntl.h>
@@ -91,6 +91,10 @@ FileDigest file_digest(const std::string& path) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
   return {bytes, hex};
+}
+
+std::string path_in(const std::string& dir, const std::string& file) {
+  return (std::filesystem::path(dir) / file).string();
 }
 
 }  // namespace memtx::io

@@ -1,5 +1,5 @@
-// io/file_util.hpp: small file helpers (checkpoints, adapters, model folders): durable atomic text writes, whole-file reads and
-// a content digest that trainer_state.json records for every other checkpoint file.
+// io/file_util.hpp: small file helpers (checkpoints, adapters, model folders): durable atomic text writes, whole-file reads,
+// a folder member's path and a content digest that trainer_state.json records for every other checkpoint file.
 //   atomic write: write "<path>.tmp-<pid>", fsync, rename over path (a reader sees the old or the new file).
 //   digest: the byte count and a 64-bit FNV-1a hash over the file taken as little-endian 8-byte words
 //           (h = 0xcbf29ce484222325; for each word w: h = (h ^ w) * 0x100000001b3; the tail bytes are
@@ -24,5 +24,7 @@ MEMTX_API void atomic_write_text(const std::string& path, const std::string& tex
 // than FileLimits::kText (memtx/read_file.hpp).
 MEMTX_API std::string read_text_file(const std::string& path);
 MEMTX_API FileDigest file_digest(const std::string& path);
+// dir/file as one path string (a model folder's or a checkpoint's member).
+MEMTX_API std::string path_in(const std::string& dir, const std::string& file);
 
 }  // namespace memtx::io

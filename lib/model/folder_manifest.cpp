@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/file_util.hpp"
 #include "memtx/error.hpp"
 
 namespace memtx {
@@ -14,8 +15,6 @@ namespace {
 using Json = nlohmann::json;
 constexpr const char* kFormat = "memtx-manifest-1";
 constexpr const char* kHashKey = "fnv1a64w";
-
-std::string join(const std::string& dir, const std::string& file) { return (fs::path(dir) / file).string(); }
 
 // The digests a manifest records; Error(Io) naming the manifest for anything malformed.
 std::map<std::string, io::FileDigest> parse_manifest(const std::string& path) {
@@ -46,22 +45,22 @@ void write_folder_manifest(const std::string& dir, const std::map<std::string, i
   Json listed = Json::object();
   for (const auto& [name, d] : files) listed[name] = {{"bytes", d.bytes}, {kHashKey, d.hash}};
   const Json j = {{"format", kFormat}, {"files", listed}};
-  io::atomic_write_text(join(dir, kManifestFile), j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  io::atomic_write_text(io::path_in(dir, kManifestFile), j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 void seal_folder(const std::string& dir, const std::vector<std::string>& files) {
   std::map<std::string, io::FileDigest> digests;
-  for (const auto& name : files) digests[name] = io::file_digest(join(dir, name));
+  for (const auto& name : files) digests[name] = io::file_digest(io::path_in(dir, name));
   write_folder_manifest(dir, digests);
 }
 
 bool verify_folder_manifest(const std::string& dir, const std::vector<std::string>& files) {
-  const std::string path = join(dir, kManifestFile);
+  const std::string path = io::path_in(dir, kManifestFile);
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) return false;
   const auto recorded = parse_manifest(path);
   for (const auto& name : files) {
-    const std::string file = join(dir, name);
+    const std::string file = io::path_in(dir, name);
     auto it = recorded.find(name);
     if (it == recorded.end()) throw Error(StatusCode::Io, file + ": not listed in " + path);
     const io::FileDigest d = io::file_digest(file);

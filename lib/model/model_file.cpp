@@ -17,8 +17,6 @@ namespace {
 
 constexpr const char* kVersion = MEMTX_VERSION_STRING;
 
-std::string file_in(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
-
 }  // namespace
 
 void write_model_file(const std::string& path, const torch::nn::Module& model, const ModelFileOptions& options) {
@@ -37,8 +35,8 @@ void save_model_folder(const std::string& dir, const torch::nn::Module& model, c
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(StatusCode::Io, "'" + dir + "': cannot create the model folder: " + ec.message());
-  write_model_file(file_in(dir, kModelFile), model, options);
-  io::atomic_write_text(file_in(dir, kConfigFile), config.to_yaml());
+  write_model_file(io::path_in(dir, kModelFile), model, options);
+  io::atomic_write_text(io::path_in(dir, kConfigFile), config.to_yaml());
   if (options.manifest) seal_folder(dir, {kConfigFile, kModelFile});
 }
 
@@ -59,7 +57,7 @@ void load_model_file(torch::nn::Module& model, const std::string& path) {
 
 void load_model_folder_weights(torch::nn::Module& model, const std::string& dir) {
   verify_folder_manifest(dir, {kConfigFile, kModelFile});
-  load_model_file(model, file_in(dir, kModelFile));
+  load_model_file(model, io::path_in(dir, kModelFile));
 }
 
 }  // namespace memtx

@@ -18,8 +18,6 @@ namespace memtx::train {
 namespace fs = std::filesystem;
 namespace {
 
-std::string join(const std::string& dir, const std::string& file) { return (fs::path(dir) / file).string(); }
-
 void fs_check(const std::error_code& ec, const std::string& path, const std::string& what) {
   if (ec) throw Error(StatusCode::Io, "'" + path + "': " + what + ": " + ec.message());
 }
@@ -38,7 +36,7 @@ void verify_digest(const TrainerStateFile& record, const std::string& dir, const
   auto it = record.files.find(file);
   if (it == record.files.end())
     throw Error(StatusCode::Io, state_path + ": no size and digest recorded for '" + file + "'");
-  const std::string path = join(dir, file);
+  const std::string path = io::path_in(dir, file);
   const io::FileDigest d = io::file_digest(path);
   if (d.bytes != it->second.bytes)
     throw Error(StatusCode::Io, path + ": " + std::to_string(d.bytes) + " bytes but trainer_state.json records " +
@@ -85,20 +83,20 @@ std::string save_checkpoint(const std::string& output_dir, const Config& config,
   fs::create_directories(output_dir, ec);
   fs_check(ec, output_dir, "cannot create the output folder");
   const std::string name = checkpoint_name(state.step);
-  const std::string final_path = join(output_dir, name);
+  const std::string final_path = io::path_in(output_dir, name);
   const std::string tmp = final_path + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(tmp, ec);
   fs::create_directory(tmp, ec);
   fs_check(ec, tmp, "cannot create the temporary checkpoint folder");
   try {
     save_model_folder(tmp, model, config, model_file);  // config.yaml and model.safetensors
-    io::write_safetensors(join(tmp, kOptimizerFile), optimizer_state_tensors(optimizer, groups),
+    io::write_safetensors(io::path_in(tmp, kOptimizerFile), optimizer_state_tensors(optimizer, groups),
                           optimizer_state_metadata(optimizer));
     for (const char* file : {kConfigFile, kModelFile, kOptimizerFile})
-      record.files[file] = io::file_digest(join(tmp, file));
-    io::atomic_write_text(join(tmp, kTrainerStateFile), trainer_state_to_json(record));
+      record.files[file] = io::file_digest(io::path_in(tmp, file));
+    io::atomic_write_text(io::path_in(tmp, kTrainerStateFile), trainer_state_to_json(record));
     std::map<std::string, io::FileDigest> sealed = record.files;
-    sealed[kTrainerStateFile] = io::file_digest(join(tmp, kTrainerStateFile));
+    sealed[kTrainerStateFile] = io::file_digest(io::path_in(tmp, kTrainerStateFile));
     write_folder_manifest(tmp, sealed);
     sync_folder(tmp);  // the four files' entries are durable before the folder gets its final name
     move_folder_into_place(tmp, final_path);  // syncs output_dir
@@ -124,13 +122,13 @@ TrainerStateFile verify_checkpoint_files(const std::string& dir, bool with_optim
   if (!fs::is_directory(dir, ec))
     throw Error(StatusCode::NotFound, "checkpoint folder '" + dir + "' does not exist");
   for (const char* file : {kConfigFile, kModelFile, kOptimizerFile, kTrainerStateFile})
-    if (!fs::is_regular_file(join(dir, file), ec))
-      throw Error(StatusCode::NotFound, "'" + join(dir, file) + "': checkpoint file is missing");
+    if (!fs::is_regular_file(io::path_in(dir, file), ec))
+      throw Error(StatusCode::NotFound, "'" + io::path_in(dir, file) + "': checkpoint file is missing");
 
   std::vector<std::string> files = {kConfigFile, kModelFile, kTrainerStateFile};
   if (with_optimizer) files.push_back(kOptimizerFile);
   const bool sealed = verify_folder_manifest(dir, files);
-  const std::string state_path = join(dir, kTrainerStateFile);
+  const std::string state_path = io::path_in(dir, kTrainerStateFile);
   TrainerStateFile record = parse_trainer_state(io::read_text_file(state_path), state_path);
   if (!sealed) {  // a checkpoint written before manifests: trainer_state.json's record of the other files
     verify_digest(record, dir, kConfigFile, state_path);
@@ -148,18 +146,18 @@ TrainerState load_checkpoint(const std::string& dir, const Config& config, torch
                              torch::optim::Optimizer* optimizer, const std::vector<ParamGroup>& groups,
                              const CheckpointLoadOptions& options) {
   // 1. Read and check everything.
-  const std::string state_path = join(dir, kTrainerStateFile);
+  const std::string state_path = io::path_in(dir, kTrainerStateFile);
   const TrainerStateFile record =
       options.files_verified ? parse_trainer_state(io::read_text_file(state_path), state_path)
                              : verify_checkpoint_files(dir, optimizer != nullptr);
 
-  const std::string config_path = join(dir, kConfigFile);
+  const std::string config_path = io::path_in(dir, kConfigFile);
   check_config_compatible(read_saved_config(config, config_path), config, config_path);
 
-  const std::string model_path = join(dir, kModelFile);
+  const std::string model_path = io::path_in(dir, kModelFile);
   const io::SafetensorsFile weights = read_model_file(model, model_path);
 
-  const std::string optimizer_path = join(dir, kOptimizerFile);
+  const std::string optimizer_path = io::path_in(dir, kOptimizerFile);
   io::SafetensorsFile opt_state;
   if (optimizer) {
     opt_state = io::read_safetensors(optimizer_path);

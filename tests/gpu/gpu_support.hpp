@@ -46,12 +46,6 @@ class Fp32Exact {
   bool cublas_, cudnn_;
 };
 
-inline bool has_variants(const std::vector<std::string>& names) {
-  for (const auto& n : names)
-    if (!plugin_registry().find(n)) return false;
-  return true;
-}
-
 // tiny_config (hidden 32, 4 heads, 2 layers, vocab 97) with these overrides, then model.device = device.
 inline Config config_on(std::vector<std::string> overrides, const std::string& device) {
   overrides.push_back("model.device=" + device);

@@ -25,19 +25,6 @@ using infer::StopReason;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-bool has_variants(const std::vector<std::string>& names) {
-  for (const auto& n : names)
-    if (!plugin_registry().find(n)) return false;
-  return true;
-}
-
-// A tiny model with larger weights than the default (init_std 0.2), so the top logits are well apart and a
-// 1e-6 difference between two ways of computing them cannot change an argmax.
-Transformer model_with(std::vector<std::string> overrides) {
-  overrides.push_back("model.init_std=0.2");
-  return Transformer(tiny_config(overrides), plugin_registry());
-}
-
 torch::Tensor row_tensor(const std::vector<int64_t>& ids) { return torch::tensor(ids, torch::kLong).unsqueeze(0); }
 
 // The reference: every step re-runs the whole sequence without state and takes the argmax of the last row.

@@ -19,12 +19,6 @@ using infer::FeedScore;
 using infer::GenerateOptions;
 using infer::Session;
 
-bool session_variants_registered(const std::vector<std::string>& names) {
-  for (const auto& n : names)
-    if (!plugin_registry().find(n)) return false;
-  return true;
-}
-
 struct SessionCase {
   const char* name;
   std::vector<std::string> variants;
@@ -46,12 +40,6 @@ std::vector<SessionCase> session_cases() {
        {"model.num_layers=3", "attention.attention_list=[causal, ssm, linear]"},
        0},
   };
-}
-
-// Larger weights than the default (std 0.2): logits well apart, and the memories matter.
-Transformer session_model_with(std::vector<std::string> overrides) {
-  overrides.push_back("model.init_std=0.2");
-  return Transformer(tiny_config(overrides), plugin_registry());
 }
 
 std::vector<int64_t> random_tokens(int64_t n, uint64_t seed, int64_t vocab = 97) {
@@ -88,14 +76,14 @@ torch::Tensor feed_in_pieces(Session& session, const std::vector<int64_t>& token
 TEST(Session, PiecesOfAnySizeGiveTheWholeForward) {
   int tested = 0;
   for (const auto& c : session_cases()) {
-    if (!session_variants_registered(c.variants)) {
+    if (!has_variants(c.variants)) {
       std::cout << "[session] skip " << c.name << ": variant not built\n";
       continue;
     }
     SCOPED_TRACE(c.name);
     auto overrides = c.overrides;
     overrides.push_back("model.dropout=0.1");  // the session must run in eval mode
-    Transformer model = session_model_with(overrides);
+    Transformer model = model_with(overrides);
     EXPECT_EQ(model->segment_length(), c.segment);
     const auto tokens = random_tokens(100, 5);
     const auto whole = whole_forward(model, tokens);
@@ -124,9 +112,9 @@ TEST(Session, PiecesOfAnySizeGiveTheWholeForward) {
 
 TEST(Session, StateBytesStayConstantOverAStreamFiftySegmentsLong) {
   for (const auto& c : session_cases()) {
-    if (c.segment == 0 || !session_variants_registered(c.variants)) continue;
+    if (c.segment == 0 || !has_variants(c.variants)) continue;
     SCOPED_TRACE(c.name);
-    Transformer model = session_model_with(c.overrides);
+    Transformer model = model_with(c.overrides);
     const auto tokens = random_tokens(50 * c.segment, 9);
     // Pieces of the segment length: every feed ends on a boundary, so the bytes never change after the first.
     Session aligned(*model);
@@ -162,8 +150,8 @@ TEST(Session, StateBytesStayConstantOverAStreamFiftySegmentsLong) {
 
 TEST(Session, StateBytesMeasureWhatIsHeld) {
   // Without segments a softmax layer caches every token: the bytes grow by the cache's size per token.
-  if (!session_variants_registered({"causal"})) GTEST_SKIP() << "causal not built";
-  Transformer model = session_model_with({"attention.attention_variant=causal", "attention.n_kv_group=2"});
+  if (!has_variants({"causal"})) GTEST_SKIP() << "causal not built";
+  Transformer model = model_with({"attention.attention_variant=causal", "attention.n_kv_group=2"});
   Session session(*model);
   session.feed(random_tokens(10, 1));
   const int64_t at10 = session.state_bytes();
@@ -175,8 +163,8 @@ TEST(Session, StateBytesMeasureWhatIsHeld) {
   EXPECT_EQ(session.state_bytes(), 0);
 
   // Recurrent layers without segments hold a fixed state, whatever the pieces' sizes.
-  if (!session_variants_registered({"ssm", "linear"})) return;
-  Transformer recurrent = session_model_with({"attention.attention_list=[ssm, linear]"});
+  if (!has_variants({"ssm", "linear"})) return;
+  Transformer recurrent = model_with({"attention.attention_list=[ssm, linear]"});
   Session stream(*recurrent);
   stream.feed(random_tokens(5, 3));
   const int64_t fixed = stream.state_bytes();
@@ -189,9 +177,9 @@ TEST(Session, StateBytesMeasureWhatIsHeld) {
 
 TEST(Session, GenerateEqualsGenerateFromScratchOnTheSamePrefix) {
   for (const auto& c : session_cases()) {
-    if (!session_variants_registered(c.variants)) continue;
+    if (!has_variants(c.variants)) continue;
     SCOPED_TRACE(c.name);
-    Transformer model = session_model_with(c.overrides);
+    Transformer model = model_with(c.overrides);
     const auto prefix = random_tokens(21, 3);  // crosses two segment boundaries
     for (double temperature : {0.0, 1.0}) {
       GenerateOptions options;
@@ -220,8 +208,8 @@ TEST(Session, GenerateEqualsGenerateFromScratchOnTheSamePrefix) {
 }
 
 TEST(Session, StopTokenEndsGenerationAndStaysOutOfTheStream) {
-  if (!session_variants_registered({"causal", "infini"})) GTEST_SKIP() << "infini not built";
-  Transformer model = session_model_with(session_cases()[0].overrides);
+  if (!has_variants({"causal", "infini"})) GTEST_SKIP() << "infini not built";
+  Transformer model = model_with(session_cases()[0].overrides);
   const auto prefix = random_tokens(11, 4);
   GenerateOptions options;
   options.max_new_tokens = 6;
@@ -247,8 +235,8 @@ TEST(Session, StopTokenEndsGenerationAndStaysOutOfTheStream) {
 }
 
 TEST(Session, ResetGivesTheLogitsOfAFreshSession) {
-  if (!session_variants_registered({"causal", "infini"})) GTEST_SKIP() << "infini not built";
-  Transformer model = session_model_with(session_cases()[0].overrides);
+  if (!has_variants({"causal", "infini"})) GTEST_SKIP() << "infini not built";
+  Transformer model = model_with(session_cases()[0].overrides);
   const auto first = random_tokens(29, 6), second = random_tokens(19, 7);
   Session session(*model);
   session.feed(first);
@@ -268,8 +256,8 @@ TEST(Session, ResetGivesTheLogitsOfAFreshSession) {
 }
 
 TEST(Session, NextTokenLossEqualsTheWholeForwardsCrossEntropy) {
-  if (!session_variants_registered({"causal", "infini"})) GTEST_SKIP() << "infini not built";
-  Transformer model = session_model_with(session_cases()[0].overrides);
+  if (!has_variants({"causal", "infini"})) GTEST_SKIP() << "infini not built";
+  Transformer model = model_with(session_cases()[0].overrides);
   const auto tokens = random_tokens(70, 12);
   const auto whole = whole_forward(model, tokens);
   auto ids = torch::tensor(tokens, torch::kLong);
@@ -286,7 +274,7 @@ TEST(Session, NextTokenLossEqualsTheWholeForwardsCrossEntropy) {
 }
 
 TEST(Session, ErrorsLeaveTheStreamUnchanged) {
-  Transformer model = session_model_with({});
+  Transformer model = model_with({});
   Session session(*model);
   GenerateOptions options;
   try {

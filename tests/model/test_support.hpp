@@ -29,6 +29,13 @@ inline Registry& plugin_registry() {
   return *registry;
 }
 
+// Whether every one of these attention variants is registered (a plugin may be left out of a build).
+inline bool has_variants(const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (!plugin_registry().find(n)) return false;
+  return true;
+}
+
 // Keys a helper set for its own convenience (helper_overrides) that the final config would not read go back to
 // their defaults, so that a test switching a feature off (no MLP, no evaluation, an ssm model) is not refused for
 // a setting it never made; the caller's own overrides are kept, ignored or not.
@@ -60,6 +67,13 @@ inline Config tiny_config(const std::vector<std::string>& overrides = {}) {
   for (const auto& kv : overrides) c.apply_override(kv);
   reset_unread_helper_keys(c, tiny, overrides);
   return c;
+}
+
+// A tiny model with larger weights than the default (init_std 0.2): its top logits are well apart, so a 1e-6
+// difference between two ways of computing them cannot change an argmax, and its memories matter.
+inline Transformer model_with(std::vector<std::string> overrides) {
+  overrides.push_back("model.init_std=0.2");
+  return Transformer(tiny_config(overrides), plugin_registry());
 }
 
 // The spec of layer 0 in a model whose every layer is `variant` (the config's own layer list aside, so that its
