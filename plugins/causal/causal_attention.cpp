@@ -124,8 +124,16 @@ torch::Tensor CausalAttentionImpl::forward(const torch::Tensor& x, AttentionCont
       k = torch::cat({st["k"], k}, 2);
       v = torch::cat({st["v"], v}, 2);
     }
-    st["k"] = k;
-    st["v"] = v;
+    if (opt_.window > 0 && k.size(2) > opt_.window - 1) {
+      // A sliding window: the next query sees at most window - 1 earlier keys, so the cache keeps those only
+      // (copied, so the longer tensor's storage is freed): memory stays flat however long the sequence.
+      const int64_t keep = opt_.window - 1, from = k.size(2) - keep;
+      st["k"] = k.narrow(2, from, keep).contiguous();
+      st["v"] = v.narrow(2, from, keep).contiguous();
+    } else {
+      st["k"] = k;
+      st["v"] = v;
+    }
   }
   return output_projection(attend(q, k, v, fused_path_allowed()));
 }

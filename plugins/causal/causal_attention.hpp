@@ -10,6 +10,8 @@
 //   projection d_v -> D applied to every head and summed; n_cproj > 1 sums that many output projections.
 //   Fast path: the fused scaled-dot-product attention when the options allow it; the explicit path otherwise.
 //   The attention itself (scale, soft-capping, sink, both paths) is the shared core, common/softmax_attention.hpp.
+//   Key/value cache (ctx.state "k", "v", post-RoPE): every key so far, or with a sliding window of W only the
+//   last W - 1 (all a next query can see), so a windowed layer's cache stays flat on long streams.
 #pragma once
 #include <memtx/attention.hpp>
 #include <memtx/ops.hpp>

@@ -122,7 +122,7 @@ VariantKeys causal_keys() {
                "(false); null leaves it to the variant (causal concatenates, infinite sums)."),
       Option("attention.sliding_window", VT::Int, kNull).min(1).max(1LL << 31).by("causal")
           .doc("Sliding-window attention (Mistral, Qwen2): each query sees itself and the sliding_window - 1 keys "
-               "before it; null sees the whole past."),
+               "before it, and the inference key/value cache keeps only those; null sees the whole past."),
       Option("attention.sliding_window_layers", VT::IntList, kNull).by("causal")
           .doc("The layer indices that use attention.sliding_window (Qwen2's layers from max_window_layers on); "
                "null: every causal layer."),

@@ -42,6 +42,32 @@ TEST(SlidingWindow, FusedAndExplicitPathsAndCachedDecodingAgree) {
   std::vector<torch::Tensor> steps;
   for (int64_t t = 0; t < 10; ++t) steps.push_back(fused->forward(tokens.narrow(1, t, 1), &state, true));
   EXPECT_LE(max_abs_diff(torch::cat(steps, 1), whole), 1e-5);
+  for (const auto& layer : state.layers) {  // the cache holds the window - 1 keys a next query can see, no more
+    EXPECT_EQ(layer.at("k").size(2), 2);
+    EXPECT_EQ(layer.at("v").size(2), 2);
+  }
+}
+
+// Pieces longer and shorter than the window, fed through the cache, give the whole sequence's outputs, while the
+// cache never grows past the window; a layer without a window keeps every key.
+TEST(SlidingWindow, ChunkedFeedingKeepsOnlyTheWindowAndMatchesTheWholeSequence) {
+  torch::manual_seed(7);
+  Transformer model(tiny_config({"attention.sliding_window=4", "attention.sliding_window_layers=[1]"}),
+                    plugin_registry());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto tokens = torch::randint(0, 97, {2, 40});
+  const auto whole = model->forward(tokens);
+  ModelState state = model->initial_state(2);
+  std::vector<torch::Tensor> pieces;
+  int64_t at = 0;
+  for (int64_t length : {5, 1, 9, 2, 3, 1, 19}) {
+    pieces.push_back(model->forward(tokens.narrow(1, at, length), &state, true));
+    at += length;
+    EXPECT_EQ(state.layers[1].at("k").size(2), std::min<int64_t>(at, 3));
+    EXPECT_EQ(state.layers[0].at("k").size(2), at);  // no window on layer 0
+  }
+  EXPECT_LE(max_abs_diff(torch::cat(pieces, 1), whole), 1e-5);
 }
 
 TEST(SlidingWindow, OnlyTheNamedLayersUseTheWindowAndBadLayersAreRefused) {
