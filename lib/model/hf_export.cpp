@@ -190,19 +190,19 @@ HfExportResult save_hf_folder(TransformerImpl& model, const std::string& tokeniz
   const auto tokenizer_files =
       export_tokenizer_files(tokenizer_spec, *tokenizer, dir, config.get_int("model.max_seq_len"), &specials);
   std::vector<std::pair<std::string, torch::Tensor>> ordered(tensors.begin(), tensors.end());
-  io::write_safetensors((fs::path(dir) / "model.safetensors").string(), ordered, {{"format", "pt"}});
+  io::write_safetensors(io::path_in(dir, "model.safetensors"), ordered, {{"format", "pt"}});
   result.files.push_back("model.safetensors");
 
   put_id(cfg, "bos_token_id", specials.bos);
   put_id(cfg, "eos_token_id", specials.eos);
   put_id(cfg, "pad_token_id", specials.pad);
-  io::atomic_write_text((fs::path(dir) / "config.json").string(), cfg.dump(2) + "\n");
+  io::atomic_write_text(io::path_in(dir, "config.json"), cfg.dump(2) + "\n");
   result.files.push_back("config.json");
   nlohmann::json generation = nlohmann::json::object();
   put_id(generation, "bos_token_id", specials.bos);
   put_id(generation, "eos_token_id", specials.eos);
   put_id(generation, "pad_token_id", specials.pad);
-  io::atomic_write_text((fs::path(dir) / "generation_config.json").string(), generation.dump(2) + "\n");
+  io::atomic_write_text(io::path_in(dir, "generation_config.json"), generation.dump(2) + "\n");
   result.files.push_back("generation_config.json");
   result.files.insert(result.files.end(), tokenizer_files.begin(), tokenizer_files.end());
   return result;
@@ -243,8 +243,8 @@ std::vector<std::string> save_peft_adapter(TransformerImpl& model, const std::st
 
   create_output_folder(dir);
   std::vector<std::pair<std::string, torch::Tensor>> ordered(tensors.begin(), tensors.end());
-  io::write_safetensors((fs::path(dir) / "adapter_model.safetensors").string(), ordered, {{"format", "pt"}});
-  io::atomic_write_text((fs::path(dir) / "adapter_config.json").string(), j.dump(2) + "\n");
+  io::write_safetensors(io::path_in(dir, "adapter_model.safetensors"), ordered, {{"format", "pt"}});
+  io::atomic_write_text(io::path_in(dir, "adapter_config.json"), j.dump(2) + "\n");
   return {"adapter_model.safetensors", "adapter_config.json"};
 }
 

@@ -83,13 +83,13 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& output_dir) {
 }
 
 void write_latest_pointer(const std::string& output_dir, const std::string& name) {
-  io::atomic_write_text((fs::path(output_dir) / kLatestFile).string(), name + "\n");
+  io::atomic_write_text(io::path_in(output_dir, kLatestFile), name + "\n");
 }
 
 std::optional<std::string> read_latest_pointer(const std::string& output_dir) {
   std::string text;
   try {
-    text = io::read_text_file((fs::path(output_dir) / kLatestFile).string());
+    text = io::read_text_file(io::path_in(output_dir, kLatestFile));
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -106,7 +106,7 @@ std::optional<std::string> find_latest_checkpoint(const std::string& output_dir)
   // between the rename and the pointer update), never newer, so the scan decides.
   if (best) return best->path;
   if (auto name = read_latest_pointer(output_dir)) {
-    const std::string path = (fs::path(output_dir) / *name).string();
+    const std::string path = io::path_in(output_dir, *name);
     if (is_complete_checkpoint(path)) return path;
   }
   return std::nullopt;
