@@ -8,6 +8,13 @@
 #include <nlohmann/json.hpp>
 
 namespace memtx {
+namespace {
+
+// The name under which a checkpointed segment returns its attention's auxiliary loss among the state tensors
+// (state keys are never empty).
+const std::string kAttentionLossOutput;
+
+}  // namespace
 
 BlockImpl::BlockImpl(const ModelSpec& spec, int64_t index, std::shared_ptr<AttentionModuleImpl> attention,
                      MemorySublayer memory_sublayer, bool memory_after_mlp)
@@ -62,6 +69,7 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
   if (!spec_.tie_embeddings) {
     lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(spec_.hidden_dim, spec_.vocab_size).bias(false)));
   }
+  attention_losses_.resize(blocks.size());
   for (size_t i = 0; i < blocks.size(); ++i) {
     checkpoint_bodies_.emplace_back([this, i](const torch::Tensor& x) {
       AttentionContext ctx;
@@ -85,6 +93,11 @@ TransformerImpl::TransformerImpl(const Config& config, const Registry& registry)
         if (!tensor.defined()) continue;
         output_names->push_back(name);
         outputs.push_back(tensor);
+      }
+      // The attention's auxiliary loss leaves as the last output, so the recomputation back-propagates it too.
+      if (auto aux = blocks[i]->attn->auxiliary_loss(); aux.defined()) {
+        output_names->push_back(kAttentionLossOutput);
+        outputs.push_back(aux);
       }
       return outputs;
     });
@@ -185,7 +198,7 @@ void TransformerImpl::add_layer_losses(double weight) {
   for (size_t i = 0; i < blocks.size(); ++i) {
     const auto& block = blocks[i];
     for (const torch::Tensor& aux :
-         {block->attn->auxiliary_loss(), block->memory ? block->memory->cross_attn->auxiliary_loss() : torch::Tensor()}) {
+         {attention_losses_[i], block->memory ? block->memory->cross_attn->auxiliary_loss() : torch::Tensor()}) {
       if (!aux.defined()) continue;
       auxiliary_loss_ = auxiliary_loss_.defined() ? auxiliary_loss_ + weighted(aux) : weighted(aux);
     }
@@ -243,13 +256,25 @@ torch::Tensor TransformerImpl::run_blocks(const torch::Tensor& tokens, ModelStat
     ctx.segment_length = segment_length_;
     ctx.global_batch = global_batch_;
     const bool recompute = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() && !state &&
-                           !blocks[i]->has_router_loss() &&
+                           !blocks[i]->has_router_loss() && !plain_blocks_.count(i) &&
                            !capture && x.requires_grad();
     const bool recompute_segment = gradient_checkpointing_ && is_training() && torch::GradMode::is_enabled() &&
                                    state && !blocks[i]->has_router_loss() && !capture;
-    if (recompute) x = checkpointed(checkpoint_bodies_[i], x);
-    else if (recompute_segment) x = checkpointed_segment(i, x, ctx);
-    else x = blocks[i]->forward(x, ctx, capture);
+    if (recompute) {
+      auto y = checkpointed(checkpoint_bodies_[i], x);
+      // The one-tensor checkpoint cannot carry a gradient to an auxiliary loss: a layer that has one runs
+      // without checkpointing (this step again, and from now on).
+      if (blocks[i]->attn->auxiliary_loss().defined()) {
+        plain_blocks_.insert(i);
+        y = blocks[i]->forward(x, ctx, capture);
+      }
+      x = y;
+    } else if (recompute_segment) {
+      x = checkpointed_segment(i, x, ctx);
+    } else {
+      x = blocks[i]->forward(x, ctx, capture);
+    }
+    if (!recompute_segment) attention_losses_[i] = blocks[i]->attn->auxiliary_loss();
   }
   if (state) state->position += tokens.size(1);
   x = norm->forward(x);
@@ -268,7 +293,11 @@ torch::Tensor TransformerImpl::checkpointed_segment(size_t i, const torch::Tenso
   std::vector<std::string> output_names;
   auto outputs = checkpointed(segment_bodies_[i], inputs, call, &output_names);
   state.clear();
-  for (size_t k = 0; k < output_names.size(); ++k) state[output_names[k]] = outputs[k + 1];
+  attention_losses_[i] = torch::Tensor();
+  for (size_t k = 0; k < output_names.size(); ++k) {
+    if (output_names[k] == kAttentionLossOutput) attention_losses_[i] = outputs[k + 1];
+    else state[output_names[k]] = outputs[k + 1];
+  }
   return outputs[0];
 }
 

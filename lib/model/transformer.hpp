@@ -10,6 +10,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 #include <string>
 
@@ -85,8 +86,10 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
 
   // Gradient checkpointing (training.gradient_checkpointing): in training mode with gradients recorded, every
   // block recomputes its activations in the backward pass (model/grad_checkpoint.hpp); a block run on a segment
-  // with its carried state keeps only its input and that state, per segment. Blocks with a router loss are not
-  // recomputed. Off by default; the trainer turns it on.
+  // with its carried state keeps only its input and that state, per segment, and returns its attention's
+  // auxiliary loss as one more output so that loss keeps its gradient. Blocks with a memory router loss are not
+  // recomputed, nor (after their first step) whole-input blocks whose attention has an auxiliary loss. Off by
+  // default; the trainer turns it on.
   void set_gradient_checkpointing(bool on) { gradient_checkpointing_ = on; }
   bool gradient_checkpointing() const { return gradient_checkpointing_; }
   // What the layers' forward calls get as AttentionContext::global_batch (the trainer sets it around a
@@ -137,6 +140,10 @@ class MEMTX_API TransformerImpl : public torch::nn::Module {
   std::vector<NewParameter> new_parameters_;
   torch::Tensor auxiliary_loss_;
   std::map<std::string, torch::Tensor> router_losses_;
+  // Block i's attention auxiliary loss of the current run_blocks call, as the loss must see it: under
+  // per-segment checkpointing the checkpoint's own output (which carries the gradient), else the layer's value.
+  std::vector<torch::Tensor> attention_losses_;
+  std::set<size_t> plain_blocks_;  // blocks whose attention has an auxiliary loss: never whole-input checkpointed
   int64_t segment_length_ = 0;
   int64_t detach_every_ = 0;
   const GlobalBatch* global_batch_ = nullptr;

@@ -48,6 +48,7 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   o.logging_interval = c.get_int("infini_attention.logging_interval");
   o.detach_every = c.get_int("infini_attention.detach_every");
   o.balance_lr = c.get_float("infini_attention.balance_factor_lr");
+  o.write_sparsity = c.get_float("infini_attention.write_sparsity");
   o.log_grad = o.logging && c.get_bool("infini_attention.log_grad");
   o.log_segment_acts = o.logging && c.get_bool("infini_attention.log_segment_acts");
   if (o.segment_length < 1) {
@@ -164,7 +165,13 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     k = k_norm->forward(k);
   }
   torch::Tensor w;  // [B, G, T] write weights
-  if (opt_.write_gate) w = gate(write_gate->forward(x), GateKind::HardSigmoid).transpose(1, 2).to(mem_type);
+  write_penalty_ = torch::Tensor();
+  if (opt_.write_gate) {
+    auto u = write_gate->forward(x);  // [B, T, G]
+    w = gate(u, GateKind::HardSigmoid).transpose(1, 2).to(mem_type);
+    // The ramp without its upper clamp: tokens saturated at w = 1 still feel the penalty.
+    if (opt_.write_sparsity > 0 && is_training()) write_penalty_ = opt_.write_sparsity * torch::relu(u / 6.0 + 0.5).mean();
+  }
 
   LayerState* state = ctx.state;
   Memory mem;
@@ -199,7 +206,19 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
 
   torch::Tensor g;  // [1, H, 1, 1]
   if (opt_.memory_on) g = gate(balance, opt_.gate).to(x.scalar_type()).view({1, H, 1, 1});
-  if (opt_.logging && ctx.start_position == 0) segment_acts_.clear();  // a new sequence starts
+  if (opt_.logging && ctx.start_position == 0) {  // a new sequence starts
+    segment_acts_.clear();
+    write_stats_ = {};
+  }
+  if (opt_.logging && w.defined()) {
+    auto wd = w.detach().to(torch::kFloat64);
+    const auto tokens = static_cast<double>(wd.size(0) * wd.size(2));
+    const std::vector<int64_t> rows_and_tokens{0, 2};
+    auto sum = wd.sum(rows_and_tokens), open = (wd > 0).to(torch::kFloat64).sum(rows_and_tokens);
+    write_stats_.sum = write_stats_.sum.defined() ? write_stats_.sum + sum : sum;
+    write_stats_.open = write_stats_.open.defined() ? write_stats_.open + open : open;
+    write_stats_.tokens += tokens;
+  }
 
   std::vector<torch::Tensor> outs;
   for (int64_t pos = 0; pos < T;) {

@@ -11,7 +11,9 @@
 //   turn_on_memory: false gives A = A_dot and never touches M, z (causal attention within each segment).
 //   write_gate: true adds w = hard_sigmoid(x W_w + b_w) [B, G, T] ("write_gate", a Linear hidden -> G with
 //   bias), scaling each token's write (infini_memory.hpp); its weights of the unfinished segment's tokens are
-//   state "w" [B, G, n] beside "k" and "v".
+//   state "w" [B, G, n] beside "k" and "v". write_sparsity lambda > 0 (training only): auxiliary_loss() =
+//   lambda * mean(relu(u / 6 + 1/2)), u = x W_w + b_w, over the call's tokens and kv heads: an L1 penalty on w
+//   without its upper clamp (so tokens saturated at w = 1 feel it too) that drives skippable tokens to w = 0.
 // State (ctx.state, per sequence of the batch): "M" [B, G, d_k, d_v] and "z" [B, G, d_k] (float32, or
 // float64 for a float64 model) and "k" [B, G, n, d_k], "v" [B, G, n, d_v]: the pre-RoPE keys and the
 // values of the n < L tokens of the unfinished current segment (model dtype). A call continues the
@@ -47,6 +49,7 @@ struct InfiniOptions {
   int64_t logging_interval = 1;       // infini_attention.logging_interval: steps between metric reads
   int64_t detach_every = 0;           // infini_attention.detach_every: segments between gradient cuts
   double balance_lr = 1e-3;           // infini_attention.balance_factor_lr
+  double write_sparsity = 0.0;        // infini_attention.write_sparsity: L1 weight on the write weights
   static InfiniOptions from_spec(const AttentionSpec& spec);
 };
 
@@ -64,8 +67,12 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   // With infini_attention.logging: "gate.head<h>" = g(beta_h); "memory_norm.kv<g>" and "z_norm.kv<g>" =
   // Frobenius norms of M and z after the last forward (mean over the batch); with log_segment_acts
   // "segment<j>.mem_rms", ".local_rms", ".out_rms" for every segment j of the last sequence; with log_grad
-  // "grad_norm.balance", "grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj".
+  // "grad_norm.balance", "grad_norm.q_proj", "grad_norm.k_proj", "grad_norm.v_proj"; with write_gate
+  // "write.mean.kv<g>" (mean w over the last sequence's tokens) and "write.open.kv<g>" (the share of them with
+  // w > 0).
   std::map<std::string, double> metrics() override;
+  // The write penalty of the last forward in training mode (see above); undefined otherwise.
+  torch::Tensor auxiliary_loss() override { return write_penalty_; }
   int64_t metrics_interval() const override { return opt_.logging ? opt_.logging_interval : 0; }
   int64_t detach_every() const override { return opt_.detach_every; }
   std::vector<ParameterGroupRequest> parameter_groups() const override {
@@ -90,6 +97,11 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   InfiniOptions opt_;
   // Logging of the last forward (detached; converted to numbers only in metrics()).
   Memory last_memory_;
+  struct WriteStats {
+    torch::Tensor sum, open;  // [G]: sum of w and count of w > 0 over the sequence's tokens so far
+    double tokens = 0;        // batch rows times tokens
+  } write_stats_;
+  torch::Tensor write_penalty_;
   std::vector<std::map<std::string, torch::Tensor>> segment_acts_;
 };
 TORCH_MODULE(InfiniAttention);

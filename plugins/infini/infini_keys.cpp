@@ -26,6 +26,12 @@ VariantKeys infini_keys() {
                "each token writes into the memory (M += (w sigma(K))^T V, z += w sigma(K)). Tokens the model learns "
                "to skip write exactly nothing, so filler leaves the memory as it was however long the input is "
                "(the paper's layer has no such gate: false)."),
+      Option("infini_attention.write_sparsity", VT::Float, 0.0).min(0).by("infini")
+          .doc("Weight of an L1 penalty on the write weights, added to the training loss: write_sparsity times the "
+               "mean over the tokens and kv heads of each layer of relu(u / 6 + 1/2), u = x W_w + b_w (w without "
+               "its upper clamp, so tokens that write fully feel it too; needs write_gate). Tokens it pushes below "
+               "the ramp write exactly nothing, so the memory after a needle stays the same through any amount of "
+               "such filler (configs/passkey_infini_5digit.yaml). 0: no penalty."),
       Option("infini_attention.balance_init_type", VT::String, "zeros")
           .choices({"zeros", "ones", "normal", "closed"}).by("infini")
           .doc("Initial value of each head's gate parameter: zeros (an even 0.5/0.5 mix of memory and local "
@@ -41,7 +47,8 @@ VariantKeys infini_keys() {
       Option("infini_attention.balance_factor_lr", VT::Float, 0.001).min(0).by("infini")
           .doc("Learning rate of the gate parameters, which get no weight decay."),
       Option("infini_attention.logging", VT::Bool, false).by("infini")
-          .doc("Record per-head gate values and memory norms in the metrics log (slows training)."),
+          .doc("Record per-head gate values, memory norms and (with write_gate) the mean write weight and the "
+               "share of tokens that write at all, in the metrics log (slows training)."),
       Option("infini_attention.logging_interval", VT::Int, 100).min(1).max(1 << 30).by("infini")
           .doc("Steps between infini-attention log records."),
       Option("infini_attention.log_grad", VT::Bool, false).by("infini")
@@ -50,6 +57,14 @@ VariantKeys infini_keys() {
           .doc("With logging, also record the RMS of the local, memory and output activations of every segment of "
                "the last forward (segment<j>.local_rms, .mem_rms, .out_rms; up to 4096 segments)."),
   };
+  keys.rules.push_back({"`infini_attention.write_sparsity` above 0 requires `infini_attention.write_gate`.",
+                        {"infini_attention.write_sparsity", "infini_attention.write_gate"},
+                        [](const Config& c, std::vector<std::string>& errors) {
+                          if (c.get_float("infini_attention.write_sparsity") > 0 &&
+                              !c.get_bool("infini_attention.write_gate"))
+                            errors.push_back("infini_attention.write_sparsity penalises the write weights of "
+                                             "infini_attention.write_gate, which is false");
+                        }});
   keys.add(common::qk_norm_keys());
   return keys;
 }

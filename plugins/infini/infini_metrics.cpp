@@ -1,5 +1,6 @@
 // infini/infini_metrics.cpp: the logging of Infini-attention (infini_attention.logging, log_grad,
-// log_segment_acts): per-head gate values, memory norms, segment activation statistics, gradient norms.
+// log_segment_acts): per-head gate values, memory norms, write weights, segment activation statistics,
+// gradient norms.
 // forward() keeps detached tensors; numbers are made here, when the trainer asks.
 #include "infini_attention.hpp"
 
@@ -17,6 +18,13 @@ std::map<std::string, double> InfiniAttentionImpl::metrics() {
     for (int64_t g = 0; g < m_norm.size(0); ++g) {
       out["memory_norm.kv" + std::to_string(g)] = m_norm[g].item<double>();
       out["z_norm.kv" + std::to_string(g)] = z_norm[g].item<double>();
+    }
+  }
+  if (write_stats_.sum.defined() && write_stats_.tokens > 0) {
+    auto mean = (write_stats_.sum / write_stats_.tokens).cpu(), open = (write_stats_.open / write_stats_.tokens).cpu();
+    for (int64_t g = 0; g < mean.size(0); ++g) {
+      out["write.mean.kv" + std::to_string(g)] = mean[g].item<double>();
+      out["write.open.kv" + std::to_string(g)] = open[g].item<double>();
     }
   }
   for (size_t j = 0; j < segment_acts_.size(); ++j) {

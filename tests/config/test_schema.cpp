@@ -201,6 +201,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"attention.linear_chunk_size", 64},
       {"infini_attention.memory_update", "linear"},
       {"infini_attention.write_gate", false},
+      {"infini_attention.write_sparsity", 0.0},
   };
   return table;
 }

@@ -78,6 +78,14 @@ TEST(ConfigValidate, QkNormScaleNeedsQkNorm) {
             "attention.use_qk_norm_scale requires attention.use_qk_norm: true");
 }
 
+TEST(ConfigValidate, WriteSparsityNeedsTheWriteGate) {
+  accepts("infini_attention: {write_gate: true, write_sparsity: 0.05}");
+  accepts("infini_attention: {write_sparsity: 0.0}");
+  EXPECT_EQ(rejects("infini_attention: {write_sparsity: 0.05}"),
+            "infini_attention.write_sparsity penalises the write weights of infini_attention.write_gate, which is "
+            "false");
+}
+
 TEST(ConfigValidate, FlashLoboOptionsNeedFlashLobo) {
   accepts("attention: {use_flash_lobo: true, use_flash_lobo_per_head: true}");
   accepts("attention: {use_flash_lobo: true, use_flash_obo_const: true, flash_lobo_log_const: -1.5}");

@@ -2,7 +2,7 @@
 // masks are replayed) and under bf16 autocast (the recomputation runs in the dtypes of the first pass); for a
 // model run in segments with carried state (infini, ssm and causal layers, full and truncated
 // back-propagation) per segment, with a graph that keeps a node per block and segment instead of every
-// intermediate.
+// intermediate, and with the layers' auxiliary loss (the write gate's sparsity penalty) and its gradient kept.
 #include <set>
 
 #include "memtx/torch_compat.hpp"
@@ -25,6 +25,7 @@ size_t graph_nodes(const torch::Tensor& t) {
   return seen.size();
 }
 
+// The loss: the mean log-probability of the logits, plus the layers' auxiliary loss when there is one.
 std::map<std::string, torch::Tensor> loss_and_grads(Transformer& model, const torch::Tensor& tokens, bool recompute,
                                                     bool autocast, size_t* nodes = nullptr) {
   model->set_gradient_checkpointing(recompute);
@@ -38,9 +39,12 @@ std::map<std::string, torch::Tensor> loss_and_grads(Transformer& model, const to
     at::autocast::clear_cache();
   }
   auto loss = logits.to(torch::kFloat64).log_softmax(-1).mean();
+  const torch::Tensor aux = model->auxiliary_loss();
+  if (aux.defined()) loss = loss + aux.to(torch::kFloat64);
   if (nodes) *nodes = graph_nodes(loss);
   loss.backward();
   std::map<std::string, torch::Tensor> out{{"loss", loss.detach()}};
+  if (aux.defined()) out["auxiliary"] = aux.detach();
   for (const auto& p : model->named_parameters()) out[p.key()] = p.value().grad().clone();
   return out;
 }
@@ -86,6 +90,34 @@ TEST(GradientCheckpointing, PerSegmentWithCarriedStateSameGradientsSmallerGraph)
               << " plain, " << recomputed_nodes << " recomputed\n";
     EXPECT_LT(recomputed_nodes * 3, plain_nodes);
   }
+}
+
+TEST(GradientCheckpointing, PerSegmentKeepsTheAttentionsAuxiliaryLossAndItsGradient) {
+  // infini_attention.write_sparsity makes each infini layer return write_sparsity * mean(w) as its auxiliary
+  // loss; under per-segment checkpointing it leaves the checkpoint as an output, so its gradient survives.
+  auto gradients = [](const std::string& sparsity, bool recompute) {
+    Transformer model(tiny_config({"attention.attention_list=[infini, causal]", "model.num_layers=2",
+                                   "infini_attention.segment_length=4", "infini_attention.write_gate=true",
+                                   "infini_attention.write_sparsity=" + sparsity,
+                                   "infini_attention.balance_init_type=normal"}),
+                      plugin_registry());
+    model->to(torch::kFloat64);
+    torch::manual_seed(3);
+    auto tokens = torch::randint(0, 97, {2, 18}, torch::kLong);
+    return loss_and_grads(model, tokens, recompute, false);
+  };
+  const auto plain = gradients("0.5", false), recomputed = gradients("0.5", true), unpenalised = gradients("0", true);
+  ASSERT_TRUE(plain.count("auxiliary"));
+  ASSERT_TRUE(recomputed.count("auxiliary"));
+  EXPECT_FALSE(unpenalised.count("auxiliary"));
+  EXPECT_GT(plain.at("auxiliary").item<double>(), 0.0);
+  for (const auto& [name, value] : plain) {
+    const double scale = std::max(1.0, value.abs().max().item<double>());
+    EXPECT_LE(max_abs_diff(value, recomputed.at(name)), 1e-10 * scale) << name;
+  }
+  // The penalty's gradient reaches the write gate (a checkpoint that dropped it would match the unpenalised run).
+  const std::string bias = "layers.0.attn.write_gate.bias";
+  EXPECT_GT(max_abs_diff(recomputed.at(bias), unpenalised.at(bias)), 1e-6);
 }
 
 TEST(GradientCheckpointing, OffInEvalModeAndWithoutGradients) {

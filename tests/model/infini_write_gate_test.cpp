@@ -3,7 +3,8 @@
 // recurrent_support.hpp (forward and every gradient, both update rules, weights that reach both clamps), fed
 // in pieces (the unfinished segment's weights ride in the state), and for the property it exists for: tokens
 // whose weight is 0 leave M and z bit for bit as they were, so a query after 3 or 300 segments of such
-// filler reads the same memory and gives the same output.
+// filler reads the same memory and gives the same output; and the sparsity penalty on the weights
+// (infini_attention.write_sparsity) in closed form.
 #include <cmath>
 
 #include "recurrent_support.hpp"
@@ -15,9 +16,10 @@ using namespace recurrent;
 
 constexpr int64_t kHidden = 32;
 
-ModuleUnderTest gated_layer(const std::string& update, int64_t segment) {
+ModuleUnderTest gated_layer(const std::string& update, int64_t segment, const std::string& sparsity = "0") {
   auto m = make_module("infini", {"attention.n_kv_group=2", "infini_attention.segment_length=" + std::to_string(segment),
                                   "infini_attention.memory_update=" + update, "infini_attention.write_gate=true",
+                                  "infini_attention.write_sparsity=" + sparsity,
                                   "infini_attention.balance_init_type=normal"});
   spread_weights(*m.module);
   torch::NoGradGuard guard;
@@ -69,6 +71,44 @@ TEST_P(InfiniWriteGateVsReference, ForwardAndGradientsMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Updates, InfiniWriteGateVsReference, ::testing::Values("linear", "delta"));
+
+TEST(InfiniWriteGate, SparsityPenaltyIsTheMeanWriteWeightWhileTraining) {
+  // write_sparsity lambda: auxiliary_loss() = lambda * mean(relu(u / 6 + 1/2)), u = x W_w + b_w, over batch,
+  // tokens and kv heads (w without its upper clamp), whose gradient for the bias b_g is lambda / (6 B T G) per
+  // token of head g that writes at all (w > 0, saturated ones included).
+  const double lambda = 0.25;
+  auto m = gated_layer("linear", 4, "0.25");
+  m->to(torch::kFloat64);
+  m->train();
+  torch::manual_seed(6);
+  auto x = torch::randn({2, 14, kHidden}, torch::kFloat64);
+  AttentionContext ctx;
+  m->forward(x, ctx);
+  const torch::Tensor penalty = m->auxiliary_loss();
+  ASSERT_TRUE(penalty.defined());
+  auto p = params_of(*m.module, /*requires_grad=*/false);
+  const auto u = project(p, "write_gate", x);  // [B, T, G]
+  const auto w = gate_ref(u, "hard_sigmoid");
+  const auto unclamped = torch::relu(u / 6.0 + 0.5);
+  EXPECT_NEAR(penalty.item<double>(), lambda * unclamped.mean().item<double>(), 1e-12);
+  ASSERT_GT((w == 1.0).sum().item<int64_t>(), 0);  // saturated tokens, where the penalty exceeds lambda * mean(w)
+  EXPECT_GT(penalty.item<double>(), lambda * w.mean().item<double>() + 1e-3);
+  penalty.backward();
+  const auto open = (w > 0.0).to(torch::kFloat64).sum(std::vector<int64_t>{0, 1});  // [G]
+  ASSERT_GT(open.min().item<double>(), 0.0);
+  ASSERT_LT(open.max().item<double>(), 2.0 * 14.0);  // some tokens write nothing: their gradient is 0
+  const auto expected = lambda * open / (6.0 * static_cast<double>(w.numel()));
+  EXPECT_LE(max_abs_diff(m->named_parameters()["write_gate.bias"].grad(), expected), 1e-14);
+
+  // No penalty outside training, nor with write_sparsity 0.
+  m->eval();
+  m->forward(x, ctx);
+  EXPECT_FALSE(m->auxiliary_loss().defined());
+  auto unpenalised = gated_layer("linear", 4);
+  unpenalised->train();
+  unpenalised->forward(x.to(torch::kFloat32), ctx);
+  EXPECT_FALSE(unpenalised->auxiliary_loss().defined());
+}
 
 TEST(InfiniWriteGate, PiecesCarryTheUnfinishedSegmentsWeights) {
   auto m = gated_layer("linear", 5);
