@@ -1,11 +1,13 @@
 // cli/train_command.cpp: `memtx-cli train`: builds a model from a config (file, --set and the seeds' flags such as
 // --attention_list causal infini ssm), trains it through memtx_train with a progress bar (plain lines when not a
 // terminal), stops cleanly on Ctrl-C (SIGINT: a checkpoint is written first), and prints where everything went.
-// An output folder it cannot write is refused before the model is built (output_dir_check.hpp).
+// An output folder it cannot write is refused before the model is built (output_dir_check.hpp). --init-from
+// builds the model from the run's config and takes a folder's weights.
 // With --nproc_per_node N it trains nothing itself: it checks the config once and starts N workers (this command
 // without the launch options, torchrun's environment; launcher.hpp).
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
@@ -63,6 +65,28 @@ std::pair<int, LaunchOptions> launch_request(const cxxopts::ParseResult& result)
 
 // training.num_gpus > 1 is the number of processes per node: memtx-cli starts them unless it is itself a
 // worker (WORLD_SIZE set: torchrun or a launch of ours decides). 0 when this process trains alone.
+// --init-from: the folder is loaded once, which checks it (manifest, finite weights), and freed; the model
+// trained is built from the run's config, which must describe the same structure, and takes the folder's
+// weights. So the run's model keys that change no weight (model.dropout, an infini layer's write_sparsity or
+// logging) apply to the continued training rather than being ignored.
+memtx_model* model_from_folder_weights(memtx_context* ctx, const memtx_config* cfg, const std::string& dir) {
+  memtx_model* loaded = nullptr;
+  check(memtx_model_load(ctx, dir.c_str(), &loaded));
+  memtx_model_free(loaded);
+  memtx_model* raw = nullptr;
+  check(memtx_model_create(ctx, cfg, &raw));
+  Model model(raw, memtx_model_free);
+  memtx_status* status = memtx_model_load_weights(model.get(), (std::filesystem::path(dir) / "model.safetensors").string().c_str());
+  if (memtx_status_get_code(status) != MEMTX_OK) {
+    const std::string message = memtx_status_message(status);
+    memtx_status_free(status);
+    throw CliError("--init-from " + dir + ": its weights do not fit the model the run's config describes (give the " +
+                   "config the folder was trained with, changing only keys that add or reshape no weight): " + message);
+  }
+  memtx_status_free(status);
+  return model.release();
+}
+
 int workers_from_config(const memtx_config* cfg) {
   char* text = nullptr;
   check(memtx_config_get(cfg, "training.num_gpus", &text));
@@ -83,7 +107,8 @@ int cmd_train(const Args& args) {
     options.add_options()("resume", "resume from a checkpoint folder, or 'latest' in output_dir",
                           cxxopts::value<std::string>())(
         "init-from", "start from the weights of a memtx model folder or checkpoint (weights only: a fresh optimizer, "
-                     "schedule and step count; the config must describe the same structure)",
+                     "schedule and step count; the config must describe the same structure, and its other model keys, "
+                     "such as model.dropout or infini_attention.write_sparsity, apply)",
         cxxopts::value<std::string>())("quiet", "no progress output (the summary only)")(
         "json", "print the final report as JSON");
     options.add_options("distributed")(
@@ -112,7 +137,7 @@ int cmd_train(const Args& args) {
 
     memtx_model* raw = nullptr;
     if (result.count("init-from")) {
-      check(memtx_model_load(ctx.get(), result["init-from"].as<std::string>().c_str(), &raw));
+      raw = model_from_folder_weights(ctx.get(), cfg.get(), result["init-from"].as<std::string>());
     } else {
       check(memtx_model_create(ctx.get(), cfg.get(), &raw));
     }
