@@ -63,8 +63,6 @@ std::pair<int, LaunchOptions> launch_request(const cxxopts::ParseResult& result)
   return {nproc, launch};
 }
 
-// training.num_gpus > 1 is the number of processes per node: memtx-cli starts them unless it is itself a
-// worker (WORLD_SIZE set: torchrun or a launch of ours decides). 0 when this process trains alone.
 // --init-from: the folder is loaded once, which checks it (manifest, finite weights), and freed; the model
 // trained is built from the run's config, which must describe the same structure, and takes the folder's
 // weights. So the run's model keys that change no weight (model.dropout, an infini layer's write_sparsity or
@@ -87,6 +85,8 @@ memtx_model* model_from_folder_weights(memtx_context* ctx, const memtx_config* c
   return model.release();
 }
 
+// training.num_gpus > 1 is the number of processes per node: memtx-cli starts them unless it is itself a
+// worker (WORLD_SIZE set: torchrun or a launch of ours decides). 0 when this process trains alone.
 int workers_from_config(const memtx_config* cfg) {
   char* text = nullptr;
   check(memtx_config_get(cfg, "training.num_gpus", &text));

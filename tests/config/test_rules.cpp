@@ -124,7 +124,8 @@ TEST(ConfigRules, BuiltinRulesReadBuiltinKeys) {
   // A misspelt key would silently switch its rule off; every builtin rule must apply to the builtin schema, and
   // every rule of a shipped plugin to the builtin schema plus that plugin's keys.
   EXPECT_EQ(Schema::builtin().rules().size(), 14u);
-  EXPECT_EQ(memtx_test::shipped()->rules().size(), 20u);  // + QK-norm, LoBo, two RoPE sizes, MLA rotary, window layers
+  EXPECT_EQ(memtx_test::shipped()->rules().size(), 21u);  // + QK-norm, LoBo, two RoPE sizes, MLA rotary, window layers,
+                                                          // infini write sparsity
   for (const Schema* s : {&Schema::builtin(), memtx_test::shipped().get()}) {
     for (const auto& r : s->rules()) {
       EXPECT_FALSE(r.keys.empty()) << r.text;
