@@ -170,7 +170,7 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     auto u = write_gate->forward(x);  // [B, T, G]
     w = gate(u, GateKind::HardSigmoid).transpose(1, 2).to(mem_type);
     // The ramp without its upper clamp: tokens saturated at w = 1 still feel the penalty.
-    if (opt_.write_sparsity > 0 && is_training()) write_penalty_ = opt_.write_sparsity * torch::relu(u / 6.0 + 0.5).mean();
+    if (opt_.write_sparsity > 0 && is_training()) write_penalty_ = opt_.write_sparsity * torch::relu(hard_sigmoid_ramp(u)).mean();
   }
 
   LayerState* state = ctx.state;

@@ -47,10 +47,12 @@ Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch
   return {mem.M + torch::matmul(written.transpose(-2, -1), stored), mem.z + written.sum(2)};
 }
 
+torch::Tensor hard_sigmoid_ramp(const torch::Tensor& u) { return u / 6.0 + 0.5; }
+
 torch::Tensor gate(const torch::Tensor& beta, GateKind kind) {
   switch (kind) {
     case GateKind::Sigmoid: return torch::sigmoid(beta);
-    case GateKind::HardSigmoid: return torch::clamp(beta / 6.0 + 0.5, 0.0, 1.0);  // PyTorch hardsigmoid, exact in float64
+    case GateKind::HardSigmoid: return torch::clamp(hard_sigmoid_ramp(beta), 0.0, 1.0);  // PyTorch hardsigmoid, exact in float64
     case GateKind::Clamp: return torch::clamp(beta, 0.0, 1.0);
   }
   return beta;

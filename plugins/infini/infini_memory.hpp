@@ -38,6 +38,8 @@ Memory memory_write(const Memory& mem, const torch::Tensor& sigma_k, const torch
                     const torch::Tensor& write_weight = {});
 // g(beta) elementwise.
 torch::Tensor gate(const torch::Tensor& beta, GateKind kind);
+// The hard sigmoid's ramp u / 6 + 1/2 without its clamps (gate(u, HardSigmoid) clamps it to [0, 1]).
+torch::Tensor hard_sigmoid_ramp(const torch::Tensor& u);
 // The gate parameter that shuts the gate: 0 for clamp, -3 for hard_sigmoid (both give exactly 0 and still pass
 // a gradient at that edge), -12 for the logistic (6.1e-6).
 double closed_gate_value(GateKind kind);
