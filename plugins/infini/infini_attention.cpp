@@ -32,6 +32,7 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   const Config& c = *spec.config;
   InfiniOptions o;
   o.segment_length = c.get_int("infini_attention.segment_length");
+  o.local_segments = c.get_int("infini_attention.local_segments");
   o.memory_on = c.get_bool("infini_attention.turn_on_memory");
   o.write_gate = o.memory_on && c.get_bool("infini_attention.write_gate");
   o.delta = c.get_string("infini_attention.memory_update") == "delta";
@@ -54,6 +55,10 @@ InfiniOptions InfiniOptions::from_spec(const AttentionSpec& spec) {
   if (o.segment_length < 1) {
     throw Error(StatusCode::Config, "infini: infini_attention.segment_length must be >= 1, got " +
                                         std::to_string(o.segment_length));
+  }
+  if (o.local_segments < 1) {
+    throw Error(StatusCode::Config, "infini: infini_attention.local_segments must be >= 1, got " +
+                                        std::to_string(o.local_segments));
   }
   if (o.init_type != "zeros" && o.init_type != "ones" && o.init_type != "normal" && o.init_type != "closed") {
     throw Error(StatusCode::Config, "infini: infini_attention.balance_init_type '" + o.init_type +
@@ -113,6 +118,10 @@ LayerState InfiniAttentionImpl::initial_state(int64_t batch, const torch::Tensor
                    {"k", torch::zeros({batch, G, 0, d}, options)},
                    {"v", torch::zeros({batch, G, 0, d}, options)}};
   if (opt_.write_gate) state["w"] = torch::zeros({batch, G, 0}, mem_opts);
+  if (opt_.local_segments > 1) {
+    state["pk"] = torch::zeros({batch, G, 0, d}, options);
+    state["pv"] = torch::zeros({batch, G, 0, d}, options);
+  }
   return state;
 }
 
@@ -204,6 +213,26 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     if (w_cache.defined() && cached == 0) w_cache = torch::Tensor();
   }
 
+  // The last tokens of completed segments that the local attention also sees (local_segments > 1).
+  const int64_t window = (opt_.local_segments - 1) * L;
+  torch::Tensor k_prev, v_prev;
+  if (window > 0) {
+    k_prev = stored(state, "pk", {B, G, -1, d});
+    v_prev = stored(state, "pv", {B, G, -1, d});
+    if (k_prev.defined() != v_prev.defined() || (k_prev.defined() && k_prev.size(2) != v_prev.size(2)) ||
+        (k_prev.defined() && k_prev.size(2) > window)) {
+      throw Error(StatusCode::InvalidArgument,
+                  "infini: state 'pk' and 'pv' must both hold the same number (<= (local_segments - 1) * "
+                  "segment_length = " + std::to_string(window) + ") of completed segments' tokens, got " +
+                      (k_prev.defined() ? c10::str(k_prev.sizes()) : "none") + " and " +
+                      (v_prev.defined() ? c10::str(v_prev.sizes()) : "none"));
+    }
+    if (k_prev.defined()) {
+      k_prev = k_prev.to(k.options());
+      v_prev = v_prev.to(v.options());
+    }
+  }
+
   torch::Tensor g;  // [1, H, 1, 1]
   if (opt_.memory_on) g = gate(balance, opt_.gate).to(x.scalar_type()).view({1, H, 1, 1});
   if (opt_.logging && ctx.start_position == 0) {  // a new sequence starts
@@ -229,7 +258,10 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     auto v_seg = n > 0 ? torch::cat({v_cache, v.narrow(2, pos, m)}, 2) : v.narrow(2, pos, m);
     torch::Tensor w_seg;
     if (opt_.write_gate) w_seg = n > 0 ? torch::cat({w_cache, w.narrow(2, pos, m)}, 2) : w.narrow(2, pos, m);
-    auto local = local_attention(qp, k_seg, v_seg, n);
+    const int64_t p = k_prev.defined() ? k_prev.size(2) : 0;
+    auto k_window = p > 0 ? torch::cat({k_prev, k_seg}, 2) : k_seg;
+    auto v_window = p > 0 ? torch::cat({v_prev, v_seg}, 2) : v_seg;
+    auto local = local_attention(qp, k_window, v_window, p + n);
     torch::Tensor out = local, a_mem;
     if (opt_.memory_on) {
       a_mem = memory_read(sigma(qp.to(mem_type)), mem).to(x.scalar_type());
@@ -247,6 +279,11 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
       // could read it: a stateless call's last segment).
       if (opt_.memory_on && (state || pos < T)) {
         mem = memory_write(mem, sigma(k_seg.to(mem_type)), v_seg.to(mem_type), opt_.delta, w_seg);
+      }
+      if (window > 0) {  // own copies of the window's last tokens, as for the cache below
+        const int64_t keep = std::min(window, p + L);
+        k_prev = k_window.narrow(2, p + L - keep, keep).clone(torch::MemoryFormat::Contiguous);
+        v_prev = v_window.narrow(2, p + L - keep, keep).clone(torch::MemoryFormat::Contiguous);
       }
       k_cache = torch::Tensor();
       v_cache = torch::Tensor();
@@ -266,6 +303,10 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
     st["k"] = k_cache.defined() ? k_cache : torch::zeros({B, G, 0, d}, k.options());
     st["v"] = v_cache.defined() ? v_cache : torch::zeros({B, G, 0, d}, v.options());
     if (opt_.write_gate) st["w"] = w_cache.defined() ? w_cache : torch::zeros({B, G, 0}, mem_opts);
+    if (window > 0) {
+      st["pk"] = k_prev.defined() ? k_prev : torch::zeros({B, G, 0, d}, k.options());
+      st["pv"] = v_prev.defined() ? v_prev : torch::zeros({B, G, 0, d}, v.options());
+    }
   }
   if (opt_.logging) last_memory_ = {mem.M.detach(), mem.z.detach()};
 

@@ -4,7 +4,9 @@
 //   QK-norm; RoPE (positions counted from the start of the segment: the local part only sees its own
 //   segment, and relative positions are what RoPE encodes, so this equals absolute positions exactly and
 //   stays precise on million-token streams).
-//   A_dot = causal softmax attention within the segment (scale 1/sqrt(d_k) or a learned qk_scale).
+//   A_dot = causal softmax attention within the segment (scale 1/sqrt(d_k) or a learned qk_scale); with
+//   local_segments S > 1 over the last (S - 1) * L tokens of completed segments too (RoPE positions counted from
+//   the first of them), a sliding local window of (S - 1) L + 1 to S L keys.
 //   A_mem = sigma(q) M / (sigma(q) z + eps) on the *pre-RoPE* q; then M, z updated with the pre-RoPE k of
 //   the whole segment (linear or linear + delta rule, infini_memory.hpp) once the segment is complete.
 //   A = g(beta_h) A_mem + (1 - g(beta_h)) A_dot per query head; concat heads, Wo.
@@ -20,8 +22,10 @@
 // sequence the state holds whatever its length and whatever ctx.use_cache says: a segment is completed
 // by one call or by several (token-by-token decoding), its keys leave the cache and enter M, z, and
 // the outputs are the same. Without a state a call is a whole sequence starting at a segment boundary.
-// ctx.start_position is not needed (the cache length gives the offset within the segment).
-// Memory per layer: G * d_k * (d_v + 1) values per sequence, plus at most L - 1 cached tokens.
+// ctx.start_position is not needed (the cache length gives the offset within the segment). With local_segments
+// S > 1 also "pk", "pv" [B, G, p, d]: the pre-RoPE keys and values of the last p <= (S - 1) L tokens of completed
+// segments (p < (S - 1) L only while fewer have gone by).
+// Memory per layer: G * d_k * (d_v + 1) values per sequence, plus at most S L - 1 cached tokens.
 // The gate parameter is "balance" [H] (layers.<i>.attn.balance): the layer asks for it to be its own optimizer
 // group "infini_gates" at infini_attention.balance_factor_lr, without weight decay (parameter_groups()).
 #pragma once
@@ -38,6 +42,7 @@ namespace memtx::infini {
 
 struct InfiniOptions {
   int64_t segment_length = 64;
+  int64_t local_segments = 1;         // infini_attention.local_segments: segments the local attention spans
   bool memory_on = true;
   bool write_gate = false;            // infini_attention.write_gate
   bool delta = false;                 // infini_attention.memory_update: linear | delta
@@ -86,8 +91,9 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   torch::Tensor qk_scale, balance;
 
  private:
-  // Softmax attention of the piece's queries (offset n in the segment) over the segment's keys so far: RoPE,
-  // then the shared softmax core (common/softmax_attention.hpp).
+  // Softmax attention of the piece's queries (at `offset` in the local window) over the window's keys so far
+  // (completed segments' tokens kept for local_segments > 1, then the segment's): RoPE, then the shared softmax
+  // core (common/softmax_attention.hpp).
   torch::Tensor local_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t offset);
   // The stored tensor checked against `shape` (-1: any size, for the cache length), or null when absent.
   torch::Tensor stored(const LayerState* state, const std::string& key, const std::vector<int64_t>& shape) const;

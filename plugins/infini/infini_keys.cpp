@@ -14,6 +14,12 @@ VariantKeys infini_keys() {
           .doc("Truncated back-propagation through the carried state: detach every layer's state after this many "
                "segments (1: each segment trains on its own, memory carried forward without gradient); 0 "
                "back-propagates through all segments of a training sequence."),
+      Option("infini_attention.local_segments", VT::Int, 1).min(1).max(64).by("infini")
+          .doc("How many segments the local softmax attention spans: 1 (the paper) attends within the current "
+               "segment only; n > 1 also attends to the last n - 1 completed segments, whose keys and values the "
+               "state keeps ((n - 1) * segment_length tokens, so memory stays constant however long the input). A "
+               "span that a segment boundary cuts is then still seen whole by the tokens after the cut. Every "
+               "completed segment enters the compressive memory as before."),
       Option("infini_attention.turn_on_memory", VT::Bool, true).by("infini")
           .doc("Use the compressive memory; false makes an infini layer plain causal attention within each segment "
                "(a control)."),

@@ -202,6 +202,7 @@ const std::vector<std::pair<std::string, Value>>& expected_defaults() {
       {"infini_attention.memory_update", "linear"},
       {"infini_attention.write_gate", false},
       {"infini_attention.write_sparsity", 0.0},
+      {"infini_attention.local_segments", 1},
   };
   return table;
 }

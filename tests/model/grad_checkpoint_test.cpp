@@ -67,9 +67,12 @@ TEST(GradientCheckpointing, SameLossAndGradientsWithDropout) { expect_same(false
 TEST(GradientCheckpointing, SameUnderBf16Autocast) { expect_same(true, 1e-6); }
 
 TEST(GradientCheckpointing, PerSegmentWithCarriedStateSameGradientsSmallerGraph) {
-  for (const char* detach : {"0", "2"}) {
+  // (detach_every, local_segments): the window of local_segments 2 is carried state too.
+  const std::vector<std::pair<std::string, std::string>> cases{{"0", "1"}, {"2", "1"}, {"0", "2"}};
+  for (const auto& [detach, window] : cases) {
     Transformer model(tiny_config({"attention.attention_list=[infini, ssm, causal]", "model.num_layers=3",
-                                   "infini_attention.segment_length=4", std::string("infini_attention.detach_every=") + detach,
+                                   "infini_attention.segment_length=4", "infini_attention.detach_every=" + detach,
+                                   "infini_attention.local_segments=" + window,
                                    "infini_attention.balance_init_type=normal", "model.dropout=0.2"}),
                       plugin_registry());
     model->to(torch::kFloat64);
@@ -82,11 +85,13 @@ TEST(GradientCheckpointing, PerSegmentWithCarriedStateSameGradientsSmallerGraph)
     for (const auto& [name, value] : plain) {
       ASSERT_TRUE(recomputed.at(name).defined()) << name;
       const double scale = std::max(1.0, value.abs().max().item<double>());
-      EXPECT_LE(max_abs_diff(value, recomputed.at(name)), 1e-10 * scale) << name << ", detach_every " << detach;
+      EXPECT_LE(max_abs_diff(value, recomputed.at(name)), 1e-10 * scale)
+          << name << ", detach_every " << detach << ", local_segments " << window;
     }
     // The memory's gate sees gradients from later segments through the carried state.
     EXPECT_GT(plain.at("layers.0.attn.balance").abs().sum().item<double>(), 0.0);
-    std::cout << "[checkpointing per segment] detach_every " << detach << ": graph nodes " << plain_nodes
+    std::cout << "[checkpointing per segment] detach_every " << detach << ", local_segments " << window
+              << ": graph nodes " << plain_nodes
               << " plain, " << recomputed_nodes << " recomputed\n";
     EXPECT_LT(recomputed_nodes * 3, plain_nodes);
   }

@@ -9,6 +9,7 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -79,6 +80,41 @@ inline double rel_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return max_abs_diff(a, b) / scale;
 }
 
+// m's output on x and the float64 parameter copies its reference ran on; error = the forward's rel_diff.
+struct ReferenceRun {
+  torch::Tensor y;
+  Params params;
+  double error = 0;
+};
+
+// Runs m over x and back-propagates one random projection of its output, then the same through
+// reference(params, x) on float64 copies of m's parameters: the outputs must agree within forward_tol and the
+// gradients of x and of every parameter within grad_tol (rel_diff).
+inline ReferenceRun expect_matches_reference(
+    AttentionModuleImpl& m, const torch::Tensor& x_in,
+    const std::function<torch::Tensor(const Params&, const torch::Tensor&)>& reference, double forward_tol,
+    double grad_tol) {
+  auto x = x_in.detach().clone().requires_grad_(true);
+  AttentionContext ctx;
+  auto y = m.forward(x, ctx);
+  auto w = torch::randn_like(y);
+  (y * w).sum().backward();
+  ReferenceRun run{y.detach(), params_of(m, /*requires_grad=*/true), 0.0};
+  auto xr = x_in.detach().clone().requires_grad_(true);
+  auto ref = reference(run.params, xr);
+  (ref * w).sum().backward();
+  run.error = rel_diff(run.y, ref.detach());
+  EXPECT_LE(run.error, forward_tol);
+  EXPECT_LE(rel_diff(x.grad(), xr.grad()), grad_tol);
+  auto grads = gradients_of(m);
+  for (auto& [name, t] : run.params) {
+    EXPECT_TRUE(grads.count(name)) << name;
+    if (grads.count(name)) EXPECT_LE(rel_diff(grads[name], t.grad()), grad_tol) << name;
+  }
+  for (auto& entry : run.params) entry.second = entry.second.detach();
+  return run;
+}
+
 inline torch::Tensor project(const Params& p, const std::string& name, const torch::Tensor& x) {
   auto y = torch::matmul(x, p.at(name + ".weight").t());
   if (p.count(name + ".bias")) y = y + p.at(name + ".bias");
@@ -101,6 +137,7 @@ struct InfiniRef {
   bool delta = false, memory_on = true;
   bool write_gate = false;  // w_t = hard_sigmoid(x_t W_w + b_w) per kv head scales token t's write
   std::string act = "orig_sigmoid";
+  int64_t local_segments = 1;  // the local softmax also sees the (local_segments - 1) segments before
 };
 
 // x [B, T, D] (any float type) -> [B, T, D] float64, from the parameters p (float64).
@@ -128,9 +165,10 @@ inline torch::Tensor infini_reference(const Params& p, const torch::Tensor& x_in
         std::vector<torch::Tensor> head_out;
         for (int64_t h = 0; h < H; ++h) {
           const int64_t kvh = h / (H / G);
-          auto keys = kr[b][kvh].narrow(0, s0, t - s0 + 1);                       // [n, d]
+          const int64_t first = std::max<int64_t>(0, s0 - (o.local_segments - 1) * L);  // the local window
+          auto keys = kr[b][kvh].narrow(0, first, t - first + 1);                       // [n, d]
           auto w = torch::softmax(torch::mv(keys, qr[b][h][t]) / std::sqrt(double(d)), 0);
-          auto a_dot = torch::mv(v[b][kvh].narrow(0, s0, t - s0 + 1).t(), w);     // [d]
+          auto a_dot = torch::mv(v[b][kvh].narrow(0, first, t - first + 1).t(), w);     // [d]
           if (!o.memory_on) {
             head_out.push_back(a_dot);
             continue;
