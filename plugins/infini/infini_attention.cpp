@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "common/qkvo_projections.hpp"
 #include "common/softmax_attention.hpp"
@@ -141,6 +142,22 @@ torch::Tensor InfiniAttentionImpl::stored(const LayerState* state, const std::st
   return t;
 }
 
+std::pair<torch::Tensor, torch::Tensor> InfiniAttentionImpl::stored_tokens(
+    const LayerState* state, const std::string& keys, const std::string& values, const std::vector<int64_t>& bgd,
+    int64_t max_tokens, const std::string& bound, const std::string& what, const torch::TensorOptions& options) const {
+  const std::vector<int64_t> shape{bgd[0], bgd[1], -1, bgd[2]};
+  auto k = stored(state, keys, shape), v = stored(state, values, shape);
+  if (k.defined() != v.defined() || (k.defined() && k.size(2) != v.size(2)) ||
+      (k.defined() && k.size(2) > max_tokens)) {
+    throw Error(StatusCode::InvalidArgument,
+                "infini: state '" + keys + "' and '" + values + "' must both hold the same number (" + bound +
+                    ") of " + what + ", got " + (k.defined() ? c10::str(k.sizes()) : "none") + " and " +
+                    (v.defined() ? c10::str(v.sizes()) : "none"));
+  }
+  if (!k.defined()) return {};
+  return {k.to(options), v.to(options)};
+}
+
 torch::Tensor InfiniAttentionImpl::local_attention(const torch::Tensor& q_in, const torch::Tensor& k_in,
                                                    const torch::Tensor& v, int64_t offset) {
   torch::Tensor q = q_in, k = k_in;
@@ -188,19 +205,8 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
   mem.z = stored(state, "z", {B, G, d});
   mem.M = mem.M.defined() ? mem.M.to(mem_opts) : torch::zeros({B, G, d, d}, mem_opts);
   mem.z = mem.z.defined() ? mem.z.to(mem_opts) : torch::zeros({B, G, d}, mem_opts);
-  auto k_cache = stored(state, "k", {B, G, -1, d});
-  auto v_cache = stored(state, "v", {B, G, -1, d});
-  if (k_cache.defined() != v_cache.defined() || (k_cache.defined() && k_cache.size(2) != v_cache.size(2)) ||
-      (k_cache.defined() && k_cache.size(2) >= L)) {
-    throw Error(StatusCode::InvalidArgument,
-                "infini: state 'k' and 'v' must both hold the same number (< segment_length " + std::to_string(L) +
-                    ") of cached tokens, got " + (k_cache.defined() ? c10::str(k_cache.sizes()) : "none") + " and " +
-                    (v_cache.defined() ? c10::str(v_cache.sizes()) : "none"));
-  }
-  if (k_cache.defined()) {
-    k_cache = k_cache.to(k.options());
-    v_cache = v_cache.to(v.options());
-  }
+  auto [k_cache, v_cache] = stored_tokens(state, "k", "v", {B, G, d}, L - 1,
+                                          "< segment_length " + std::to_string(L), "cached tokens", k.options());
   torch::Tensor w_cache;
   if (opt_.write_gate) {
     const int64_t cached = k_cache.defined() ? k_cache.size(2) : 0;
@@ -217,20 +223,10 @@ torch::Tensor InfiniAttentionImpl::forward(const torch::Tensor& x, AttentionCont
   const int64_t window = (opt_.local_segments - 1) * L;
   torch::Tensor k_prev, v_prev;
   if (window > 0) {
-    k_prev = stored(state, "pk", {B, G, -1, d});
-    v_prev = stored(state, "pv", {B, G, -1, d});
-    if (k_prev.defined() != v_prev.defined() || (k_prev.defined() && k_prev.size(2) != v_prev.size(2)) ||
-        (k_prev.defined() && k_prev.size(2) > window)) {
-      throw Error(StatusCode::InvalidArgument,
-                  "infini: state 'pk' and 'pv' must both hold the same number (<= (local_segments - 1) * "
-                  "segment_length = " + std::to_string(window) + ") of completed segments' tokens, got " +
-                      (k_prev.defined() ? c10::str(k_prev.sizes()) : "none") + " and " +
-                      (v_prev.defined() ? c10::str(v_prev.sizes()) : "none"));
-    }
-    if (k_prev.defined()) {
-      k_prev = k_prev.to(k.options());
-      v_prev = v_prev.to(v.options());
-    }
+    std::tie(k_prev, v_prev) =
+        stored_tokens(state, "pk", "pv", {B, G, d}, window,
+                      "<= (local_segments - 1) * segment_length = " + std::to_string(window),
+                      "completed segments' tokens", k.options());
   }
 
   torch::Tensor g;  // [1, H, 1, 1]

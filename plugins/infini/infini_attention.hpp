@@ -34,6 +34,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "infini_memory.hpp"
@@ -97,6 +98,13 @@ class InfiniAttentionImpl : public AttentionModuleImpl {
   torch::Tensor local_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t offset);
   // The stored tensor checked against `shape` (-1: any size, for the cache length), or null when absent.
   torch::Tensor stored(const LayerState* state, const std::string& key, const std::vector<int64_t>& shape) const;
+  // The token pair state[keys], state[values] [B, G, n, d] (bgd = {B, G, d}) in `options`, or two nulls when
+  // absent: both present or both absent, one length n <= max_tokens, else an error naming the keys and the bound.
+  std::pair<torch::Tensor, torch::Tensor> stored_tokens(const LayerState* state, const std::string& keys,
+                                                        const std::string& values, const std::vector<int64_t>& bgd,
+                                                        int64_t max_tokens, const std::string& bound,
+                                                        const std::string& what,
+                                                        const torch::TensorOptions& options) const;
   void init_balance();
 
   AttentionSpec spec_;

@@ -55,22 +55,15 @@ TEST(InfiniLocalWindow, PiecesThroughTheStateEqualOneCallAndKeepOnlyTheWindow) {
       SCOPED_TRACE("local_segments " + std::to_string(segments) + " pieces from " + std::to_string(pieces[0]));
       LayerState state = m->initial_state(2, torch::TensorOptions().dtype(torch::kFloat64));
       ASSERT_EQ(state.at("pk").size(2), 0);
-      std::vector<torch::Tensor> outs;
-      int64_t start = 0;
-      for (size_t i = 0; start < x.size(1); ++i) {
-        const int64_t len = std::min(pieces[i % pieces.size()], x.size(1) - start);
-        AttentionContext ctx;
-        ctx.state = &state;
-        ctx.start_position = start;
-        outs.push_back(m->forward(x.narrow(1, start, len), ctx));
-        start += len;
+      auto window_kept = [&](const LayerState& st, int64_t done) {
         // The completed segments' last (segments - 1) * L tokens, as own tensors (no view of the call's buffer).
-        const int64_t kept = std::min((segments - 1) * L, (start / L) * L);
-        ASSERT_EQ(state.at("pk").size(2), kept) << "after " << start << " tokens";
-        ASSERT_EQ(state.at("pv").size(2), kept);
-        ASSERT_EQ(state.at("pk").storage().nbytes(), state.at("pk").numel() * state.at("pk").element_size());
-      }
-      EXPECT_LE(rel_diff(torch::cat(outs, 1), whole), 1e-12);
+        const int64_t kept = std::min((segments - 1) * L, (done / L) * L);
+        EXPECT_EQ(st.at("pk").size(2), kept) << "after " << done << " tokens";
+        EXPECT_EQ(st.at("pv").size(2), kept);
+        EXPECT_EQ(st.at("pk").storage().nbytes(), st.at("pk").numel() * st.at("pk").element_size());
+      };
+      const auto pieced = forward_in_pieces(*m.module, x, state, pieces, /*use_cache=*/false, window_kept);
+      EXPECT_LE(rel_diff(pieced, whole), 1e-12);
       // They are the pre-RoPE keys of those tokens: the layer's own k projection of the input.
       const int64_t kept = state.at("pk").size(2), first = (x.size(1) / L) * L - kept;
       auto k = m->named_parameters()["k_proj.weight"];

@@ -225,9 +225,11 @@ inline torch::Tensor linear_reference(const Params& p, const torch::Tensor& x_in
   return project(p, "o_proj", torch::stack(batch_out));
 }
 
-// Runs m over x with a state, in pieces of the given lengths (cycled until x is consumed).
+// Runs m over x with a state, in pieces of the given lengths (cycled until x is consumed); after_piece, when
+// given, sees the state and the tokens consumed so far after every piece.
 inline torch::Tensor forward_in_pieces(AttentionModuleImpl& m, const torch::Tensor& x, LayerState& state,
-                                       const std::vector<int64_t>& lengths, bool use_cache = false) {
+                                       const std::vector<int64_t>& lengths, bool use_cache = false,
+                                       const std::function<void(const LayerState&, int64_t)>& after_piece = {}) {
   std::vector<torch::Tensor> outs;
   int64_t start = 0;
   for (size_t i = 0; start < x.size(1); ++i) {
@@ -238,6 +240,7 @@ inline torch::Tensor forward_in_pieces(AttentionModuleImpl& m, const torch::Tens
     ctx.use_cache = use_cache;
     outs.push_back(m.forward(x.narrow(1, start, len), ctx));
     start += len;
+    if (after_piece) after_piece(state, start);
   }
   return torch::cat(outs, 1);
 }
